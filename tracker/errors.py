@@ -1,0 +1,104 @@
+"""tracker's errors: one root, so commands catch only what tracker raises.
+
+Every error carries a one-line ``message`` (what went wrong, naming the file, field or
+object), a ``hint`` (what to do about it) and the process ``exit_code`` the CLI uses.
+Messages never contain secrets (tokens, webhook URLs, kubeconfig credentials).
+
+Hierarchy::
+
+    TrackerError                      exit 1
+    ├── ConfigError                   bad config file, env variable or flag value
+    ├── InventoryError                a cluster could not be read
+    │   ├── DumpError                 a kubectl dump file is missing, malformed or unsupported
+    │   └── ClusterAPIError           the API server is unreachable, refuses or times out
+    ├── IdentifyError                 a catalogue entry is invalid
+    ├── UpstreamError                 a release source failed
+    │   ├── RateLimitError            GitHub's primary rate limit is exhausted
+    │   └── ReleaseFileError          a release import file is malformed
+    ├── StoreError                    the database cannot be opened, migrated or written
+    │   └── LockError                 another tracker run holds the job lock
+    ├── NotifyError                   a notification could not be delivered
+    └── ReportError                   a report could not be produced or written
+
+Pattern from httpx ``_exceptions.py``: one root, the tree drawn here.
+"""
+
+from __future__ import annotations
+
+
+class TrackerError(Exception):
+    """Root of every error tracker raises on purpose.
+
+    Args:
+        message: one line naming the file, field or object and what is wrong.
+        hint: one short sentence saying what to do; may be empty.
+
+    Attributes:
+        exit_code: the process exit code the CLI uses for this error (1).
+    """
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class ConfigError(TrackerError):
+    """A config file, TRACKER_* variable or flag has a bad value or an unknown key."""
+
+
+class InventoryError(TrackerError):
+    """A cluster could not be inventoried."""
+
+
+class DumpError(InventoryError):
+    """A kubectl dump file is missing, empty, malformed or holds an unsupported kind."""
+
+
+class ClusterAPIError(InventoryError):
+    """The Kubernetes API server is unreachable, rejects our credentials, or times out."""
+
+
+class IdentifyError(TrackerError):
+    """A component catalogue entry (built-in or from the config) is invalid."""
+
+
+class UpstreamError(TrackerError):
+    """A release source (GitHub) failed for a project."""
+
+
+class RateLimitError(UpstreamError):
+    """GitHub's primary rate limit is exhausted.
+
+    Attributes:
+        reset_at: POSIX time (seconds) when the limit resets, from ``X-RateLimit-Reset``.
+    """
+
+    def __init__(self, message: str, hint: str = "", reset_at: float | None = None) -> None:
+        super().__init__(message, hint)
+        self.reset_at = reset_at
+
+
+class ReleaseFileError(UpstreamError):
+    """A release import file is missing, malformed or has the wrong shape."""
+
+
+class StoreError(TrackerError):
+    """The store (database) cannot be opened, migrated, read or written."""
+
+
+class LockError(StoreError):
+    """Another tracker job holds the job lock in this store."""
+
+
+class NotifyError(TrackerError):
+    """A notification (Slack or generic webhook) could not be built or delivered."""
+
+
+class ReportError(TrackerError):
+    """A report could not be produced or written."""

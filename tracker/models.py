@@ -1,0 +1,441 @@
+"""The domain objects that cross tracker's stage boundaries.
+
+Data flows one way::
+
+    Inventory (nodes, pods)  ->  Identification (components, unidentified)
+        ->  Release catalogue  ->  ComponentReport (status, findings)  ->  Report
+
+Every object here is a frozen dataclass: stages never mutate what they receive.
+Times are timezone-aware UTC ``datetime`` objects; durations are in days.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Source(StrEnum):
+    """Where an inventory came from: the live API server or a kubectl dump file."""
+
+    API = "api"
+    DUMP = "dump"
+
+
+class Role(StrEnum):
+    """Which part of a component an entry is (design.md §3 ``role``).
+
+    Kubernetes has ``control-plane`` and ``kubelet``; Istio has ``control-plane``,
+    ``gateway`` and ``data-plane`` (sidecar proxies); add-ons are ``addon``.
+    """
+
+    CONTROL_PLANE = "control-plane"
+    KUBELET = "kubelet"
+    GATEWAY = "gateway"
+    DATA_PLANE = "data-plane"
+    ADDON = "addon"
+
+
+class Status(StrEnum):
+    """Evaluation status of one component entry."""
+
+    UP_TO_DATE = "up-to-date"
+    OUTDATED = "outdated"
+    UNKNOWN = "unknown"
+
+
+class Behind(StrEnum):
+    """How far the running version is behind the latest stable release."""
+
+    MAJOR = "major"
+    MINOR = "minor"
+    PATCH = "patch"
+
+
+class Flag(StrEnum):
+    """Finding kinds; the report's ``flags`` list is made of these values."""
+
+    OUTDATED = "outdated"
+    PRE_RELEASE = "pre-release"
+    PRE_1_0 = "pre-1.0"
+    UNKNOWN_VERSION = "unknown-version"
+    NO_UPSTREAM_DATA = "no-upstream-data"
+
+
+class Severity(StrEnum):
+    """Severity of a finding, lowest first. Compare with :func:`severity_rank`."""
+
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+def severity_rank(severity: Severity) -> int:
+    """Return 0 for info, 1 for warning, 2 for critical (for sorting worst first)."""
+    return list(Severity).index(severity)
+
+
+_DIGEST_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$")
+_TAG_RE = re.compile(r"^[\w][\w.-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class ImageReference:
+    """A container image reference, ``registry/repository:tag@digest``, normalized.
+
+    Normalization follows the Docker/OCI reference rules (distribution/reference): the
+    first path component is a registry only if it contains ``.`` or ``:`` or is
+    ``localhost``; otherwise the registry is ``docker.io``, and a one-part Docker Hub
+    name gets the ``library/`` namespace. A reference without tag and digest has the
+    implicit tag ``latest``, recorded as ``tag=None`` with ``implicit_latest=True``.
+
+    Attributes:
+        raw: the reference exactly as the pod spec gave it.
+        registry: e.g. ``docker.io``, ``quay.io``, ``registry.k8s.io``.
+        repository: e.g. ``library/nginx``, ``istio/proxyv2``.
+        tag: e.g. ``1.12.1``; None when absent.
+        digest: e.g. ``sha256:…``; None when absent.
+
+    >>> ImageReference.parse("nginx").name
+    'docker.io/library/nginx'
+    >>> ImageReference.parse("docker.io/istio/proxyv2:1.12.1").tag
+    '1.12.1'
+    >>> ImageReference.parse("localhost:5000/a/b:2@sha256:" + "0" * 64).registry
+    'localhost:5000'
+    >>> ImageReference.parse("quay.io/jetstack/cert-manager-controller:v0.10.1").short_name
+    'quay.io/jetstack/cert-manager-controller'
+    >>> ImageReference.parse("prom/prometheus:v2.11.0").short_name
+    'prom/prometheus'
+    """
+
+    raw: str
+    registry: str
+    repository: str
+    tag: str | None = None
+    digest: str | None = None
+
+    @classmethod
+    def parse(cls, raw: str) -> ImageReference:
+        """Parse ``raw`` into its parts.
+
+        Raises:
+            ValueError: when ``raw`` is empty or not a valid reference (the message
+                names the reference).
+        """
+        text = raw.strip()
+        if not text or any(c.isspace() for c in text):
+            raise ValueError(f"image reference {raw!r} is empty or contains spaces")
+        digest: str | None = None
+        if "@" in text:
+            text, digest = text.split("@", 1)
+            if not _DIGEST_RE.match(digest):
+                raise ValueError(f"image reference {raw!r} has an invalid digest {digest!r}")
+        tag: str | None = None
+        last_slash = text.rfind("/")
+        colon = text.rfind(":")
+        if colon > last_slash:
+            text, tag = text[:colon], text[colon + 1 :]
+            if not _TAG_RE.match(tag):
+                raise ValueError(f"image reference {raw!r} has an invalid tag {tag!r}")
+        parts = text.split("/")
+        first = parts[0]
+        if len(parts) > 1 and ("." in first or ":" in first or first == "localhost"):
+            registry, repository = first.lower(), "/".join(parts[1:])
+        else:
+            registry, repository = "docker.io", text
+        if registry in ("index.docker.io", "registry-1.docker.io"):
+            registry = "docker.io"
+        if registry == "docker.io" and "/" not in repository:
+            repository = f"library/{repository}"
+        if not repository or any(not p for p in repository.split("/")):
+            raise ValueError(f"image reference {raw!r} has an empty path component")
+        return cls(raw=raw, registry=registry, repository=repository, tag=tag, digest=digest)
+
+    @property
+    def name(self) -> str:
+        """``registry/repository`` in full, e.g. ``docker.io/library/nginx``."""
+        return f"{self.registry}/{self.repository}"
+
+    @property
+    def short_name(self) -> str:
+        """The familiar form: Docker Hub's registry and ``library/`` dropped.
+
+        ``docker.io/library/nginx`` -> ``nginx``; ``docker.io/prom/prometheus`` ->
+        ``prom/prometheus``; other registries keep their host.
+        """
+        if self.registry == "docker.io":
+            repo = self.repository
+            return repo[len("library/") :] if repo.startswith("library/") else repo
+        return self.name
+
+    @property
+    def implicit_latest(self) -> bool:
+        """True when the reference has neither tag nor digest (the runtime pulls ``latest``)."""
+        return self.tag is None and self.digest is None
+
+    def __str__(self) -> str:
+        out = self.name
+        if self.tag:
+            out += f":{self.tag}"
+        if self.digest:
+            out += f"@{self.digest}"
+        return out
+
+
+@dataclass(frozen=True)
+class Workload:
+    """The owner of a pod: ``kind/name`` in a namespace.
+
+    A ReplicaSet owned by a Deployment is reported as the Deployment (``pod-template-hash``
+    stripped); a Job owned by a CronJob as the CronJob; a pod without owner as ``Pod/name``.
+    """
+
+    kind: str
+    name: str
+    namespace: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Container:
+    """One container of a pod.
+
+    Attributes:
+        name: container name, e.g. ``istio-proxy``.
+        image: the image reference from the pod spec.
+        image_id: the resolved ``status.containerStatuses[].imageID`` when known
+            (``docker-pullable://…@sha256:…``), else None.
+        init: True for ``spec.initContainers``.
+        sidecar: True for a native sidecar (an init container with ``restartPolicy: Always``).
+    """
+
+    name: str
+    image: ImageReference
+    image_id: str | None = None
+    init: bool = False
+    sidecar: bool = False
+
+
+@dataclass(frozen=True)
+class Pod:
+    """A pod as the inventory needs it: identity, owner, metadata and containers."""
+
+    namespace: str
+    name: str
+    workload: Workload
+    containers: tuple[Container, ...]
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    node_name: str | None = None
+    phase: str | None = None
+
+
+@dataclass(frozen=True)
+class Node:
+    """A node and what ``status.nodeInfo`` says about it.
+
+    Attributes:
+        kubelet_version: raw ``nodeInfo.kubeletVersion``, e.g. ``v1.18.19-gke.1701``.
+        container_runtime: e.g. ``containerd://1.6.4``.
+        control_plane: True when the node carries the control-plane/master role label.
+    """
+
+    name: str
+    kubelet_version: str
+    kube_proxy_version: str | None = None
+    container_runtime: str | None = None
+    os_image: str | None = None
+    kernel_version: str | None = None
+    architecture: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    control_plane: bool = False
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """Everything one scan read from one cluster.
+
+    Attributes:
+        cluster: the cluster's name (``--cluster``, kubeconfig context or dump file stem).
+        source: ``api`` or ``dump``.
+        scanned_at: when the scan ran (UTC).
+        server_version: raw ``gitVersion`` from ``/version`` (None in a dump without it).
+        warnings: one line each for what could not be read (e.g. a forbidden namespace).
+    """
+
+    cluster: str
+    source: Source
+    scanned_at: datetime
+    server_version: str | None
+    nodes: tuple[Node, ...]
+    pods: tuple[Pod, ...]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """One trackable component: how to recognize it and where its releases live.
+
+    Attributes:
+        id: lowercase catalogue id, e.g. ``cert-manager``.
+        name: display name, e.g. ``cert-manager``.
+        project: GitHub ``owner/repo`` of the upstream releases; None when untracked.
+        images: image repository patterns (``short_name`` form, ``*`` wildcards allowed),
+            e.g. ``quay.io/jetstack/cert-manager-controller``.
+        tag_pattern: regex with a named group ``version`` that selects this component's
+            release tags and extracts the version, e.g. ``^controller-v(?P<version>.+)$``.
+        image_tag_pattern: same for image tags when they differ from release tags
+            (None: the image tag is the version, prefixes like ``v`` handled by versions.py).
+    """
+
+    id: str
+    name: str
+    project: str | None
+    images: tuple[str, ...]
+    tag_pattern: str = r"^v?(?P<version>\d.*)$"
+    image_tag_pattern: str | None = None
+
+
+@dataclass(frozen=True)
+class Component:
+    """One identified thing that runs, at one version, in one role.
+
+    Several pods of one workload at one version are one Component with ``instances``.
+    Istio sidecars are one Component per running proxy version (role ``data-plane``).
+
+    Attributes:
+        component: catalogue id (``kubernetes``, ``istio``, ``coredns``…).
+        role: see :class:`Role`.
+        raw_version: the version as found (image tag, ``kubeletVersion``, ``gitVersion``),
+            or ``""`` when there is none (digest-only image).
+        project: GitHub ``owner/repo`` whose releases this is compared with.
+        namespace: where it runs; None for cluster-wide entries (control plane, kubelets).
+        workload: ``Kind/name`` (``Deployment/istiod``), ``Node/a,b`` for kubelets, or None.
+        image: the raw image reference, or None (kubelet, ``/version``).
+        instances: how many pods/nodes run it.
+        revision: Istio revision (``istio.io/rev``), else None.
+        detail: free text for the report (e.g. node names).
+    """
+
+    component: str
+    role: Role
+    raw_version: str
+    project: str | None
+    namespace: str | None = None
+    workload: str | None = None
+    image: str | None = None
+    instances: int = 1
+    revision: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class Unidentified:
+    """A container image that no identification rule claimed, with the reason."""
+
+    namespace: str
+    workload: str
+    image: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Identification:
+    """What identify made of one inventory."""
+
+    components: tuple[Component, ...]
+    unidentified: tuple[Unidentified, ...]
+
+
+@dataclass(frozen=True)
+class Release:
+    """One upstream release (or tag) of a project, as stored in the catalogue.
+
+    Attributes:
+        project: GitHub ``owner/repo``.
+        tag: the tag name exactly as published (``controller-v1.9.4``, ``1.20.1``).
+        published_at: when it was published (UTC); None when unknown (tags-only source).
+        prerelease: GitHub's ``prerelease`` flag (or inferred for tags-only sources).
+        url: the release page, for release-notes links; may be None.
+        name: the release title; may be empty.
+    """
+
+    project: str
+    tag: str
+    published_at: datetime | None
+    prerelease: bool = False
+    url: str | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing that needs attention about one component entry."""
+
+    kind: Flag
+    severity: Severity
+    message: str
+
+
+@dataclass(frozen=True)
+class ComponentReport:
+    """One component entry evaluated against upstream (a row of the report).
+
+    Field meanings follow design.md §3 (Report JSON ``components[]``).
+    ``days_behind`` is in days since the first release newer than the running one.
+    """
+
+    cluster: str
+    component: Component
+    current: str | None
+    latest: str | None
+    latest_patch: str | None
+    status: Status
+    behind: Behind | None
+    releases_behind: int | None
+    days_behind: int | None
+    flags: tuple[Flag, ...]
+    findings: tuple[Finding, ...]
+    latest_url: str | None = None
+
+    @property
+    def worst_severity(self) -> Severity | None:
+        """The highest severity among the findings, or None when there are none."""
+        if not self.findings:
+            return None
+        return max((f.severity for f in self.findings), key=severity_rank)
+
+
+@dataclass(frozen=True)
+class ClusterSummary:
+    """One cluster's latest scan, as the report shows it."""
+
+    name: str
+    scanned_at: datetime
+    kubernetes_version: str | None
+    source: Source
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClusterUnidentified:
+    """An :class:`Unidentified` image with the cluster it was seen in."""
+
+    cluster: str
+    item: Unidentified
+
+
+@dataclass(frozen=True)
+class Report:
+    """The evaluated state of one or more clusters; formatters turn it into text."""
+
+    generated_at: datetime
+    clusters: tuple[ClusterSummary, ...]
+    components: tuple[ComponentReport, ...]
+    unidentified: tuple[ClusterUnidentified, ...]
+    warnings: tuple[str, ...] = ()
