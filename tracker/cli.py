@@ -1,0 +1,296 @@
+"""The ``tracker`` command line: Typer commands only.
+
+Each command: options -> Settings -> one library call -> formatter -> exit code.
+Exit codes: 0 ok; 1 a tracker error (one line on stderr, with a hint); 2 usage;
+3 a ``--fail-on`` finding was hit.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from tracker import __version__
+from tracker.config import Settings, load_settings
+from tracker.errors import ReportError, TrackerError
+from tracker.identify.catalogue import load_catalogue
+from tracker.pipeline import build_report, scan
+from tracker.report import fail_on_hit, get_formatter
+from tracker.store.repository import Store
+from tracker.upstream.catalogue_file import export_releases, import_releases
+
+EXIT_FAIL_ON = 3
+
+app = typer.Typer(
+    help="What in our Kubernetes clusters is out of date, and how badly?",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+releases_app = typer.Typer(help="Move the release catalogue in and out (air-gapped installs).")
+app.add_typer(releases_app, name="releases")
+
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class Format(StrEnum):
+    """Report output formats."""
+
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+
+class FailOn(StrEnum):
+    """Finding kinds that ``--fail-on`` can turn into exit code 3."""
+
+    OUTDATED = "outdated"
+    MAJOR = "major"
+    PRE_RELEASE = "pre-release"
+    PRE_1_0 = "pre-1.0"
+    UNKNOWN = "unknown"
+
+
+class _State:
+    config: Path | None = None
+    database_url: str | None = None
+
+
+state = _State()
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn a TrackerError into one line on stderr (and the hint) and exit code 1."""
+    try:
+        yield
+    except TrackerError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.message}", markup=True)
+        if exc.hint:
+            err_console.print(f"[dim]hint:[/] {exc.hint}", markup=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _settings(**overrides: object) -> Settings:
+    return load_settings(state.config, overrides={"database_url": state.database_url, **overrides})
+
+
+def _warn(message: str) -> None:
+    err_console.print(f"[yellow]warning:[/] {message}", markup=True)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ReportError(f"cannot write report to {output}: {exc.strerror}") from None
+    err_console.print(f"report written to {output}")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tracker {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="TOML config file (default: $TRACKER_CONFIG)."),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="SQLAlchemy URL of the store (default: $TRACKER_DATABASE_URL, else SQLite "
+            "in the XDG data dir).",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """What in our Kubernetes clusters is out of date, and how badly?
+
+    Example: tracker run --demo
+    """
+    state.config = config
+    state.database_url = database_url
+
+
+@app.command("scan")
+def scan_cmd(
+    from_dump: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--from-dump",
+            help="kubectl get nodes,pods -A -o json|yaml output (repeatable). Without it, "
+            "the live cluster is scanned.",
+        ),
+    ] = None,
+    kubeconfig: Annotated[
+        Path | None, typer.Option(help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config).")
+    ] = None,
+    context: Annotated[str | None, typer.Option(help="kubeconfig context (default: current).")] = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option(help="Name of the cluster (default: context name or dump file stem)."),
+    ] = None,
+) -> None:
+    """Inventory a cluster and store the scan.
+
+    Example: tracker scan --from-dump pods.json --from-dump nodes.json --cluster prod
+    """
+    with _errors():
+        settings = _settings(cluster_name=cluster)
+        catalogue = load_catalogue(settings.components)
+        source = _source(from_dump, kubeconfig, context, settings.cluster_name)
+        with Store.open(settings.database_url) as store:
+            result = scan(source, store, catalogue)
+        inv = result.inventory
+        for warning in inv.warnings:
+            _warn(warning)
+        err_console.print(
+            f"scanned cluster {inv.cluster!r}: {len(inv.nodes)} nodes, {len(inv.pods)} pods, "
+            f"{len(result.identification.components)} components identified, "
+            f"{len(result.identification.unidentified)} images unidentified (scan {result.scan_id})"
+        )
+
+
+def _source(
+    from_dump: list[Path] | None, kubeconfig: Path | None, context: str | None, cluster: str | None
+) -> object:
+    if from_dump:
+        from tracker.inventory.kubectl_dump import KubectlDump
+
+        return KubectlDump(from_dump, cluster=cluster)
+    from tracker.inventory.kubernetes_api import KubernetesAPI
+
+    return KubernetesAPI(kubeconfig=kubeconfig, context=context, cluster=cluster)
+
+
+@app.command("report")
+def report_cmd(
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TABLE,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE.")] = None,
+    fail_on: Annotated[
+        list[FailOn] | None,
+        typer.Option("--fail-on", help="Exit with code 3 when such a finding exists (repeatable)."),
+    ] = None,
+    cluster: Annotated[
+        list[str] | None, typer.Option("--cluster", help="Only this cluster (repeatable).")
+    ] = None,
+) -> None:
+    """Evaluate the latest scan of each cluster against the release catalogue.
+
+    Example: tracker report --format json --output report.json --fail-on major
+    """
+    with _errors():
+        settings = _settings()
+        catalogue = load_catalogue(settings.components)
+        with Store.open(settings.database_url) as store:
+            report = build_report(
+                store,
+                catalogue,
+                today=date.today(),
+                clusters=cluster or None,
+                stale_after=settings.sync_stale_after,
+            )
+        if not report.clusters:
+            raise ReportError(
+                "the store holds no scan yet", "run `tracker scan` (or `tracker run --demo`) first"
+            )
+        for warning in report.warnings:
+            _warn(warning)
+        _emit(get_formatter(format.value).format(report), output)
+        if fail_on and fail_on_hit(report, [f.value for f in fail_on]):
+            raise typer.Exit(EXIT_FAIL_ON)
+
+
+@releases_app.command("import")
+def releases_import(
+    file: Annotated[Path, typer.Argument(help="JSON file of GitHub REST release objects.")],
+    project: Annotated[
+        str | None,
+        typer.Option(help="owner/repo, when FILE is a plain array of releases of one project."),
+    ] = None,
+) -> None:
+    """Load releases from a file into the catalogue.
+
+    Example: tracker releases import releases.json
+    """
+    with _errors():
+        settings = _settings()
+        with Store.open(settings.database_url) as store:
+            counts = import_releases(store, file, project=project)
+        total = sum(counts.values())
+        err_console.print(f"imported {total} new releases for {len(counts)} project(s) from {file}")
+
+
+@releases_app.command("export")
+def releases_export(
+    file: Annotated[Path, typer.Argument(help="Where to write the catalogue (JSON).")],
+) -> None:
+    """Write the whole release catalogue to a file ({"owner/repo": [release, ...]}).
+
+    Example: tracker releases export catalogue.json
+    """
+    with _errors():
+        settings = _settings()
+        with Store.open(settings.database_url) as store:
+            count = export_releases(store, file)
+        err_console.print(f"exported {count} releases to {file}")
+
+
+@app.command("run")
+def run_cmd(
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo", help="Run offline on the bundled sample cluster and catalogue, in a "
+            "temporary database."
+        ),
+    ] = False,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TABLE,
+) -> None:
+    """The nightly job: sync + scan + report + notify.
+
+    Example: tracker run --demo
+    """
+    with _errors():
+        if not demo:
+            raise ReportError("only `tracker run --demo` is available in this version")
+        _run_demo(format)
+
+
+def _run_demo(format: Format) -> None:
+    from tracker.inventory.kubectl_dump import KubectlDump
+
+    demo_dir = resources.files("tracker.demo")
+    with tempfile.TemporaryDirectory(prefix="tracker-demo-") as tmp:
+        tmp_path = Path(tmp)
+        for name in ("cluster.json", "version.json", "releases.json"):
+            (tmp_path / name).write_bytes(demo_dir.joinpath(name).read_bytes())
+        catalogue = load_catalogue({})
+        with Store.open(f"sqlite:///{tmp_path / 'demo.db'}") as store:
+            import_releases(store, tmp_path / "releases.json")
+            dump = KubectlDump([tmp_path / "cluster.json", tmp_path / "version.json"], cluster="demo")
+            scan(dump, store, catalogue)
+            report = build_report(store, catalogue, today=date.today(), now=datetime.now(UTC))
+        _emit(get_formatter(format.value).format(report), None)

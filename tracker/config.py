@@ -1,0 +1,272 @@
+"""Settings: defaults < TOML config file < ``TRACKER_*`` environment < command-line flags.
+
+The config file is TOML (``--config FILE`` or ``TRACKER_CONFIG``); every key is documented
+in ``config.example.toml``. Unknown keys and wrong types are errors that name the key, and
+every bad field is reported at once in one :class:`~tracker.errors.ConfigError`.
+
+Each setting ``section.key`` can also be set by the variable ``TRACKER_SECTION_KEY``
+(``sync.concurrency`` -> ``TRACKER_SYNC_CONCURRENCY``). Secrets are never settings: the
+config names the *variable* (or file) that holds the GitHub token or the Slack webhook URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from tracker.errors import ConfigError
+
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse ``"90s"``, ``"30m"``, ``"12h"``, ``"2d"`` or ``"1w"`` into a timedelta.
+
+    >>> parse_duration("2d")
+    datetime.timedelta(days=2)
+    >>> parse_duration("90m").total_seconds()
+    5400.0
+
+    Raises:
+        ValueError: when the text is not a number followed by one of s, m, h, d, w.
+    """
+    m = _DURATION_RE.match(text)
+    if not m:
+        raise ValueError(f"{text!r} is not a duration like '30m', '12h' or '2d'")
+    return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError("must be a non-empty string")
+    return value
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value in (None, "") else _str(value)
+
+
+def _path(value: Any) -> Path | None:
+    return None if value in (None, "") else Path(_str(value)).expanduser()
+
+
+def _pos_int(value: Any) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError("must be a whole number of at least 1")
+    return value
+
+
+def _opt_pos_int(value: Any) -> int | None:
+    return None if value in (None, "", 0, "0") else _pos_int(value)
+
+
+def _duration(value: Any) -> timedelta:
+    if not isinstance(value, str):
+        raise ValueError("must be a duration string like '2d' or '12h'")
+    return parse_duration(value)
+
+
+def _choice(*choices: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return str(value)
+
+    return check
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tracker setting, resolved (see ``config.example.toml`` for each one).
+
+    Durations are timedeltas; ``components`` holds the raw ``[components.<id>]`` tables,
+    validated by :func:`tracker.identify.catalogue.load_catalogue`.
+    """
+
+    database_url: str | None = None
+    github_api_url: str = "https://api.github.com"
+    github_token_env: str = "GITHUB_TOKEN"
+    github_token_file: Path | None = None
+    sync_concurrency: int = 8
+    sync_stale_after: timedelta = timedelta(days=2)
+    sync_min_interval: timedelta = timedelta(hours=6)
+    sync_max_pages: int | None = None
+    sync_timeout_seconds: int = 30
+    cluster_name: str | None = None
+    report_dir: Path | None = None
+    notify_when: str = "changes"
+    notify_slack_webhook_url_env: str = "TRACKER_SLACK_WEBHOOK_URL"
+    notify_slack_webhook_url_file: Path | None = None
+    notify_webhook_url_env: str = "TRACKER_WEBHOOK_URL"
+    notify_webhook_url_file: Path | None = None
+    components: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def github_token(self) -> str | None:
+        """The GitHub token from the variable ``github_token_env`` or ``github_token_file``.
+
+        Raises:
+            ConfigError: when the token file is set but cannot be read.
+        """
+        return _secret(self.github_token_env, self.github_token_file, "github.token_file")
+
+    def token_key(self) -> str:
+        """A fingerprint of the GitHub token (ETags differ per token); never the token itself."""
+        token = self.github_token() or ""
+        return "anonymous" if not token else hashlib.sha256(token.encode()).hexdigest()[:16]
+
+    def slack_webhook_url(self) -> str | None:
+        """The Slack incoming-webhook URL from its variable or file, or None when unset."""
+        return _secret(
+            self.notify_slack_webhook_url_env,
+            self.notify_slack_webhook_url_file,
+            "notify.slack.webhook_url_file",
+        )
+
+    def webhook_url(self) -> str | None:
+        """The generic JSON webhook URL from its variable or file, or None when unset."""
+        return _secret(
+            self.notify_webhook_url_env, self.notify_webhook_url_file, "notify.webhook.url_file"
+        )
+
+
+def _secret(env_name: str, file: Path | None, field_name: str) -> str | None:
+    value = os.environ.get(env_name, "").strip()
+    if value:
+        return value
+    if file is not None:
+        try:
+            return file.read_text().strip() or None
+        except OSError as exc:
+            raise ConfigError(
+                f"{field_name}: cannot read {file}: {exc.strerror}",
+                "check the path and its permissions",
+            ) from None
+    return None
+
+
+# TOML key path -> (Settings field, parser)
+_SCHEMA: dict[tuple[str, ...], tuple[str, Callable[[Any], Any]]] = {
+    ("database", "url"): ("database_url", _opt_str),
+    ("github", "api_url"): ("github_api_url", _str),
+    ("github", "token_env"): ("github_token_env", _str),
+    ("github", "token_file"): ("github_token_file", _path),
+    ("sync", "concurrency"): ("sync_concurrency", _pos_int),
+    ("sync", "stale_after"): ("sync_stale_after", _duration),
+    ("sync", "min_interval"): ("sync_min_interval", _duration),
+    ("sync", "max_pages"): ("sync_max_pages", _opt_pos_int),
+    ("sync", "timeout_seconds"): ("sync_timeout_seconds", _pos_int),
+    ("cluster", "name"): ("cluster_name", _opt_str),
+    ("report", "dir"): ("report_dir", _path),
+    ("notify", "when"): ("notify_when", _choice("changes", "always", "never")),
+    ("notify", "slack", "webhook_url_env"): ("notify_slack_webhook_url_env", _str),
+    ("notify", "slack", "webhook_url_file"): ("notify_slack_webhook_url_file", _path),
+    ("notify", "webhook", "url_env"): ("notify_webhook_url_env", _str),
+    ("notify", "webhook", "url_file"): ("notify_webhook_url_file", _path),
+}
+_SECTIONS = {p[:i] for p in _SCHEMA for i in range(1, len(p))}
+
+
+def env_name(path: tuple[str, ...]) -> str:
+    """The environment variable for a setting: ``("sync", "concurrency")`` -> ``TRACKER_SYNC_CONCURRENCY``."""
+    return "TRACKER_" + "_".join(path).upper()
+
+
+def _walk(
+    table: Mapping[str, Any], prefix: tuple[str, ...], out: dict[tuple[str, ...], Any]
+) -> list[str]:
+    problems: list[str] = []
+    for key, value in table.items():
+        path = (*prefix, key)
+        dotted = ".".join(path)
+        if path == ("components",):
+            if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+                problems.append("components: each entry must be a table [components.<id>]")
+            else:
+                out[path] = value
+        elif path in _SCHEMA:
+            out[path] = value
+        elif path in _SECTIONS:
+            if isinstance(value, dict):
+                problems += _walk(value, path, out)
+            else:
+                problems.append(f"{dotted}: must be a table [{dotted}]")
+        else:
+            problems.append(f"{dotted}: unknown key")
+    return problems
+
+
+def load_settings(
+    config_file: Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Resolve settings: defaults < ``config_file`` (or ``$TRACKER_CONFIG``) < env < overrides.
+
+    Args:
+        config_file: a TOML file; None uses ``TRACKER_CONFIG`` when set, else no file.
+        environ: the environment to read (default ``os.environ``).
+        overrides: Settings field name -> value from command-line flags (None values ignored).
+
+    Raises:
+        ConfigError: naming the file and every bad or unknown key at once.
+    """
+    env = os.environ if environ is None else environ
+    if config_file is None and env.get("TRACKER_CONFIG"):
+        config_file = Path(env["TRACKER_CONFIG"])
+    raw: dict[tuple[str, ...], Any] = {}
+    problems: list[str] = []
+    where = "settings"
+    if config_file is not None:
+        where = str(config_file)
+        try:
+            data = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(
+                f"config file {config_file} does not exist",
+                "pass an existing file with --config, or copy config.example.toml",
+            ) from None
+        except OSError as exc:
+            raise ConfigError(f"config file {config_file}: {exc.strerror}") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                f"config file {config_file} is not valid TOML: {exc}",
+                "fix the syntax; config.example.toml shows every key",
+            ) from None
+        problems += _walk(data, (), raw)
+    for path in _SCHEMA:
+        name = env_name(path)
+        if env.get(name, "") != "":
+            raw[path] = env[name]
+    values: dict[str, Any] = {}
+    for path, value in raw.items():
+        if path == ("components",):
+            values["components"] = value
+            continue
+        field_name, parse = _SCHEMA[path]
+        try:
+            values[field_name] = parse(value)
+        except ValueError as exc:
+            problems.append(f"{'.'.join(path)}: {exc} (got {value!r})")
+    if problems:
+        raise ConfigError(
+            f"{where}: " + "; ".join(problems),
+            "see config.example.toml for every key and its type",
+        )
+    settings = Settings(**values)
+    known = {f.name for f in fields(Settings)}
+    flag_values = {k: v for k, v in (overrides or {}).items() if v is not None}
+    unknown = set(flag_values) - known
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    return replace(settings, **flag_values)

@@ -1,0 +1,134 @@
+"""The evaluate stage's boundary: the :class:`Check` Protocol and what crosses it.
+
+Evaluation runs in two steps (pattern: pip-audit ``_service/interface.py``):
+
+1. :mod:`tracker.evaluate.stream` turns a project's releases into a :class:`ReleaseStream`
+   and places the running version in it, giving one :class:`Evaluation` of plain facts
+   (latest, latest patch, how far behind, since when).
+2. Each :class:`Check` reads an :class:`Evaluation` and returns :class:`~tracker.models.Finding`
+   objects. Checks never see raw release lists, never compare version strings themselves
+   and never read the clock: ``today`` is in the evaluation.
+
+Errors: a catalogue entry whose tag pattern is invalid raises
+:class:`~tracker.errors.IdentifyError` (from :func:`tracker.versions.parse_tag`); the stage
+has no error class of its own because nothing else in it can fail on input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol, runtime_checkable
+
+from tracker.models import Behind, Component, Finding, Release
+from tracker.versions import ParsedVersion, Unparsed
+
+__all__ = ["Check", "Evaluation", "ReleaseStream", "StreamRelease"]
+
+
+@dataclass(frozen=True)
+class StreamRelease:
+    """One distinct upstream version in a project's release stream.
+
+    Several tags can carry one version (``v2.43.0`` and ``v2.43.0+stringlabels``): they are
+    one :class:`StreamRelease`, represented by the tag without build metadata (else the
+    earliest), and dated by the earliest publication among them.
+
+    Attributes:
+        version: the parsed version of the tag (``version.version`` orders).
+        release: the representative release (tag, url, GitHub flags).
+        prerelease: GitHub's ``prerelease`` flag or a pre-release version.
+        published_at: the earliest publication (UTC) among the tags of this version;
+            None when no tag has a date.
+    """
+
+    version: ParsedVersion
+    release: Release
+    prerelease: bool
+    published_at: datetime | None
+
+    @property
+    def url(self) -> str:
+        """The release page: the release's own URL, else GitHub's tag page for it."""
+        if self.release.url:
+            return self.release.url
+        return f"https://github.com/{self.release.project}/releases/tag/{self.release.tag}"
+
+
+@dataclass(frozen=True)
+class ReleaseStream:
+    """The releases of one project that belong to one catalogue entry, in version order.
+
+    Attributes:
+        project: GitHub ``owner/repo``.
+        tag_pattern: the catalogue tag rule that selected the tags.
+        releases: distinct versions, lowest first (drafts never get here; tags outside
+            the pattern and tags that are not versions are left out).
+        skipped: ``(tag, reason)`` for tags inside the pattern that are not releases
+            (prometheus ``v2.35.0-retract``).
+    """
+
+    project: str
+    tag_pattern: str
+    releases: tuple[StreamRelease, ...]
+    skipped: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The facts about one running component entry, for checks to judge.
+
+    Attributes:
+        component: the entry being evaluated.
+        current: its parsed running version, or :class:`Unparsed` with the reason.
+        project: GitHub ``owner/repo`` compared with, or None (untracked).
+        upstream_problem: why there is no upstream data (None when there is).
+        latest: the highest release that counts (stable, plus pre-releases of the running
+            line when the running version is itself a pre-release); None without data.
+        latest_patch: the highest counting release in the running ``major.minor`` line;
+            None when the running version is unknown or the line has no release.
+        behind: how far ``current`` is behind ``latest``; None when not behind or unknown.
+        lines_behind: for ``behind`` major: majors behind; minor: minor lines behind;
+            patch: 0; None when not behind.
+        releases_behind: counting releases newer than ``current`` (distinct versions).
+        days_behind: days from the earliest publication among the releases newer than
+            ``current`` to ``today``; None when up to date or no such date is known.
+        today: the evaluation date (UTC).
+    """
+
+    component: Component
+    current: ParsedVersion | Unparsed
+    project: str | None
+    upstream_problem: str | None
+    latest: StreamRelease | None
+    latest_patch: StreamRelease | None
+    behind: Behind | None
+    lines_behind: int | None
+    releases_behind: int | None
+    days_behind: int | None
+    today: date
+
+    @property
+    def label(self) -> str:
+        """How messages name the entry: the catalogue id, plus the role when it tells apart.
+
+        ``istio``, ``kubernetes kubelet``, ``istio data-plane``.
+        """
+        role = self.component.role.value
+        if role == "addon" or (self.component.component == "istio" and role == "control-plane"):
+            return self.component.component
+        return f"{self.component.component} {role}"
+
+
+@runtime_checkable
+class Check(Protocol):
+    """One rule that turns an :class:`Evaluation` into findings.
+
+    Implementations are pure: same evaluation in, same findings out. A check that does
+    not apply returns an empty sequence.
+    """
+
+    def check(self, evaluation: Evaluation) -> Sequence[Finding]:
+        """Return the findings for ``evaluation`` (possibly none)."""
+        ...

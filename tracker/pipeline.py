@@ -1,0 +1,114 @@
+"""Wiring only: inventory -> identify -> store -> evaluate -> report.
+
+Each function takes what it needs (a source, a store, the catalogue, ``today``) and calls
+one stage after the other; no stage logic lives here. The CLI calls these functions; any
+other program can too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from tracker.evaluate import evaluate
+from tracker.identify.registry import identify
+from tracker.inventory.base import InventorySource
+from tracker.models import (
+    CatalogueEntry,
+    ClusterUnidentified,
+    ComponentReport,
+    Identification,
+    Inventory,
+    Report,
+)
+from tracker.store.repository import Store
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What one scan stored: its id, the inventory read and what identify made of it."""
+
+    scan_id: int
+    inventory: Inventory
+    identification: Identification
+
+
+def scan(
+    source: InventorySource, store: Store, catalogue: Mapping[str, CatalogueEntry]
+) -> ScanResult:
+    """Inventory one cluster, identify what runs, and store the scan.
+
+    Raises:
+        InventoryError: the cluster or dump could not be read (nothing is stored then).
+        StoreError: the scan could not be written (the store is left as it was).
+    """
+    inventory = source.collect()
+    identification = identify(inventory, catalogue)
+    scan_id = store.save_scan(inventory, identification)
+    return ScanResult(scan_id, inventory, identification)
+
+
+def stale_projects(
+    last_synced: Mapping[str, datetime], projects: Sequence[str], now: datetime, stale_after: timedelta
+) -> list[str]:
+    """The projects among ``projects`` whose last successful sync is older than ``stale_after``.
+
+    Projects never synced from GitHub (catalogue imported from a file) are not stale.
+    """
+    return sorted(
+        p for p in set(projects) if p in last_synced and now - last_synced[p] > stale_after
+    )
+
+
+def build_report(
+    store: Store,
+    catalogue: Mapping[str, CatalogueEntry],
+    *,
+    today: date,
+    now: datetime | None = None,
+    clusters: Sequence[str] | None = None,
+    stale_after: timedelta = timedelta(days=2),
+) -> Report:
+    """Evaluate the latest scan of each cluster against the stored release catalogue.
+
+    The evaluated rows are stored with their scan (history compares consecutive runs), so
+    re-running a report is safe: it replaces that scan's rows.
+
+    Args:
+        today: the day findings are computed for (``days_behind`` counts up to it).
+        now: the report's ``generated_at`` (default: the current UTC time).
+        clusters: only these clusters (default: every cluster in the store).
+        stale_after: warn when a project's releases were last synced longer ago than this.
+
+    Raises:
+        StoreError: the store cannot be read or written.
+    """
+    now = now or datetime.now(UTC)
+    releases = store.all_releases()
+    scans = [s for s in store.latest_scans() if clusters is None or s.summary.name in clusters]
+    rows: list[ComponentReport] = []
+    unidentified: list[ClusterUnidentified] = []
+    for stored in scans:
+        name = stored.summary.name
+        evaluated = evaluate(name, stored.identification.components, catalogue, releases, today)
+        store.save_report_rows(stored.id, evaluated)
+        rows += evaluated
+        unidentified += [ClusterUnidentified(name, u) for u in stored.identification.unidentified]
+    used = [r.component.project for r in rows if r.component.project]
+    stale = stale_projects(store.last_synced(), used, now, stale_after)
+    warnings = (
+        [
+            f"release data for {len(stale)} project(s) is older than {stale_after.days} day(s) "
+            f"({', '.join(stale[:5])}{', …' if len(stale) > 5 else ''}): run `tracker sync`"
+        ]
+        if stale
+        else []
+    )
+    return Report(
+        generated_at=now,
+        clusters=tuple(s.summary for s in scans),
+        components=tuple(rows),
+        unidentified=tuple(unidentified),
+        warnings=tuple(warnings),
+    )

@@ -1,0 +1,174 @@
+"""The report boundary: the :class:`Formatter` Protocol and helpers shared by formatters.
+
+Formatters are pure: ``format(report) -> str``. Only the CLI writes files and picks exit
+codes (pattern from pip-audit ``_format/``). :func:`fail_on_hit` decides ``--fail-on``;
+the CLI turns True into exit code 3 (design.md §3).
+
+Every formatter lists rows in the same order: clusters in report order, then within a
+cluster worst first (:func:`worst_first_key`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Protocol
+
+from tracker.errors import ReportError
+from tracker.models import (
+    Behind,
+    ComponentReport,
+    Flag,
+    Report,
+    Severity,
+    Status,
+    severity_rank,
+)
+
+FAIL_ON_KINDS: tuple[str, ...] = ("outdated", "major", "pre-release", "pre-1.0", "unknown")
+"""The values ``--fail-on`` accepts (design.md §3)."""
+
+_BEHIND_RANK = {Behind.MAJOR: 3, Behind.MINOR: 2, Behind.PATCH: 1}
+
+
+class Formatter(Protocol):
+    """Turns a :class:`~tracker.models.Report` into text. Pure: no I/O, no exit codes."""
+
+    def format(self, report: Report) -> str:
+        """Return the whole rendered report (ends with a newline).
+
+        Raises:
+            ReportError: when the report holds a value that cannot be rendered
+                (e.g. a timestamp without a timezone).
+        """
+        ...
+
+
+def worst_first_key(row: ComponentReport) -> tuple[int, int, int, str, str, str, str]:
+    """Sort key putting the worst row first (use with ``sorted(rows, key=...)``).
+
+    Order: highest finding severity (critical > warning > info > no finding), then how far
+    behind (major > minor > patch > not behind), then ``days_behind`` (more days first),
+    then component, role, namespace and workload alphabetically, so the order is total
+    and stable between runs.
+    """
+    worst = row.worst_severity
+    sev = severity_rank(worst) if worst is not None else -1
+    behind = _BEHIND_RANK[row.behind] if row.behind is not None else 0
+    days = row.days_behind if row.days_behind is not None else -1
+    c = row.component
+    return (-sev, -behind, -days, c.component, c.role.value, c.namespace or "", c.workload or "")
+
+
+def sort_worst_first(rows: Iterable[ComponentReport]) -> list[ComponentReport]:
+    """Return ``rows`` ordered by :func:`worst_first_key`."""
+    return sorted(rows, key=worst_first_key)
+
+
+def cluster_rows(report: Report, cluster: str) -> list[ComponentReport]:
+    """The rows of one cluster, worst first."""
+    return sort_worst_first(r for r in report.components if r.cluster == cluster)
+
+
+def cluster_names(report: Report) -> list[str]:
+    """Cluster names in report order, then any cluster seen only in rows (sorted)."""
+    names = [c.name for c in report.clusters]
+    seen = set(names)
+    extra = {r.cluster for r in report.components} | {u.cluster for u in report.unidentified}
+    names.extend(sorted(extra - seen))
+    return names
+
+
+def severity_counts(rows: Iterable[ComponentReport]) -> dict[Severity, int]:
+    """Count findings (not rows) by severity, worst first: ``{critical: n, warning: n, info: n}``."""
+    counts = {s: 0 for s in sorted(Severity, key=severity_rank, reverse=True)}
+    for row in rows:
+        for finding in row.findings:
+            counts[finding.severity] += 1
+    return counts
+
+
+def rfc3339(moment: datetime, *, field: str) -> str:
+    """Render an aware datetime as RFC 3339 UTC with ``Z``, to the second.
+
+    >>> from datetime import timezone, timedelta
+    >>> rfc3339(datetime(2024, 5, 1, 4, 0, 7, 5, tzinfo=timezone(timedelta(hours=2))), field="x")
+    '2024-05-01T02:00:07Z'
+
+    Raises:
+        ReportError: when ``moment`` is naive (the message names ``field``).
+    """
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ReportError(
+            f"report field {field} is a datetime without a timezone ({moment.isoformat()})",
+            "stages must produce timezone-aware UTC datetimes (models.py)",
+        )
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def behind_text(row: ComponentReport) -> str:
+    """How far behind, in words: ``"minor, 18 releases, 912 days"``; ``""`` when not behind.
+
+    >>> from tracker.models import Component, Role
+    >>> c = Component("istio", Role.DATA_PLANE, "1.12.1", "istio/istio")
+    >>> r = ComponentReport("prod", c, "1.12.1", "1.30.2", "1.12.9", Status.OUTDATED,
+    ...     Behind.MINOR, 18, 912, (Flag.OUTDATED,), ())
+    >>> behind_text(r)
+    'minor, 18 releases, 912 days'
+    """
+    parts: list[str] = []
+    if row.behind is not None:
+        parts.append(row.behind.value)
+    if row.releases_behind is not None:
+        noun = "release" if row.releases_behind == 1 else "releases"
+        parts.append(f"{row.releases_behind} {noun}")
+    if row.days_behind is not None:
+        noun = "day" if row.days_behind == 1 else "days"
+        parts.append(f"{row.days_behind} {noun}")
+    return ", ".join(parts)
+
+
+def place(row: ComponentReport) -> str:
+    """Where a row runs: ``namespace/Kind/name``, ``Kind/name``, or ``cluster-wide``."""
+    c = row.component
+    parts = [p for p in (c.namespace, c.workload) if p]
+    return "/".join(parts) if parts else "cluster-wide"
+
+
+def _hits(row: ComponentReport, kind: str) -> bool:
+    if kind == "outdated":
+        return Flag.OUTDATED in row.flags or row.status is Status.OUTDATED
+    if kind == "major":
+        return row.behind is Behind.MAJOR
+    if kind == "pre-release":
+        return Flag.PRE_RELEASE in row.flags
+    if kind == "pre-1.0":
+        return Flag.PRE_1_0 in row.flags
+    # "unknown": no parseable running version, or no upstream data to compare with.
+    return (
+        Flag.UNKNOWN_VERSION in row.flags
+        or Flag.NO_UPSTREAM_DATA in row.flags
+        or row.status is Status.UNKNOWN
+    )
+
+
+def fail_on_hit(report: Report, kinds: Iterable[str]) -> bool:
+    """Decide ``--fail-on``: True when any row of ``report`` matches any of ``kinds``.
+
+    Kinds (design.md §3): ``outdated`` (flag ``outdated`` or status ``outdated``),
+    ``major`` (``behind == major``), ``pre-release``, ``pre-1.0`` (those flags),
+    ``unknown`` (flag ``unknown-version`` or ``no-upstream-data``, or status ``unknown``).
+    Unidentified images never trigger it: they are not tracked components.
+    An empty ``kinds`` never fails.
+
+    Raises:
+        ReportError: for a kind not in :data:`FAIL_ON_KINDS` (names it, lists the valid ones).
+    """
+    wanted: Sequence[str] = list(dict.fromkeys(kinds))
+    bad = [k for k in wanted if k not in FAIL_ON_KINDS]
+    if bad:
+        raise ReportError(
+            f"--fail-on: unknown kind {bad[0]!r}",
+            f"use one or more of {', '.join(FAIL_ON_KINDS)}",
+        )
+    return any(_hits(row, kind) for row in report.components for kind in wanted)

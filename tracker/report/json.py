@@ -1,0 +1,93 @@
+"""The JSON report, schema version 1, exactly as design.md §3 "Report JSON" draws it.
+
+Top-level keys, in order: ``schema_version``, ``generated_at``, ``clusters``, ``components``,
+``unidentified``. Times are RFC 3339 UTC with ``Z``. Components are listed per cluster
+(report order), worst first. A change of keys or meanings is a new ``schema_version``.
+
+This module is ``tracker.report.json``; inside it ``import json`` still means the standard
+library (absolute imports), so the name shadows nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tracker.models import ComponentReport, Report
+from tracker.report.base import cluster_names, cluster_rows, rfc3339
+
+SCHEMA_VERSION = 1
+
+
+def component_to_dict(row: ComponentReport) -> dict[str, Any]:
+    """One ``components[]`` object, keys in the order of design.md §3."""
+    c = row.component
+    return {
+        "cluster": row.cluster,
+        "component": c.component,
+        "role": c.role.value,
+        "namespace": c.namespace,
+        "workload": c.workload,
+        "image": c.image,
+        "current": row.current,
+        "latest": row.latest,
+        "latest_patch": row.latest_patch,
+        "project": c.project,
+        "status": row.status.value,
+        "behind": row.behind.value if row.behind is not None else None,
+        "releases_behind": row.releases_behind,
+        "days_behind": row.days_behind,
+        "instances": c.instances,
+        "flags": [f.value for f in row.flags],
+        "findings": [
+            {"kind": f.kind.value, "severity": f.severity.value, "message": f.message}
+            for f in row.findings
+        ],
+    }
+
+
+def report_to_dict(report: Report) -> dict[str, Any]:
+    """The whole report as plain JSON-ready data (dicts, lists, str, int, None).
+
+    Raises:
+        ReportError: when a timestamp is naive.
+    """
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": rfc3339(report.generated_at, field="generated_at"),
+        "clusters": [
+            {
+                "name": c.name,
+                "scanned_at": rfc3339(c.scanned_at, field=f"clusters[{c.name}].scanned_at"),
+                "kubernetes_version": c.kubernetes_version,
+                "source": c.source.value,
+            }
+            for c in report.clusters
+        ],
+        "components": [
+            component_to_dict(row)
+            for name in cluster_names(report)
+            for row in cluster_rows(report, name)
+        ],
+        "unidentified": [
+            {
+                "cluster": u.cluster,
+                "namespace": u.item.namespace,
+                "workload": u.item.workload,
+                "image": u.item.image,
+                "reason": u.item.reason,
+            }
+            for u in report.unidentified
+        ],
+    }
+
+
+class JsonFormatter:
+    """Renders :func:`report_to_dict` as indented UTF-8 JSON ending with a newline."""
+
+    def __init__(self, *, indent: int | None = 2) -> None:
+        self.indent = indent
+
+    def format(self, report: Report) -> str:
+        """Return the JSON text. Raises ReportError for a naive timestamp."""
+        return json.dumps(report_to_dict(report), indent=self.indent, ensure_ascii=False) + "\n"

@@ -1,0 +1,219 @@
+"""The database schema as SQLAlchemy Core tables (the migrations create it; this mirrors it).
+
+The schema is created and upgraded ONLY by the Alembic migrations in ``migrations/``;
+``tests/store/test_migrations.py`` checks that these tables and the migrated database do not
+drift apart (``alembic.autogenerate.compare_metadata`` finds no difference).
+
+Tables::
+
+    clusters            one row per cluster name
+    scans               one row per scan (cluster, scanned_at, source, server_version, warnings)
+    scan_components     identified components of a scan, in identification order
+    scan_unidentified   images no rule claimed, in identification order
+    report_rows         evaluated components of a scan (flags and findings as JSON lists)
+    releases            the release catalogue: (project, tag) unique
+    sync_state          per (project, token fingerprint): ETag, last success / attempt / error
+    locks               the job lock rows (owner, host, pid, acquired_at, expires_at)
+    outbox              notifications waiting to be sent (sent_at NULL) or sent
+
+Times are stored as UTC: ``TIMESTAMP WITH TIME ZONE`` on PostgreSQL, naive UTC text on
+SQLite; :class:`UTCDateTime` turns both back into timezone-aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Constraint names are deterministic so that later (batch) migrations can refer to them."""
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC in Python.
+
+    Binding a naive datetime raises ``ValueError`` (tracker's models hold aware datetimes
+    only); aware datetimes in any zone are converted to UTC. SQLite has no time zone type,
+    so the value is stored as naive UTC and marked UTC again when read.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given; use an aware UTC time")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):  # pragma: no cover - drivers return datetime
+            raise TypeError(f"unexpected timestamp value {value!r}")
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _id() -> sa.Column[int]:
+    return sa.Column("id", sa.Integer, primary_key=True, autoincrement=True)
+
+
+def _scan_fk() -> sa.Column[int]:
+    return sa.Column(
+        "scan_id", sa.Integer, sa.ForeignKey("scans.id", ondelete="CASCADE"), nullable=False
+    )
+
+
+def _component_columns() -> list[sa.Column[Any]]:
+    """The columns of :class:`tracker.models.Component`, shared by two tables."""
+    return [
+        sa.Column("component", sa.String(100), nullable=False),
+        sa.Column("role", sa.String(32), nullable=False),
+        sa.Column("raw_version", sa.String(255), nullable=False),
+        sa.Column("project", sa.String(255), nullable=True),
+        sa.Column("namespace", sa.String(253), nullable=True),
+        sa.Column("workload", sa.Text, nullable=True),
+        sa.Column("image", sa.Text, nullable=True),
+        sa.Column("instances", sa.Integer, nullable=False),
+        sa.Column("revision", sa.String(100), nullable=True),
+        sa.Column("detail", sa.Text, nullable=True),
+    ]
+
+
+clusters = sa.Table(
+    "clusters",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+)
+
+scans = sa.Table(
+    "scans",
+    metadata,
+    _id(),
+    sa.Column(
+        "cluster_id",
+        sa.Integer,
+        sa.ForeignKey("clusters.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("scanned_at", UTCDateTime, nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("server_version", sa.String(255), nullable=True),
+    sa.Column("warnings", sa.JSON, nullable=False),
+    sa.Index("ix_scans_cluster_id_scanned_at", "cluster_id", "scanned_at"),
+)
+
+scan_components = sa.Table(
+    "scan_components",
+    metadata,
+    _id(),
+    _scan_fk(),
+    sa.Column("position", sa.Integer, nullable=False),
+    *_component_columns(),
+    sa.Index("ix_scan_components_scan_id", "scan_id"),
+    sa.Index("ix_scan_components_component", "component"),
+)
+
+scan_unidentified = sa.Table(
+    "scan_unidentified",
+    metadata,
+    _id(),
+    _scan_fk(),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("namespace", sa.String(253), nullable=False),
+    sa.Column("workload", sa.Text, nullable=False),
+    sa.Column("image", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Index("ix_scan_unidentified_scan_id", "scan_id"),
+)
+
+report_rows = sa.Table(
+    "report_rows",
+    metadata,
+    _id(),
+    _scan_fk(),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("cluster", sa.String(255), nullable=False),
+    *_component_columns(),
+    sa.Column("current", sa.String(255), nullable=True),
+    sa.Column("latest", sa.String(255), nullable=True),
+    sa.Column("latest_patch", sa.String(255), nullable=True),
+    sa.Column("latest_url", sa.Text, nullable=True),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("behind", sa.String(16), nullable=True),
+    sa.Column("releases_behind", sa.Integer, nullable=True),
+    sa.Column("days_behind", sa.Integer, nullable=True),
+    sa.Column("flags", sa.JSON, nullable=False),
+    sa.Column("findings", sa.JSON, nullable=False),
+    sa.Index("ix_report_rows_scan_id", "scan_id"),
+    sa.Index("ix_report_rows_component", "component"),
+)
+
+releases = sa.Table(
+    "releases",
+    metadata,
+    _id(),
+    sa.Column("project", sa.String(255), nullable=False),
+    sa.Column("tag", sa.String(255), nullable=False),
+    sa.Column("published_at", UTCDateTime, nullable=True),
+    sa.Column("prerelease", sa.Boolean, nullable=False),
+    sa.Column("url", sa.Text, nullable=True),
+    sa.Column("name", sa.Text, nullable=False),
+    # (project, tag) leads with project, so it also serves "releases of a project".
+    sa.UniqueConstraint("project", "tag", name="uq_releases_project_tag"),
+)
+
+sync_state = sa.Table(
+    "sync_state",
+    metadata,
+    _id(),
+    sa.Column("project", sa.String(255), nullable=False),
+    sa.Column("token_key", sa.String(128), nullable=False),
+    sa.Column("etag", sa.String(255), nullable=True),
+    sa.Column("last_success_at", UTCDateTime, nullable=True),
+    sa.Column("last_attempt_at", UTCDateTime, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("renamed_to", sa.String(255), nullable=True),
+    sa.UniqueConstraint("project", "token_key", name="uq_sync_state_project_token_key"),
+)
+
+locks = sa.Table(
+    "locks",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("owner", sa.String(255), nullable=False),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("acquired_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    _id(),
+    sa.Column("target", sa.String(255), nullable=False),
+    sa.Column("cluster", sa.String(255), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("sent_at", UTCDateTime, nullable=True),
+    sa.Index("ix_outbox_sent_at_target", "sent_at", "target"),
+)
