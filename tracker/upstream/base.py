@@ -25,6 +25,7 @@ __all__ = [
     "RateLimitError",
     "ReleaseFileError",
     "ReleaseSource",
+    "ReleaseStore",
     "StopCondition",
     "SyncStateView",
     "UpstreamError",
@@ -32,7 +33,7 @@ __all__ = [
 
 StopCondition = Callable[[Sequence[Release]], bool]
 """Called by a source after each page with that page's releases (newest first, drafts removed);
-returning True ends the listing after this page (e.g. "this page holds a release already stored")."""
+returning True ends the listing after this page (e.g. "this page holds a stored release")."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,24 @@ class SyncStateView(Protocol):
 
     @property
     def last_success_at(self) -> datetime | None: ...
+
+
+class ReleaseStore(Protocol):
+    """The store methods release import/export uses (``tracker.store.repository.Store``)."""
+
+    def projects(self) -> list[str]:
+        """Projects (``owner/repo``) with at least one stored release."""
+        ...
+
+    def releases(self, project: str) -> list[Release]:
+        """Every stored release of ``project`` (any order)."""
+        ...
+
+    def upsert_releases(
+        self, project: str, releases: Sequence[Release], *, replace: bool = False
+    ) -> int:
+        """Insert new releases and update changed ones (by tag); return how many were new."""
+        ...
 
 
 class CatalogueStore(Protocol):

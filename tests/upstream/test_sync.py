@@ -1,0 +1,253 @@
+"""sync_projects over GitHubReleaseSource + MockTransport (real release pages) and a fake store."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.fakes.github_api import FakeGitHub, Fault, load_release_lists
+from tests.upstream.fake_store import FakeStore
+from tracker.upstream.github import GitHubReleaseSource, token_key
+from tracker.upstream.sync import OldestNeeded, ProjectResult, ProjectStatus, sync_projects
+
+API = "https://api.github.test"
+NOW = datetime(2026, 9, 1, 3, 0, tzinfo=UTC)
+KEY = token_key("ghp_test")
+PROJECTS = [
+    "kubernetes/kubernetes",
+    "istio/istio",
+    "cert-manager/cert-manager",
+    "prometheus/prometheus",
+    "grafana/grafana",
+]
+
+
+@pytest.fixture
+def lists(realdata: Path) -> dict[str, list[dict[str, Any]]]:
+    return load_release_lists(realdata / "releases")
+
+
+@pytest.fixture
+def fake(lists: dict[str, list[dict[str, Any]]]) -> FakeGitHub:
+    return FakeGitHub(copy.deepcopy(lists))
+
+
+@pytest.fixture
+def source(fake: FakeGitHub) -> GitHubReleaseSource:
+    client = httpx.Client(transport=fake.mock_transport(API))
+    return GitHubReleaseSource(client, API, "ghp_test", sleep=lambda s: None)
+
+
+def run(store: FakeStore, source: GitHubReleaseSource, projects: list[str] = PROJECTS, **kw: Any):  # type: ignore[no-untyped-def]
+    return sync_projects(store, source, projects, token_key=KEY, now=NOW, **kw)
+
+
+def test_cold_sync_stores_everything(
+    fake: FakeGitHub, source: GitHubReleaseSource, lists: dict[str, list[dict[str, Any]]]
+) -> None:
+    store = FakeStore()
+    summary = run(store, source)
+    total = sum(len(lists[p]) for p in PROJECTS)
+    pages = sum(-(-len(lists[p]) // 100) for p in PROJECTS)
+    assert summary.new_releases == total
+    assert summary.requests == pages == len(fake.log)
+    assert summary.ok and summary.not_modified == 0 and summary.projects == 5
+    assert {p: len(store.data[p]) for p in PROJECTS} == {p: len(lists[p]) for p in PROJECTS}
+    state = store.sync_state("istio/istio", KEY)
+    assert state is not None and state.etag and state.last_success_at == NOW
+
+
+def test_warm_sync_is_one_free_request_per_project_and_changes_nothing(
+    fake: FakeGitHub, source: GitHubReleaseSource
+) -> None:
+    store = FakeStore()
+    run(store, source)
+    before, remaining = store.snapshot(), fake.remaining
+    fake.log.clear()
+    summary = run(store, source)
+    assert summary.requests == 5 and len(fake.log) == 5
+    assert summary.not_modified == 5 and summary.new_releases == 0
+    assert all(s.headers.get("if-none-match") for s in fake.log)
+    assert store.snapshot() == before
+    assert fake.remaining == remaining
+    assert "5 requests, 5 not modified, 0 new releases, 0 failed" in summary.one_line()
+
+
+def test_cold_sync_fetches_only_pages_covering_running_versions(
+    fake: FakeGitHub, source: GitHubReleaseSource, lists: dict[str, list[dict[str, Any]]]
+) -> None:
+    store = FakeStore()
+    tags = [i["tag_name"] for i in lists["istio/istio"]]
+    needed_page = tags.index("1.24.0") // 100 + 1
+    assert needed_page < 5
+    summary = run(
+        store,
+        source,
+        ["istio/istio"],
+        oldest_needed={"istio/istio": [OldestNeeded(r"^(?P<version>\d.*)$", "1.24.2")]},
+    )
+    assert summary.requests == needed_page
+    assert len(store.data["istio/istio"]) == needed_page * 100
+
+
+def test_two_streams_in_one_repository_both_covered(
+    source: GitHubReleaseSource, lists: dict[str, list[dict[str, Any]]]
+) -> None:
+    store = FakeStore()
+    tags = [i["tag_name"] for i in lists["cert-manager/cert-manager"]]
+    ctl = tags.index("cmd/ctl/v1.12.0") // 100 + 1
+    main = tags.index("v1.14.0") // 100 + 1
+    summary = run(
+        store,
+        source,
+        ["cert-manager/cert-manager"],
+        oldest_needed={
+            "cert-manager/cert-manager": [
+                OldestNeeded(r"^v(?P<version>\d.*)$", "v1.14.0"),
+                OldestNeeded(r"^cmd/ctl/v(?P<version>\d.*)$", "v1.12.0"),
+            ]
+        },
+    )
+    assert summary.requests == max(ctl, main)
+
+
+def test_new_release_on_page_one_costs_one_request(
+    fake: FakeGitHub, source: GitHubReleaseSource
+) -> None:
+    store = FakeStore()
+    run(store, source)
+    fake.publish(
+        "istio/istio",
+        {
+            "tag_name": "1.31.0",
+            "name": "1.31.0",
+            "draft": False,
+            "prerelease": False,
+            "published_at": "2026-08-30T10:00:00Z",
+        },
+    )
+    fake.log.clear()
+    summary = run(store, source)
+    assert summary.requests == 5 and summary.new_releases == 1 and summary.not_modified == 4
+    assert "1.31.0" in store.data["istio/istio"]
+
+
+def test_promoted_prerelease_is_picked_up(fake: FakeGitHub, source: GitHubReleaseSource) -> None:
+    store = FakeStore()
+    run(store, source)
+    assert store.data["istio/istio"]["1.31.0-rc.0"].prerelease
+    fake.edit("istio/istio", "1.31.0-rc.0", prerelease=False)
+    summary = run(store, source)
+    assert summary.new_releases == 0
+    assert not store.data["istio/istio"]["1.31.0-rc.0"].prerelease
+
+
+def test_full_sync_replaces_so_deleted_releases_go(
+    fake: FakeGitHub, source: GitHubReleaseSource
+) -> None:
+    store = FakeStore()
+    run(store, source)
+    fake.delete("prometheus/prometheus", "v3.14.0")
+    incremental = run(store, source, ["prometheus/prometheus"])
+    assert "v3.14.0" in store.data["prometheus/prometheus"]  # incremental never deletes
+    assert incremental.results[0].status is ProjectStatus.UPDATED
+    capped = run(store, source, ["prometheus/prometheus"], full=True, max_pages=2)
+    assert not capped.results[0].replaced and "v3.14.0" in store.data["prometheus/prometheus"]
+    full = run(store, source, ["prometheus/prometheus"], full=True)
+    assert full.results[0].replaced
+    assert "v3.14.0" not in store.data["prometheus/prometheus"]
+    assert len(store.data["prometheus/prometheus"]) == 549
+
+
+def test_rate_limit_exhausted_stops_cleanly_and_keeps_data(
+    fake: FakeGitHub, source: GitHubReleaseSource
+) -> None:
+    store = FakeStore()
+    run(store, source, PROJECTS[:2])
+    before = store.snapshot()
+    fake.publish(
+        "kubernetes/kubernetes", {"tag_name": "v1.30.0", "published_at": "2024-04-17T00:00:00Z"}
+    )
+    fake.exhaust()
+    summary = run(store, source, concurrency=1)
+    assert summary.rate_limited and summary.rate_limit_remaining == 0
+    assert summary.rate_limit_reset == datetime.fromtimestamp(fake.reset_at, tz=UTC)
+    assert store.snapshot() == before
+    statuses = [r.status for r in summary.results]
+    assert statuses[0] is ProjectStatus.FAILED
+    assert statuses.count(ProjectStatus.SKIPPED) >= 3
+    assert len(fake.log) < 5 + 2 + 5  # the skipped ones made no request
+    assert set(summary.failures) == set(PROJECTS) - {
+        r.project for r in summary.results if r.status is ProjectStatus.NOT_MODIFIED
+    }
+    line = summary.one_line()
+    assert "rate limit exhausted" in line and "resets" in line and "\n" not in line
+    state = store.sync_state("kubernetes/kubernetes", KEY)
+    assert state is not None and state.last_success_at == NOW and state.last_error
+    assert state.etag  # the old validator is kept
+
+
+def test_502_storm_fails_one_project_others_continue(
+    fake: FakeGitHub, source: GitHubReleaseSource
+) -> None:
+    store = FakeStore()
+    run(store, source)
+    before = store.snapshot()
+    old_etag = store.states[("istio/istio", KEY)].etag
+    fake.fail("istio/istio", Fault("502"))
+    later = datetime(2026, 9, 2, tzinfo=UTC)
+    summary = sync_projects(store, source, PROJECTS, token_key=KEY, now=later)
+    assert list(summary.failures) == ["istio/istio"]
+    assert "HTTP 502" in summary.failures["istio/istio"]
+    assert summary.not_modified == 4
+    assert store.snapshot() == before
+    state = store.states[("istio/istio", KEY)]
+    assert (
+        state.etag == old_etag and state.last_success_at == NOW and state.last_attempt_at == later
+    )
+    assert "1 failed" in summary.one_line()
+
+
+def test_missing_repository_reported_per_project(source: GitHubReleaseSource) -> None:
+    store = FakeStore()
+    summary = run(store, source, ["nope/missing", "kubernetes/kubernetes"])
+    assert list(summary.failures) == ["nope/missing"]
+    assert "404" in summary.failures["nope/missing"]
+    assert len(store.data["kubernetes/kubernetes"]) == 20
+
+
+def test_renamed_repository_recorded(fake: FakeGitHub, source: GitHubReleaseSource) -> None:
+    fake.rename("kubernetes/kubernetes", "k8s/kubernetes")
+    store = FakeStore()
+    summary = run(store, source, ["kubernetes/kubernetes"])
+    assert summary.results[0].renamed_to == "k8s/kubernetes"
+    assert store.states[("kubernetes/kubernetes", KEY)].renamed_to == "k8s/kubernetes"
+    assert len(store.data["kubernetes/kubernetes"]) == 20
+
+
+def test_progress_called_in_callers_thread_and_store_single_threaded(
+    source: GitHubReleaseSource,
+) -> None:
+    store = FakeStore()
+    seen: list[tuple[str, int, int, int]] = []
+
+    def progress(result: ProjectResult, done: int, total: int) -> None:
+        seen.append((result.project, done, total, threading.get_ident()))
+
+    summary = run(store, source, [*PROJECTS, "istio/istio"], progress=progress, concurrency=3)
+    assert summary.projects == 5 and summary.concurrency == 3
+    assert sorted(s[0] for s in seen) == sorted(PROJECTS)
+    assert [s[1] for s in seen] == [1, 2, 3, 4, 5]
+    assert {s[3] for s in seen} == {threading.get_ident()}
+    assert store.threads == {threading.get_ident()}
+
+
+def test_concurrency_must_be_positive(source: GitHubReleaseSource) -> None:
+    with pytest.raises(ValueError):
+        run(FakeStore(), source, concurrency=0)

@@ -1,0 +1,430 @@
+"""Refresh the release catalogue: many projects, concurrently, incrementally, politely.
+
+How one project is synced (``tracker sync``; issue 3):
+
+1. **Warm**: the stored ETag is sent; a ``304`` ends the project (one request, free of rate limit).
+2. **Changed**: page 1 differs; pages are read only until a page holds a release already
+   stored *unchanged* (so an edited release, e.g. a pre-release promoted to stable, is updated).
+3. **Cold** (nothing stored): pages are read until every running version of the project is
+   covered (a release of that stream at or below the oldest running version; see
+   :class:`OldestNeeded`), or until ``max_pages``.
+4. **Full** (``full=True``): every page is read (up to ``max_pages``); when the listing was
+   complete, the stored releases are *replaced*, so deleted or re-tagged releases disappear.
+
+Faults: a project that fails (404, 5xx storm, timeouts) is recorded as failed with its last
+error and the others continue; an exhausted primary rate limit stops the run cleanly (projects
+not started are skipped) and the summary says when it resets. Nothing stored is deleted by a
+failed sync: only a complete, successful full listing replaces.
+
+Threads: fetches run in a ``ThreadPoolExecutor`` of ``concurrency`` workers; every store call
+happens in the caller's thread, so the store need not be thread-safe.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import IO
+
+from tracker.errors import RateLimitError, UpstreamError
+from tracker.models import Release
+from tracker.upstream.base import CatalogueStore, FetchResult, ReleaseSource, StopCondition
+from tracker.versions import ParsedVersion, parse_tag, parse_version
+
+
+class ProjectStatus(StrEnum):
+    """Outcome of one project in one sync run."""
+
+    UPDATED = "updated"  # releases fetched and stored (perhaps none new)
+    NOT_MODIFIED = "not-modified"  # 304: nothing changed
+    FAILED = "failed"  # an error; stored data kept
+    SKIPPED = "skipped"  # not attempted: the rate limit was exhausted first
+
+
+@dataclass(frozen=True)
+class OldestNeeded:
+    """The oldest version of one release stream running in any scanned cluster.
+
+    Attributes:
+        tag_pattern: the catalogue entry's tag rule (regex with a ``version`` group).
+        version: the oldest running version, raw (``1.18.2``, ``v1.28.3-eks-ab12cd``).
+    """
+
+    tag_pattern: str
+    version: str
+
+
+@dataclass(frozen=True)
+class ProjectResult:
+    """What the sync did for one project.
+
+    Attributes:
+        requests: HTTP requests made for it (retries included).
+        pages: pages of releases read.
+        fetched: releases read (drafts excluded).
+        new_releases: releases stored that were not stored before.
+        error: the one-line error when ``FAILED`` (or why ``SKIPPED``).
+        renamed_to: the repository's new name when GitHub redirected.
+        replaced: True when a complete full listing replaced the stored releases.
+        malformed: one line per release item left out as malformed.
+    """
+
+    project: str
+    status: ProjectStatus
+    requests: int = 0
+    pages: int = 0
+    fetched: int = 0
+    new_releases: int = 0
+    error: str | None = None
+    renamed_to: str | None = None
+    from_tags: bool = False
+    replaced: bool = False
+    drafts: int = 0
+    malformed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SyncSummary:
+    """The end of a sync run.
+
+    Attributes:
+        projects: projects asked for (after removing duplicates).
+        requests: HTTP requests made in total.
+        not_modified: projects answered 304.
+        new_releases: releases stored that were new.
+        failures: project -> one-line error, for failed and skipped projects.
+        rate_limit_remaining: the lowest ``X-RateLimit-Remaining`` seen (None if never sent).
+        rate_limit_reset: when the rate limit resets (aware UTC), if known.
+        rate_limited: True when the primary rate limit ended the run early.
+        concurrency: worker threads used.
+        seconds: wall time of the run.
+        results: one :class:`ProjectResult` per project, in the order asked.
+        warnings: one-line warnings to print once (e.g. anonymous rate limit).
+    """
+
+    projects: int
+    requests: int
+    not_modified: int
+    new_releases: int
+    failures: Mapping[str, str]
+    rate_limit_remaining: int | None
+    rate_limit_reset: datetime | None
+    rate_limited: bool
+    concurrency: int
+    seconds: float
+    results: tuple[ProjectResult, ...] = ()
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        """True when every project synced (updated or not modified)."""
+        return not self.failures
+
+    def one_line(self) -> str:
+        """A one-line summary, e.g.
+        ``synced 40 projects in 0.4 s: 40 requests, 40 not modified, 0 new releases, 0 failed;
+        rate limit 4960 left, resets 2024-03-15 19:00 UTC``.
+        """
+        failed = sum(1 for r in self.results if r.status is ProjectStatus.FAILED)
+        skipped = sum(1 for r in self.results if r.status is ProjectStatus.SKIPPED)
+        text = (
+            f"synced {self.projects} projects in {self.seconds:.1f} s: {self.requests} requests, "
+            f"{self.not_modified} not modified, {self.new_releases} new releases, {failed} failed"
+        )
+        if skipped:
+            text += f", {skipped} skipped"
+        limit = []
+        if self.rate_limited:
+            limit.append("rate limit exhausted")
+        elif self.rate_limit_remaining is not None:
+            limit.append(f"rate limit {self.rate_limit_remaining} left")
+        if self.rate_limit_reset is not None and (self.rate_limited or limit):
+            limit.append(f"resets {self.rate_limit_reset.strftime('%Y-%m-%d %H:%M UTC')}")
+        if limit:
+            text += "; " + ", ".join(limit)
+        return text
+
+
+ProgressCallback = Callable[[ProjectResult, int, int], None]
+"""``progress(result, done, total)``, called in the caller's thread after each project."""
+
+
+def _covers(needs: Sequence[OldestNeeded]) -> StopCondition:
+    """A stop condition: True once every need has a release at or below its oldest version."""
+    targets: list[tuple[str, ParsedVersion]] = []
+    for need in needs:
+        parsed = parse_version(need.version)
+        if isinstance(parsed, ParsedVersion):  # an unparsable version cannot be covered
+            targets.append((need.tag_pattern, parsed))
+    open_targets = list(targets)
+
+    def stop(page: Sequence[Release]) -> bool:
+        for release in page:
+            for target in list(open_targets):
+                pattern, oldest = target
+                version = parse_tag(release.tag, pattern)
+                if isinstance(version, ParsedVersion) and version.version <= oldest.version:
+                    open_targets.remove(target)
+        return not open_targets
+
+    return stop
+
+
+def _already_stored(stored: Sequence[Release]) -> StopCondition:
+    """A stop condition: True once a page holds a release stored exactly as it is now."""
+    known = {r.tag: r for r in stored}
+
+    def stop(page: Sequence[Release]) -> bool:
+        return any(known.get(r.tag) == r for r in page)
+
+    return stop
+
+
+@dataclass(frozen=True)
+class _Plan:
+    project: str
+    etag: str | None
+    stop: StopCondition | None
+    full: bool
+
+
+def _plan(
+    store: CatalogueStore,
+    project: str,
+    token_key: str,
+    full: bool,
+    oldest_needed: Mapping[str, Sequence[OldestNeeded]] | None,
+) -> _Plan:
+    state = store.sync_state(project, token_key)
+    stored = store.releases(project)
+    if full:
+        return _Plan(project, None, None, True)
+    etag = state.etag if state is not None and stored else None
+    if stored:
+        return _Plan(project, etag, _already_stored(stored), False)
+    if oldest_needed is not None and project in oldest_needed:
+        return _Plan(project, None, _covers(oldest_needed[project]), False)
+    return _Plan(project, None, None, False)
+
+
+def sync_projects(
+    store: CatalogueStore,
+    source: ReleaseSource,
+    projects: Sequence[str],
+    *,
+    token_key: str,
+    now: datetime,
+    full: bool = False,
+    concurrency: int = 8,
+    max_pages: int | None = None,
+    oldest_needed: Mapping[str, Sequence[OldestNeeded]] | None = None,
+    progress: ProgressCallback | None = None,
+) -> SyncSummary:
+    """Sync ``projects`` (``owner/repo``) from ``source`` into ``store``; never raises per project.
+
+    Args:
+        token_key: whose ETags to use (ETags differ per token); see
+            :func:`tracker.upstream.github.token_key`.
+        now: the attempt time recorded in the store (aware UTC).
+        full: read every page and, when the listing completes, replace the stored releases.
+        concurrency: worker threads (``sync.concurrency``, default 8).
+        max_pages: bound on pages per project (``sync.max_pages``); None: no bound.
+        oldest_needed: project -> the oldest running version of each of its streams; a first
+            sync of a listed project stops once they are covered. Projects not listed (or
+            None) are read to the end (or ``max_pages``) on their first sync.
+        progress: called after each project (see :data:`ProgressCallback`).
+
+    Returns:
+        A :class:`SyncSummary`; failed projects are in ``failures``, stored data kept.
+
+    Raises:
+        ValueError: ``concurrency`` < 1. Store errors propagate (``StoreError``).
+    """
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    started = time.monotonic()
+    unique = list(dict.fromkeys(projects))
+    plans = [_plan(store, p, token_key, full, oldest_needed) for p in unique]
+    halt = threading.Event()
+
+    def work(plan: _Plan) -> FetchResult | Exception | None:
+        if halt.is_set():
+            return None
+        try:
+            return source.fetch(plan.project, etag=plan.etag, stop=plan.stop, max_pages=max_pages)
+        except RateLimitError as exc:
+            halt.set()
+            return exc
+        except UpstreamError as exc:
+            return exc
+
+    results: dict[str, ProjectResult] = {}
+    remaining: int | None = None
+    reset: datetime | None = None
+    rate_limited = False
+    workers = min(concurrency, max(1, len(plans)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tracker-sync") as pool:
+        futures: dict[Future[FetchResult | Exception | None], _Plan] = {
+            pool.submit(work, plan): plan for plan in plans
+        }
+        for done, future in enumerate(as_completed(futures), start=1):
+            plan = futures[future]
+            outcome = future.result()
+            if isinstance(outcome, FetchResult):
+                result = _store(store, plan, outcome, token_key, now)
+                if outcome.rate_limit_remaining is not None:
+                    if remaining is None or outcome.rate_limit_remaining < remaining:
+                        remaining = outcome.rate_limit_remaining
+                    reset = outcome.rate_limit_reset or reset
+            elif isinstance(outcome, Exception):
+                message = str(outcome)
+                if isinstance(outcome, RateLimitError):
+                    rate_limited = True
+                    remaining = 0
+                    if outcome.reset_at is not None:
+                        reset = datetime.fromtimestamp(outcome.reset_at, tz=now.tzinfo)
+                store.record_sync(
+                    plan.project,
+                    token_key,
+                    attempted_at=now,
+                    etag=plan.etag,
+                    success=False,
+                    error=message,
+                )
+                result = ProjectResult(plan.project, ProjectStatus.FAILED, error=message)
+            else:
+                result = ProjectResult(
+                    plan.project,
+                    ProjectStatus.SKIPPED,
+                    error="not synced: the GitHub rate limit was exhausted",
+                )
+            results[plan.project] = result
+            if progress is not None:
+                progress(result, done, len(plans))
+    ordered = tuple(results[p] for p in unique)
+    return SyncSummary(
+        projects=len(unique),
+        requests=sum(r.requests for r in ordered),
+        not_modified=sum(1 for r in ordered if r.status is ProjectStatus.NOT_MODIFIED),
+        new_releases=sum(r.new_releases for r in ordered),
+        failures={r.project: r.error or r.status.value for r in ordered if r.error},
+        rate_limit_remaining=remaining,
+        rate_limit_reset=reset,
+        rate_limited=rate_limited,
+        concurrency=workers,
+        seconds=time.monotonic() - started,
+        results=ordered,
+        warnings=source.warnings,
+    )
+
+
+def _store(
+    store: CatalogueStore, plan: _Plan, outcome: FetchResult, token_key: str, now: datetime
+) -> ProjectResult:
+    """Write one successful fetch; only a complete full listing replaces stored releases."""
+    base = ProjectResult(
+        plan.project,
+        ProjectStatus.NOT_MODIFIED,
+        requests=outcome.requests,
+        pages=outcome.pages,
+        renamed_to=outcome.renamed_to,
+        from_tags=outcome.from_tags,
+        drafts=outcome.drafts,
+        malformed=outcome.malformed,
+    )
+    if outcome.not_modified:
+        store.record_sync(
+            plan.project,
+            token_key,
+            attempted_at=now,
+            etag=outcome.etag,
+            success=True,
+            renamed_to=outcome.renamed_to,
+        )
+        return base
+    replace = plan.full and outcome.complete
+    new = store.upsert_releases(plan.project, outcome.releases, replace=replace)
+    store.record_sync(
+        plan.project,
+        token_key,
+        attempted_at=now,
+        etag=outcome.etag,
+        success=True,
+        renamed_to=outcome.renamed_to,
+    )
+    return dataclasses.replace(
+        base,
+        status=ProjectStatus.UPDATED,
+        fetched=len(outcome.releases),
+        new_releases=new,
+        replaced=replace,
+    )
+
+
+# --------------------------------------------------------------------------- presentation
+
+
+def describe(result: ProjectResult) -> str:
+    """One plain line for a project result, e.g. ``istio/istio: 3 new releases (2 requests)``."""
+    if result.status is ProjectStatus.NOT_MODIFIED:
+        text = f"{result.project}: not modified"
+    elif result.status is ProjectStatus.UPDATED:
+        text = f"{result.project}: {result.new_releases} new of {result.fetched} read"
+        if result.from_tags:
+            text += " (tags, no releases)"
+    else:
+        text = f"{result.project}: {result.status.value}: {result.error}"
+    text += f" ({result.requests} request{'s' if result.requests != 1 else ''})"
+    if result.renamed_to:
+        text += f"; renamed to {result.renamed_to}, update the catalogue"
+    if result.malformed:
+        text += f"; {len(result.malformed)} malformed release(s) left out"
+    return text
+
+
+@contextmanager
+def progress_printer(total: int, *, stream: IO[str] | None = None) -> Iterator[ProgressCallback]:
+    """The CLI's presentation of a sync: a rich progress bar on a terminal, plain lines otherwise.
+
+    Usage::
+
+        with progress_printer(len(projects)) as progress:
+            summary = sync_projects(store, source, projects, ..., progress=progress)
+        print(summary.one_line())
+    """
+    out = stream if stream is not None else sys.stderr
+    if out.isatty():
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        bar = Progress(
+            TextColumn("syncing releases"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            console=Console(file=out),
+            transient=True,
+        )
+        task = bar.add_task("", total=total)
+
+        def advance(result: ProjectResult, done: int, total_: int) -> None:
+            if result.status in (ProjectStatus.FAILED, ProjectStatus.SKIPPED):
+                bar.console.print(describe(result))
+            bar.update(task, completed=done, description=result.project)
+
+        with bar:
+            yield advance
+        return
+
+    def line(result: ProjectResult, done: int, total_: int) -> None:
+        print(f"[{done}/{total_}] {describe(result)}", file=out, flush=True)
+
+    yield line
