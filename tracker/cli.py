@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -24,10 +24,13 @@ from tracker import __version__
 from tracker.config import Settings, load_settings
 from tracker.errors import ReportError, TrackerError
 from tracker.identify.catalogue import load_catalogue
-from tracker.pipeline import build_report, scan
+from tracker.models import CatalogueEntry
+from tracker.pipeline import build_report, scan, sync_catalogue, tracked_projects
 from tracker.report import fail_on_hit, get_formatter
+from tracker.report.release_list import format_release_list
 from tracker.store.repository import Store
 from tracker.upstream.catalogue_file import export_releases, import_releases
+from tracker.upstream.sync import SyncSummary, progress_printer
 
 EXIT_FAIL_ON = 3
 
@@ -221,6 +224,92 @@ def report_cmd(
         _emit(get_formatter(format.value).format(report), output)
         if fail_on and fail_on_hit(report, [f.value for f in fail_on]):
             raise typer.Exit(EXIT_FAIL_ON)
+
+
+@app.command("sync")
+def sync_cmd(
+    project: Annotated[
+        list[str] | None,
+        typer.Option("--project", "-p", help="Only this owner/repo (repeatable)."),
+    ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="Read every page and replace what is stored (picks up deletions)."
+        ),
+    ] = False,
+) -> None:
+    """Refresh the release catalogue from GitHub for every tracked project.
+
+    Uses conditional requests (a warm sync costs one free request per project), follows
+    pagination, and stops cleanly when the rate limit is exhausted. Token: $GITHUB_TOKEN
+    (or the variable named by github.token_env).
+
+    Example: GITHUB_TOKEN=... tracker sync --project istio/istio
+    """
+    with _errors():
+        settings = _settings()
+        catalogue = load_catalogue(settings.components)
+        with Store.open(settings.database_url) as store:
+            summary = _sync(store, settings, catalogue, project, full)
+        if not summary.ok:
+            raise typer.Exit(1)
+
+
+def _sync(
+    store: Store,
+    settings: Settings,
+    catalogue: Mapping[str, CatalogueEntry],
+    projects: list[str] | None,
+    full: bool,
+) -> SyncSummary:
+    wanted = projects or tracked_projects(catalogue)
+    with progress_printer(len(wanted)) as progress:
+        summary = sync_catalogue(
+            store,
+            catalogue,
+            api_url=settings.github_api_url,
+            token=settings.github_token(),
+            now=datetime.now(UTC),
+            projects=wanted,
+            full=full,
+            concurrency=settings.sync_concurrency,
+            max_pages=settings.sync_max_pages,
+            timeout_seconds=settings.sync_timeout_seconds,
+            progress=progress,
+        )
+    for warning in summary.warnings:
+        _warn(warning)
+    for result in summary.results:
+        if result.renamed_to:
+            _warn(
+                f"{result.project} has moved to {result.renamed_to}: update the catalogue "
+                "entry's project"
+            )
+    err_console.print(summary.one_line())
+    return summary
+
+
+@releases_app.command("list")
+def releases_list(
+    project: Annotated[str, typer.Argument(help="owner/repo, e.g. istio/istio.")],
+    limit: Annotated[int, typer.Option(help="Show at most this many (newest first).")] = 30,
+) -> None:
+    """Show the releases stored for a project, newest version first.
+
+    Example: tracker releases list istio/istio --limit 10
+    """
+    with _errors():
+        settings = _settings()
+        with Store.open(settings.database_url) as store:
+            stored = store.releases(project)
+            synced = store.last_synced().get(project)
+        if not stored:
+            raise ReportError(
+                f"no releases stored for {project}",
+                "run `tracker sync --project OWNER/REPO` or `tracker releases import FILE`",
+            )
+        _emit(format_release_list(project, stored, synced, limit), None)
 
 
 @releases_app.command("import")

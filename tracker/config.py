@@ -11,7 +11,6 @@ config names the *variable* (or file) that holds the GitHub token or the Slack w
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tomllib
@@ -118,11 +117,6 @@ class Settings:
             ConfigError: when the token file is set but cannot be read.
         """
         return _secret(self.github_token_env, self.github_token_file, "github.token_file")
-
-    def token_key(self) -> str:
-        """A fingerprint of the GitHub token (ETags differ per token); never the token itself."""
-        token = self.github_token() or ""
-        return "anonymous" if not token else hashlib.sha256(token.encode()).hexdigest()[:16]
 
     def slack_webhook_url(self) -> str | None:
         """The Slack incoming-webhook URL from its variable or file, or None when unset."""

@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+import httpx
+
 from tracker.evaluate import evaluate
 from tracker.identify.registry import identify
 from tracker.inventory.base import InventorySource
@@ -23,6 +25,8 @@ from tracker.models import (
     Report,
 )
 from tracker.store.repository import Store
+from tracker.upstream.github import GitHubReleaseSource, default_client, token_key
+from tracker.upstream.sync import OldestNeeded, ProgressCallback, SyncSummary, sync_projects
 
 
 @dataclass(frozen=True)
@@ -112,3 +116,78 @@ def build_report(
         unidentified=tuple(unidentified),
         warnings=tuple(warnings),
     )
+
+
+def tracked_projects(catalogue: Mapping[str, CatalogueEntry]) -> list[str]:
+    """Every GitHub project the catalogue tracks, sorted, without duplicates."""
+    return sorted({e.project for e in catalogue.values() if e.project})
+
+
+def oldest_running(
+    store: Store, catalogue: Mapping[str, CatalogueEntry]
+) -> dict[str, list[OldestNeeded]]:
+    """Project -> the running versions (with their stream's tag rule) of every latest scan.
+
+    A first sync of a project pages back until these are covered (see ``sync_projects``).
+    """
+    needed: dict[str, dict[tuple[str, str], OldestNeeded]] = {}
+    for stored in store.latest_scans():
+        for component in stored.identification.components:
+            entry = catalogue.get(component.component)
+            if entry is None or not entry.project or not component.raw_version:
+                continue
+            need = OldestNeeded(entry.tag_pattern, component.raw_version)
+            needed.setdefault(entry.project, {})[(need.tag_pattern, need.version)] = need
+    return {project: list(needs.values()) for project, needs in needed.items()}
+
+
+def sync_catalogue(
+    store: Store,
+    catalogue: Mapping[str, CatalogueEntry],
+    *,
+    api_url: str,
+    token: str | None,
+    now: datetime,
+    projects: Sequence[str] | None = None,
+    full: bool = False,
+    concurrency: int = 8,
+    max_pages: int | None = None,
+    timeout_seconds: float = 30.0,
+    progress: ProgressCallback | None = None,
+    client: httpx.Client | None = None,
+) -> SyncSummary:
+    """Refresh the release catalogue from GitHub for ``projects`` (default: every tracked one).
+
+    Args:
+        api_url: GitHub REST base URL (GitHub Enterprise: ``https://HOST/api/v3``).
+        token: GitHub token or None (anonymous: 60 requests per hour).
+        timeout_seconds: per-request timeout.
+        client: an httpx client to use (tests); default: a pooled client sized to ``concurrency``.
+
+    Returns:
+        The run's :class:`SyncSummary` (its ``warnings`` include the anonymous-limit notice).
+
+    Raises:
+        StoreError: the store cannot be read or written. Per-project failures are in the summary.
+    """
+    wanted = list(projects) if projects else tracked_projects(catalogue)
+    own_client = client is None
+    http = client or default_client(timeout=timeout_seconds, concurrency=concurrency)
+    try:
+        source = GitHubReleaseSource(http, api_url=api_url, token=token)
+        summary = sync_projects(
+            store,
+            source,
+            wanted,
+            token_key=token_key(token),
+            now=now,
+            full=full,
+            concurrency=concurrency,
+            max_pages=max_pages,
+            oldest_needed=oldest_running(store, catalogue),
+            progress=progress,
+        )
+    finally:
+        if own_client:
+            http.close()
+    return summary

@@ -1,0 +1,175 @@
+"""The main job end to end through the real CLI: scan real dumps, import real releases, report.
+
+These drive Typer's CliRunner over the real store (SQLite in a temp dir) with the recorded
+real cluster objects and release lists from ../shared/realdata.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tracker.cli import app
+
+runner = CliRunner()
+
+
+def _invoke(db: str, *args: str) -> Any:
+    result = runner.invoke(app, ["--database-url", db, *args])
+    return result
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'e2e.db'}"
+
+
+def _report(db: str, *extra: str) -> dict[str, Any]:
+    result = _invoke(db, "report", "--format", "json", *extra)
+    assert result.exit_code == 0, result.output
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def _rows(report: dict[str, Any], component: str, role: str | None = None) -> list[dict[str, Any]]:
+    return [
+        c
+        for c in report["components"]
+        if c["component"] == component and (role is None or c["role"] == role)
+    ]
+
+
+def _import_all(db: str, realdata: Path) -> None:
+    for f in sorted((realdata / "releases").glob("*.json")):
+        project = f.stem.replace("__", "/")
+        result = _invoke(db, "releases", "import", str(f), "--project", project)
+        assert result.exit_code == 0, result.output
+
+
+def test_gke_dump_end_to_end(db: str, realdata: Path) -> None:
+    pods = realdata / "pods" / "gke-v1.18.19-kubevious-samples.podlist.json"
+    nodes = realdata / "nodes" / "gke-v1.18.19-gke.1701.nodelist.json"
+    result = _invoke(db, "scan", "--from-dump", str(pods), "--from-dump", str(nodes), "--cluster", "gke")
+    assert result.exit_code == 0, result.output
+    _import_all(db, realdata)
+    report = _report(db)
+
+    assert report["schema_version"] == 1
+    (cluster,) = report["clusters"]
+    assert cluster["name"] == "gke"
+    assert cluster["source"] == "dump"
+
+    (kubelet,) = _rows(report, "kubernetes", "kubelet")
+    assert kubelet["image"] is None
+    assert kubelet["current"] == "1.18.19"
+    assert kubelet["instances"] == 2
+    cp = _rows(report, "kubernetes", "control-plane")
+    assert cp and cp[0]["current"] == "1.18.19"
+    # the real release list has 1.29.3 as highest stable and 1.30.0-beta.0 as a pre-release
+    assert kubelet["latest"] == "1.29.3"
+    assert kubelet["behind"] == "minor"
+    assert kubelet["status"] == "outdated"
+
+    cm = _rows(report, "cert-manager")
+    assert {r["current"] for r in cm} == {"0.10.1"}
+    assert {r["namespace"] for r in cm} == {"gitlab"}
+    assert all(r["status"] == "outdated" and r["behind"] == "major" for r in cm)
+    assert all("pre-1.0" in r["flags"] for r in cm)
+
+    prom = sorted(_rows(report, "prometheus"), key=lambda r: r["current"])
+    assert [(r["namespace"], r["current"]) for r in prom] == [("openfaas", "2.11.0"), ("gitlab", "2.11.1")]
+    assert all(r["behind"] == "major" for r in prom)
+    assert all(not r["latest"].startswith("0.") for r in prom)  # Go-module twin tags kept out
+
+    (nginx,) = _rows(report, "ingress-nginx")
+    assert nginx["current"] == "0.21.0"
+    assert nginx["instances"] == 3
+    assert nginx["status"] == "unknown" and "no-upstream-data" in nginx["flags"]
+
+    unidentified = {u["image"] for u in report["unidentified"]}
+    assert "mysql:8.0.22" in unidentified
+    assert all(u["reason"] for u in report["unidentified"])
+
+
+def test_istio_sidecar_dump(db: str, realdata: Path) -> None:
+    pod = realdata / "pods" / "docker-desktop-istio-1.12.1.httpbin.pod.json"
+    assert _invoke(db, "scan", "--from-dump", str(pod)).exit_code == 0
+    _import_all(db, realdata)
+    report = _report(db)
+    (proxy,) = _rows(report, "istio", "data-plane")
+    assert proxy["current"] == "1.12.1"
+    assert proxy["instances"] == 1
+    assert proxy["status"] == "outdated"
+    assert proxy["latest"] == "1.30.3"
+    assert proxy["latest_patch"] == "1.12.9"
+    httpbin = [u for u in report["unidentified"] if "httpbin" in u["image"]]
+    assert httpbin, report["unidentified"]
+
+
+def test_native_sidecar_with_latest_tag_is_unknown_version(db: str, realdata: Path) -> None:
+    pod = realdata / "pods" / "istio-injector-golden.native-sidecar.pod.yaml"
+    assert _invoke(db, "scan", "--from-dump", str(pod), "--cluster", "golden").exit_code == 0
+    report = _report(db)
+    (proxy,) = _rows(report, "istio", "data-plane")
+    assert proxy["current"] is None
+    assert proxy["status"] == "unknown"
+    assert "unknown-version" in proxy["flags"]
+
+
+@pytest.mark.parametrize(
+    ("files", "kubelet", "control_plane"),
+    [
+        (["nodes/eks-v1.16.13-eks-ec92d4.nodelist.json", "version/eks-v1.16.15-eks-ad4801.kubectl-version.json"], "1.16.13", "1.16.15"),
+        (["nodes/doks-v1.18.10.nodelist.json", "version/doks-v1.18.10.kubectl-version.json"], "1.18.10", "1.18.10"),
+        (["nodes/kind-v1.24.0.node.yaml"], "1.24.0", "1.24.0"),
+    ],
+)
+def test_kubernetes_versions_from_real_nodes(
+    db: str, realdata: Path, files: list[str], kubelet: str, control_plane: str
+) -> None:
+    args = [a for f in files for a in ("--from-dump", str(realdata / f))]
+    result = _invoke(db, "scan", *args, "--cluster", "c")
+    assert result.exit_code == 0, result.output
+    report = _report(db)
+    assert [r["current"] for r in _rows(report, "kubernetes", "kubelet")] == [kubelet]
+    assert [r["current"] for r in _rows(report, "kubernetes", "control-plane")] == [control_plane]
+
+
+def test_demo_runs_offline() -> None:
+    result = runner.invoke(app, ["run", "--demo", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    roles = {(c["component"], c["role"]) for c in report["components"]}
+    assert {("istio", "control-plane"), ("istio", "gateway"), ("istio", "data-plane")} <= roles
+    proxies = sorted(c["current"] for c in _rows(report, "istio", "data-plane"))
+    assert proxies == ["1.28.7", "1.29.3"]
+    flags = {f for c in report["components"] for f in c["flags"]}
+    assert {"outdated", "pre-1.0", "pre-release", "unknown-version"} <= flags
+    assert report["unidentified"]
+
+
+def test_bad_dump_is_one_line_error(db: str, tmp_path: Path) -> None:
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"kind": "List", "items": [')
+    result = _invoke(db, "scan", "--from-dump", str(bad))
+    assert result.exit_code == 1
+    assert "broken.json" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_report_without_scan_is_an_error(db: str) -> None:
+    result = _invoke(db, "report")
+    assert result.exit_code == 1
+    assert "no scan" in result.stderr
+
+
+def test_fail_on_exits_3(db: str, realdata: Path) -> None:
+    pod = realdata / "pods" / "docker-desktop-istio-1.12.1.httpbin.pod.json"
+    assert _invoke(db, "scan", "--from-dump", str(pod)).exit_code == 0
+    _import_all(db, realdata)
+    assert _invoke(db, "report", "--fail-on", "major").exit_code == 0
+    assert _invoke(db, "report", "--fail-on", "outdated").exit_code == 3
