@@ -1,0 +1,133 @@
+"""Control plane and kubelets from real node lists and /version strings."""
+
+from __future__ import annotations
+
+import pytest
+
+from tracker.identify.kubernetes import highest_version
+from tracker.identify.registry import identify
+from tracker.models import Container, ImageReference, Node, Pod, Role, Workload
+
+from .conftest import make_inventory
+
+
+@pytest.mark.parametrize(
+    ("nodes", "version", "names"),
+    [
+        (
+            "nodes/eks-v1.16.13-eks-ec92d4.nodelist.json",
+            "v1.16.13-eks-ec92d4",
+            "Node/ip-192-0-2-10.us-east-2.compute.internal",
+        ),
+        ("nodes/doks-v1.18.10.nodelist.json", "v1.18.10", "Node/pool-un5t2n2gp-8b870"),
+        ("nodes/kind-v1.24.0.node.yaml", "v1.24.0", "Node/kind-control-plane"),
+    ],
+)
+def test_real_node_lists_give_kubelet_components(real_inventory, catalogue, nodes, version, names):
+    result = identify(real_inventory(nodes=(nodes,)), catalogue)
+    [kubelet] = [c for c in result.components if c.role is Role.KUBELET]
+    assert (kubelet.component, kubelet.raw_version, kubelet.instances) == ("kubernetes", version, 1)
+    assert kubelet.workload == names
+    assert kubelet.project == "kubernetes/kubernetes" and kubelet.namespace is None
+    [cp] = [c for c in result.components if c.role is Role.CONTROL_PLANE]
+    assert cp.raw_version == version and cp.detail and "estimated" in cp.detail
+
+
+def test_kind_control_plane_node_is_counted(real_inventory, catalogue):
+    result = identify(real_inventory(nodes=("nodes/kind-v1.24.0.node.yaml",)), catalogue)
+    [kubelet] = [c for c in result.components if c.role is Role.KUBELET]
+    assert kubelet.detail == "1 node (1 control-plane)"
+
+
+def test_server_version_wins(real_inventory, catalogue):
+    inv = real_inventory(
+        nodes=("nodes/eks-v1.16.13-eks-ec92d4.nodelist.json",), server_version="v1.16.15-eks-ad4801"
+    )
+    [cp] = [c for c in identify(inv, catalogue).components if c.role is Role.CONTROL_PLANE]
+    assert cp.raw_version == "v1.16.15-eks-ad4801"
+    assert cp.detail == "from the API server (/version)"
+    assert cp.image is None and cp.workload is None
+
+
+def _static(component: str, node: str, image: str) -> Pod:
+    return Pod(
+        "kube-system",
+        f"{component}-{node}",
+        Workload("Node", node, "kube-system"),
+        (Container(component, ImageReference.parse(image)),),
+    )
+
+
+def test_kubelets_grouped_per_version_highest_first(catalogue):
+    nodes = tuple(
+        Node(f"n{i}", v)
+        for i, v in enumerate(["v1.28.3", "v1.29.1", "v1.28.3", "v1.28.10", "v1.29.1", "v1.28.3"])
+    )
+    result = identify(make_inventory(nodes=nodes), catalogue)
+    kubelets = [
+        (c.raw_version, c.instances, c.workload)
+        for c in result.components
+        if c.role is Role.KUBELET
+    ]
+    assert kubelets == [
+        ("v1.29.1", 2, "Node/n1,n4"),
+        ("v1.28.10", 1, "Node/n3"),
+        ("v1.28.3", 3, "Node/n0,n2,n5"),
+    ]
+    [cp] = [c for c in result.components if c.role is Role.CONTROL_PLANE]
+    assert cp.raw_version == "v1.29.1"  # by version order, not string order
+
+
+def test_kubelet_workload_is_capped():
+    nodes = tuple(Node(f"node-{i:02d}", "v1.29.1") for i in range(8))
+    from tracker.identify.catalogue import load_catalogue
+
+    [kubelet] = [
+        c
+        for c in identify(make_inventory(nodes=nodes), load_catalogue()).components
+        if c.role is Role.KUBELET
+    ]
+    assert kubelet.workload == "Node/node-00,node-01,node-02,node-03,node-04,+3 more"
+    assert kubelet.instances == 8
+
+
+def test_dump_without_version_uses_the_apiserver_pod(catalogue):
+    pods = (
+        _static("kube-apiserver", "cp1", "registry.k8s.io/kube-apiserver:v1.29.3"),
+        _static(
+            "kube-controller-manager", "cp1", "registry.k8s.io/kube-controller-manager:v1.29.3"
+        ),
+        _static("kube-scheduler", "cp1", "registry.k8s.io/kube-scheduler:v1.29.3"),
+    )
+    result = identify(make_inventory(pods=pods, nodes=(Node("cp1", "v1.28.7"),)), catalogue)
+    cps = [c for c in result.components if c.role is Role.CONTROL_PLANE]
+    assert len(cps) == 1  # the pods at that version are absorbed into it
+    assert cps[0].raw_version == "v1.29.3"
+    assert cps[0].image == "registry.k8s.io/kube-apiserver:v1.29.3"
+    assert "kube-apiserver pod" in (cps[0].detail or "")
+    assert result.unidentified == ()
+
+
+def test_control_plane_pod_at_another_version_shows_the_skew(catalogue):
+    pods = (
+        _static("kube-apiserver", "cp1", "registry.k8s.io/kube-apiserver:v1.29.3"),
+        _static(
+            "kube-controller-manager", "cp1", "registry.k8s.io/kube-controller-manager:v1.28.7"
+        ),
+    )
+    result = identify(make_inventory(pods=pods, server_version="v1.29.3"), catalogue)
+    cps = [c for c in result.components if c.role is Role.CONTROL_PLANE]
+    assert [c.raw_version for c in cps] == ["v1.29.3", "v1.28.7"]
+    assert cps[1].workload == "Node/cp1" and cps[1].namespace == "kube-system"
+    assert "differs from the control-plane version v1.29.3" in (cps[1].detail or "")
+
+
+def test_no_nodes_no_version_no_control_plane(catalogue):
+    assert identify(make_inventory(), catalogue).components == ()
+
+
+def test_highest_version_orders_by_version_not_text():
+    assert highest_version(["v1.9.0", "v1.10.0"]) == "v1.10.0"
+    assert highest_version(["latest", "v1.2.0"]) == "v1.2.0"
+    assert highest_version(["latest"]) == "latest"
+    assert highest_version([]) is None

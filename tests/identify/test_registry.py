@@ -1,0 +1,173 @@
+"""identify() on the real GKE 1.18 cluster (kubevious mock data): what a platform engineer
+expects to see, and that nothing is dropped."""
+
+from __future__ import annotations
+
+import pytest
+
+from tracker.identify.base import Absorbed, Claim
+from tracker.identify.registry import identify, run_detectors
+from tracker.models import Component, Container, ImageReference, Pod, Role, Workload
+
+from .conftest import make_inventory
+
+GKE_PODS = ("pods/gke-v1.18.19-kubevious-samples.podlist.json",)
+GKE_NODES = ("nodes/gke-v1.18.19-gke.1701.nodelist.json",)
+
+
+@pytest.fixture(scope="module")
+def gke(real_inventory, catalogue):
+    inventory = real_inventory(pods=GKE_PODS, nodes=GKE_NODES)
+    return inventory, identify(inventory, catalogue)
+
+
+def _find(components, cid, **fields) -> list[Component]:
+    return [
+        c
+        for c in components
+        if c.component == cid and all(getattr(c, k) == v for k, v in fields.items())
+    ]
+
+
+def test_gke_addons_are_identified_with_their_versions(gke):
+    _, result = gke
+    comps = result.components
+    certs = _find(comps, "cert-manager", namespace="gitlab")
+    assert {(c.workload, c.raw_version) for c in certs} == {
+        ("Deployment/gitlab-cert-manager", "v0.10.1"),
+        ("Deployment/gitlab-cainjector", "v0.10.1"),
+        ("Deployment/gitlab-cert-manager-webhook", "v0.10.1"),
+    }
+    [nginx] = _find(comps, "ingress-nginx")
+    assert (nginx.raw_version, nginx.instances, nginx.project) == (
+        "0.21.0",
+        3,
+        "kubernetes/ingress-nginx",
+    )
+    proms = _find(comps, "prometheus")
+    assert {(c.namespace, c.raw_version) for c in proms} == {
+        ("openfaas", "v2.11.0"),
+        ("gitlab", "v2.11.1"),
+    }
+    assert [c.raw_version for c in _find(comps, "alertmanager")] == ["v0.18.0"]
+    assert [c.raw_version for c in _find(comps, "metrics-server")] == ["v0.3.6"]
+    [dns] = _find(comps, "kube-dns")
+    assert (dns.raw_version, dns.instances, dns.workload) == (
+        "1.15.16-gke.0",
+        2,
+        "Deployment/kube-dns",
+    )
+    assert dns.image == "gke.gcr.io/k8s-dns-kube-dns-amd64:1.15.16-gke.0"
+    assert "k8s-dns-dnsmasq-nanny" in (dns.detail or "")
+    [calico_node] = _find(comps, "calico", workload="DaemonSet/calico-node")
+    assert calico_node.raw_version == "v3.8.8-1-gke.2-amd64"
+    assert calico_node.image == "gke.gcr.io/calico/node:v3.8.8-1-gke.2-amd64"  # not the init one
+    assert calico_node.instances == 2
+    assert all(c.role is Role.ADDON for c in certs + proms + [nginx, dns, calico_node])
+
+
+def test_gke_kubernetes_entries(gke):
+    _, result = gke
+    [kubelet] = _find(result.components, "kubernetes", role=Role.KUBELET)
+    assert (kubelet.raw_version, kubelet.instances) == ("v1.18.19-gke.1701", 2)
+    assert kubelet.workload == (
+        "Node/gke-kubevious-samples-pool-2-d17eaa99-a7xj,gke-kubevious-samples-pool-2-d17eaa99-mb9q"
+    )
+    [cp] = _find(result.components, "kubernetes", role=Role.CONTROL_PLANE)
+    assert cp.raw_version == "v1.18.19-gke.1701" and "kubelet" in (cp.detail or "")
+    # kube-proxy static pods (owned by their Node) are one entry across the nodes
+    [proxy] = _find(result.components, "kube-proxy")
+    assert (proxy.raw_version, proxy.instances) == ("v1.18.19-gke.1701", 2)
+    assert proxy.workload == kubelet.workload
+    assert proxy.detail == "static pod kube-proxy on 2 nodes"
+
+
+def test_gke_applications_are_unidentified_with_reasons(gke):
+    _, result = gke
+    by_image = {(u.namespace, u.image): u for u in result.unidentified}
+    mysql = by_image[("kubevious", "mysql:8.0.22")]
+    assert mysql.workload == "StatefulSet/kubevious-mysql"
+    assert mysql.reason == "no catalogue entry for image repository docker.io/library/mysql"
+    weave = [u for u in result.unidentified if u.image.startswith("weaveworksdemos/")]
+    assert len(weave) == 10 and all(u.namespace == "sock-shop" for u in weave)
+    assert ("sock-shop", "mongo") in by_image  # untagged
+    assert ("gitlab", "busybox:latest") in by_image  # init containers too
+    assert not {u.image for u in result.unidentified} & {
+        c.image for c in result.components if c.image
+    }
+
+
+def test_gke_every_container_is_accounted_for(gke):
+    inventory, result = gke
+    identified = {(c.namespace, c.image) for c in result.components}
+    unidentified = {(u.namespace, u.image) for u in result.unidentified}
+    for pod in inventory.pods:
+        for container in pod.containers:
+            key = (pod.namespace, container.image.raw)
+            detail_hit = any(
+                container.image.raw in (c.detail or "")
+                for c in result.components
+                if c.namespace == pod.namespace
+            )
+            assert key in identified or key in unidentified or detail_hit, key
+
+
+def test_identify_is_deterministic(real_inventory, catalogue, gke):
+    _, first = gke
+    again = identify(real_inventory(pods=GKE_PODS, nodes=GKE_NODES), catalogue)
+    assert again == first
+
+
+class _Fixed:
+    """A detector that answers the same for every container."""
+
+    def __init__(self, verdict: Claim | Absorbed | None) -> None:
+        self.verdict = verdict
+        self.calls = 0
+
+    def claim(self, pod, container):
+        self.calls += 1
+        return self.verdict
+
+
+def _pod(name: str, image: str, workload: str = "web", ns: str = "apps") -> Pod:
+    return Pod(
+        ns,
+        name,
+        Workload("Deployment", workload, ns),
+        (Container("main", ImageReference.parse(image)),),
+    )
+
+
+def test_first_claim_wins_and_later_detectors_are_not_asked():
+    first = _Fixed(Claim("a", Role.ADDON, "1", "o/a"))
+    second = _Fixed(Claim("b", Role.ADDON, "2", "o/b"))
+    result = run_detectors(make_inventory(pods=(_pod("p", "x:1"),)), [first, second])
+    assert [c.component for c in result.components] == ["a"]
+    assert second.calls == 0
+
+
+def test_absorbed_is_neither_component_nor_unidentified():
+    result = run_detectors(make_inventory(pods=(_pod("p", "x:1"),)), [_Fixed(Absorbed("part"))])
+    assert result.components == () and result.unidentified == ()
+
+
+def test_pods_of_one_workload_collapse_and_versions_split():
+    pods = (_pod("web-1", "x:1"), _pod("web-2", "x:1"), _pod("web-3", "x:2"))
+    detector = _Fixed(None)
+
+    class ByTag:
+        def claim(self, pod, container):
+            return Claim("x", Role.ADDON, container.image.tag or "", "o/x")
+
+    result = run_detectors(make_inventory(pods=pods), [detector, ByTag()])
+    assert [(c.raw_version, c.instances) for c in result.components] == [("1", 2), ("2", 1)]
+
+
+def test_unidentified_are_deduplicated_per_workload_and_image():
+    pods = (_pod("web-1", "mysql:8"), _pod("web-2", "mysql:8"), _pod("db-1", "mysql:8", "db"))
+    result = run_detectors(make_inventory(pods=pods), [_Fixed(None)])
+    assert [(u.workload, u.image) for u in result.unidentified] == [
+        ("Deployment/db", "mysql:8"),
+        ("Deployment/web", "mysql:8"),
+    ]

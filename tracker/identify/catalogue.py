@@ -1,0 +1,239 @@
+"""The component catalogue: which image repositories are which component, and which
+GitHub release tags belong to it.
+
+The built-in entries live in ``catalogue.toml`` next to this module; a config file can add
+entries or override built-in ones by id (``[components.<id>]``, design.md §3)::
+
+    [components.my-operator]
+    images = ["ghcr.io/acme/my-operator"]     # image repositories, ``*`` wildcards allowed
+    project = "acme/my-operator"              # GitHub owner/repo
+    tag_pattern = '^v?(?P<version>\\d.*)$'     # release tags of this component, and the version
+    name = "My operator"                      # optional display name (default: the id)
+    image_tag_pattern = '^stable-(?P<version>.+)$'  # optional: version inside the image tag
+
+Image patterns are matched against an image's registry-normalized forms (design.md §4):
+``docker.io/library/x``, ``library/x`` and ``x`` all mean the same repository. A pattern
+without ``*`` is normalized like an image reference; a pattern with ``*`` is matched with
+:func:`fnmatch.fnmatchcase` (``*`` also matches ``/``) against both
+:attr:`~tracker.models.ImageReference.name` and
+:attr:`~tracker.models.ImageReference.short_name`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import replace
+from importlib import resources
+
+from tracker.errors import IdentifyError
+from tracker.models import CatalogueEntry, ImageReference
+
+__all__ = ["ImageIndex", "load_catalogue", "normalize_image_pattern"]
+
+_KEYS = frozenset({"images", "project", "tag_pattern", "name", "image_tag_pattern"})
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_PROJECT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$")
+_HINT = "fix the [components.{id}] entry (see config.example.toml)"
+
+
+def load_catalogue(
+    overrides: Mapping[str, Mapping[str, object]] | None = None,
+) -> dict[str, CatalogueEntry]:
+    """Return the built-in catalogue, with ``overrides`` (the config's ``[components]``
+    table) merged in: a new id adds an entry, a built-in id replaces the fields it gives.
+
+    Returns:
+        ``{id: CatalogueEntry}``, built-in ids first (in file order), then new ones.
+
+    Raises:
+        IdentifyError: an entry has an unknown key, a value of the wrong type, a regex that
+            does not compile or lacks the ``version`` group, a project that is not
+            ``owner/repo``, a malformed image pattern, or an exact image pattern that two
+            entries both claim. The message names the entry and the field.
+    """
+    text = resources.files("tracker.identify").joinpath("catalogue.toml").read_text("utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:  # pragma: no cover - shipped data is tested
+        raise IdentifyError(f"built-in catalogue.toml is not valid TOML: {exc}") from exc
+    builtin = data.get("components", {})
+    catalogue: dict[str, CatalogueEntry] = {}
+    for cid, fields in builtin.items():
+        catalogue[cid] = _build(cid, fields, None, "built-in catalogue")
+    for cid, fields in (overrides or {}).items():
+        if not isinstance(fields, Mapping):
+            raise IdentifyError(
+                f"config [components.{cid}] must be a table, got {type(fields).__name__}",
+                _HINT.format(id=cid),
+            )
+        catalogue[cid] = _build(cid, fields, catalogue.get(cid), "config")
+    _check_duplicate_images(catalogue)
+    return catalogue
+
+
+def normalize_image_pattern(pattern: str) -> str:
+    """Return the canonical form of an image repository pattern.
+
+    A plain repository is normalized like an image reference (``nginx`` ->
+    ``docker.io/library/nginx``); a pattern with ``*`` is only lower-cased.
+
+    Raises:
+        ValueError: the pattern is empty, has spaces, or carries a tag or digest.
+
+    >>> normalize_image_pattern("prom/prometheus")
+    'docker.io/prom/prometheus'
+    >>> normalize_image_pattern("quay.io/calico/*")
+    'quay.io/calico/*'
+    """
+    text = pattern.strip().lower()
+    if not text or any(c.isspace() for c in pattern.strip()):
+        raise ValueError(f"image pattern {pattern!r} is empty or contains spaces")
+    if "@" in text or ":" in text.split("/")[-1]:
+        raise ValueError(f"image pattern {pattern!r} must be a repository without tag or digest")
+    if "*" in text:
+        return text
+    return ImageReference.parse(text).name
+
+
+class ImageIndex:
+    """Finds the catalogue entry an image belongs to.
+
+    Exact patterns win over wildcard patterns; among wildcard patterns the one with the
+    longest literal text wins (``quay.io/cilium/operator*`` before ``quay.io/cilium/*``).
+    Built once per identification run; results are cached per repository, so a
+    10,000-pod cluster costs one scan per distinct repository.
+    """
+
+    def __init__(self, catalogue: Mapping[str, CatalogueEntry]) -> None:
+        self._exact: dict[str, CatalogueEntry] = {}
+        globs: list[tuple[str, CatalogueEntry]] = []
+        for entry in catalogue.values():
+            for raw in entry.images:
+                pattern = normalize_image_pattern(raw)
+                if "*" in pattern:
+                    globs.append((pattern, entry))
+                else:
+                    self._exact.setdefault(pattern, entry)
+        globs.sort(key=lambda item: len(item[0].replace("*", "")), reverse=True)
+        self._globs = [(re.compile(fnmatch.translate(p)), e) for p, e in globs]
+        self._cache: dict[str, CatalogueEntry | None] = {}
+
+    def lookup(self, image: ImageReference) -> CatalogueEntry | None:
+        """Return the entry whose image patterns match ``image``, or None."""
+        name = image.name.lower()
+        if name in self._cache:
+            return self._cache[name]
+        hit = self._exact.get(name)
+        if hit is None:
+            short = image.short_name.lower()
+            hit = next(
+                (e for rx, e in self._globs if rx.match(name) or rx.match(short)),
+                None,
+            )
+        self._cache[name] = hit
+        return hit
+
+    def matches(self, entry_id: str, image: ImageReference) -> bool:
+        """True when ``image`` belongs to the entry ``entry_id``."""
+        hit = self.lookup(image)
+        return hit is not None and hit.id == entry_id
+
+
+def _build(
+    cid: str, fields: Mapping[str, object], base: CatalogueEntry | None, source: str
+) -> CatalogueEntry:
+    where = f"{source} [components.{cid}]"
+    hint = _HINT.format(id=cid)
+    if not _ID_RE.match(cid):
+        raise IdentifyError(
+            f"{where}: id {cid!r} must be lowercase letters, digits, '.', '_' or '-'", hint
+        )
+    unknown = sorted(set(fields) - _KEYS)
+    if unknown:
+        raise IdentifyError(
+            f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(_KEYS))})", hint
+        )
+    if base is None:
+        for required in ("images", "project"):
+            if required not in fields:
+                raise IdentifyError(f"{where}: field {required!r} is required", hint)
+        base = CatalogueEntry(id=cid, name=cid, project=None, images=())
+
+    entry = base
+    if "name" in fields:
+        entry = replace(entry, name=_string(fields["name"], where, "name", hint))
+    if "project" in fields:
+        project = _string(fields["project"], where, "project", hint)
+        if not _PROJECT_RE.match(project):
+            raise IdentifyError(
+                f"{where}: field 'project' must be a GitHub 'owner/repo', got {project!r}", hint
+            )
+        entry = replace(entry, project=project)
+    if "images" in fields:
+        entry = replace(entry, images=_images(fields["images"], where, hint))
+    if "tag_pattern" in fields:
+        pattern = _string(fields["tag_pattern"], where, "tag_pattern", hint)
+        entry = replace(entry, tag_pattern=_regex(pattern, where, "tag_pattern", hint))
+    if "image_tag_pattern" in fields:
+        pattern = _string(fields["image_tag_pattern"], where, "image_tag_pattern", hint)
+        entry = replace(entry, image_tag_pattern=_regex(pattern, where, "image_tag_pattern", hint))
+    return entry
+
+
+def _string(value: object, where: str, key: str, hint: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise IdentifyError(
+            f"{where}: field {key!r} must be a non-empty string, got {type(value).__name__}",
+            hint,
+        )
+    return value
+
+
+def _images(value: object, where: str, hint: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise IdentifyError(
+            f"{where}: field 'images' must be a non-empty list of image repositories", hint
+        )
+    out: list[str] = []
+    for item in value:
+        if not isinstance(item, str):
+            raise IdentifyError(
+                f"{where}: field 'images' must hold strings, got {type(item).__name__}", hint
+            )
+        try:
+            normalize_image_pattern(item)
+        except ValueError as exc:
+            raise IdentifyError(f"{where}: field 'images': {exc}", hint) from exc
+        out.append(item.strip())
+    return tuple(out)
+
+
+def _regex(pattern: str, where: str, key: str, hint: str) -> str:
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise IdentifyError(f"{where}: field {key!r} is not a valid regex: {exc}", hint) from exc
+    if "version" not in compiled.groupindex:
+        raise IdentifyError(
+            f"{where}: field {key!r} has no named group 'version' (write (?P<version>...))",
+            hint,
+        )
+    return pattern
+
+
+def _check_duplicate_images(catalogue: Mapping[str, CatalogueEntry]) -> None:
+    owner: dict[str, str] = {}
+    for entry in catalogue.values():
+        for raw in entry.images:
+            pattern = normalize_image_pattern(raw)
+            other = owner.setdefault(pattern, entry.id)
+            if other != entry.id:
+                raise IdentifyError(
+                    f"image pattern {raw!r} is listed by both [components.{other}] and "
+                    f"[components.{entry.id}]",
+                    "an image repository can belong to one component only; override the "
+                    "built-in entry's 'images' instead",
+                )

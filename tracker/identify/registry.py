@@ -1,0 +1,216 @@
+"""Identification: an ordered list of claimants, first claim wins, plus a fallback.
+
+After version-checker's ``pkg/client/client.go`` (design.md §6 item 2). For every
+container of every pod, the detectors are asked in order:
+
+1. :class:`~tracker.identify.istio.IstioDetector` (istiod, gateways, sidecars, istio-init),
+2. :class:`~tracker.identify.kubernetes.KubernetesDetector` (control-plane pods),
+3. :class:`~tracker.identify.addons.AddonDetector` (the catalogue, by image repository).
+
+The first :class:`~tracker.identify.base.Claim` or
+:class:`~tracker.identify.base.Absorbed` wins. A container nobody claims becomes an
+:class:`~tracker.models.Unidentified` with the reason (never dropped); one entry per
+namespace, workload and image.
+
+Grouping: claims of one workload with equal component, role, version, project and revision
+form one :class:`~tracker.models.Component`; ``instances`` is the number of distinct pods.
+Several images of one component at one version in one workload (kube-dns with its dnsmasq
+and sidecar containers, calico-node with its install-cni init container) are one entry
+whose ``image`` is the first regular container's and whose ``detail`` lists the others. Static pods
+(owned by a Node, e.g. kube-proxy on GKE) are grouped by their name without the node
+suffix, and their ``workload`` lists the nodes (``Node/a,b``), as kubelets do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from tracker.identify.addons import AddonDetector
+from tracker.identify.base import Absorbed, Claim, ClusterDetector, ContainerDetector, join_capped
+from tracker.identify.catalogue import ImageIndex
+from tracker.identify.istio import IstioDetector
+from tracker.identify.kubernetes import KubernetesDetector
+from tracker.models import (
+    CatalogueEntry,
+    Component,
+    Identification,
+    Inventory,
+    Pod,
+    Role,
+    Unidentified,
+)
+
+__all__ = ["identify", "run_detectors"]
+
+_ROLE_ORDER = {role: i for i, role in enumerate(Role)}
+_NAMESPACE_LIMIT = 10
+_NODE_LIMIT = 5
+
+
+def identify(inventory: Inventory, catalogue: Mapping[str, CatalogueEntry]) -> Identification:
+    """Identify what runs in ``inventory`` using ``catalogue`` (from
+    :func:`~tracker.identify.catalogue.load_catalogue`).
+
+    Returns:
+        The cluster-level components (Kubernetes control plane, kubelets) first, then the
+        container components sorted by component, role, namespace, workload and version;
+        and the unidentified images sorted by namespace, workload and image.
+
+    Never raises for any inventory; an invalid catalogue fails earlier, in
+    ``load_catalogue`` (:class:`~tracker.errors.IdentifyError`).
+    """
+    index = ImageIndex(catalogue)
+    k8s = catalogue.get("kubernetes")
+    istio = catalogue.get("istio")
+    kube = KubernetesDetector(inventory, index, k8s.project if k8s else None)
+    detectors: list[ContainerDetector] = [
+        IstioDetector(index, istio.project if istio else None),
+        kube,
+        AddonDetector(index),
+    ]
+    return run_detectors(inventory, detectors, [kube])
+
+
+def run_detectors(
+    inventory: Inventory,
+    detectors: Sequence[ContainerDetector],
+    cluster_detectors: Sequence[ClusterDetector] = (),
+) -> Identification:
+    """Run ``detectors`` over every container (first claim wins) and
+    ``cluster_detectors`` over the inventory, and group the result (see module docstring).
+    """
+    groups: dict[tuple[object, ...], _Group] = {}
+    unidentified: dict[tuple[str, str, str], Unidentified] = {}
+    for pod in inventory.pods:
+        for container in pod.containers:
+            verdict: Claim | Absorbed | None = None
+            for detector in detectors:
+                verdict = detector.claim(pod, container)
+                if verdict is not None:
+                    break
+            if isinstance(verdict, Absorbed):
+                continue
+            if verdict is None:
+                workload = str(pod.workload)
+                key = (pod.namespace, workload, container.image.raw)
+                unidentified.setdefault(
+                    key,
+                    Unidentified(
+                        namespace=pod.namespace,
+                        workload=workload,
+                        image=container.image.raw,
+                        reason=("no catalogue entry for image repository " + container.image.name),
+                    ),
+                )
+                continue
+            scope = None if verdict.cluster_wide else (pod.namespace, _workload_key(pod))
+            gkey = (
+                verdict.component,
+                verdict.role,
+                verdict.raw_version,
+                verdict.project,
+                verdict.revision,
+                scope,
+            )
+            group = groups.get(gkey)
+            if group is None:
+                group = groups[gkey] = _Group(verdict, pod)
+            group.add(pod, container.image.raw, verdict.note, main=not container.init)
+
+    cluster = [c for d in cluster_detectors for c in d.components(inventory)]
+    built = sorted((g.component() for g in groups.values()), key=_sort_key)
+    return Identification(
+        components=(*cluster, *built),
+        unidentified=tuple(
+            sorted(unidentified.values(), key=lambda u: (u.namespace, u.workload, u.image))
+        ),
+    )
+
+
+def _static_base(pod: Pod) -> str | None:
+    """For a static (mirror) pod, owned by its Node: the pod name without ``-<node>``."""
+    if pod.workload.kind != "Node":
+        return None
+    suffix = f"-{pod.workload.name}"
+    return pod.name[: -len(suffix)] if pod.name.endswith(suffix) else pod.name
+
+
+def _workload_key(pod: Pod) -> str:
+    base = _static_base(pod)
+    return f"static:{base}" if base is not None else str(pod.workload)
+
+
+def _sort_key(c: Component) -> tuple[str, int, str, str, str, str]:
+    return (
+        c.component,
+        _ROLE_ORDER[c.role],
+        c.namespace or "",
+        c.workload or "",
+        c.raw_version,
+        c.revision or "",
+    )
+
+
+@dataclass
+class _Group:
+    """Accumulates the pods of one future Component."""
+
+    claim: Claim
+    first_pod: Pod
+    images: list[str] = field(default_factory=list)
+    pods: set[tuple[str, str]] = field(default_factory=set)
+    namespaces: set[str] = field(default_factory=set)
+    nodes: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+    _main_images: int = 0
+
+    def add(self, pod: Pod, image: str, note: str | None, main: bool) -> None:
+        if image not in self.images:
+            # images of regular containers come before init containers' (calico-node
+            # before its install-cni init container)
+            if main:
+                self.images.insert(self._main_images, image)
+                self._main_images += 1
+            else:
+                self.images.append(image)
+        self.pods.add((pod.namespace, pod.name))
+        self.namespaces.add(pod.namespace)
+        if pod.workload.kind == "Node":
+            self.nodes.add(pod.workload.name)
+        if note and note not in self.notes:
+            self.notes.append(note)
+
+    def component(self) -> Component:
+        claim, pod = self.claim, self.first_pod
+        details: list[str] = []
+        namespace: str | None = None
+        workload: str | None = None
+        if claim.cluster_wide:
+            names = sorted(self.namespaces)
+            label = "namespace" if len(names) == 1 else "namespaces"
+            details.append(f"{label}: " + join_capped(names, _NAMESPACE_LIMIT, ", "))
+        else:
+            namespace = pod.namespace
+            base = _static_base(pod)
+            if base is None:
+                workload = str(pod.workload)
+            else:
+                workload = "Node/" + join_capped(sorted(self.nodes), _NODE_LIMIT)
+                count = len(self.nodes)
+                details.append(f"static pod {base} on {count} node{'s' if count != 1 else ''}")
+        details.extend(self.notes)
+        if len(self.images) > 1:
+            details.append("also " + ", ".join(self.images[1:]))
+        return Component(
+            component=claim.component,
+            role=claim.role,
+            raw_version=claim.raw_version,
+            project=claim.project,
+            namespace=namespace,
+            workload=workload,
+            image=self.images[0],
+            instances=len(self.pods),
+            revision=claim.revision,
+            detail="; ".join(details) or None,
+        )
