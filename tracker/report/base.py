@@ -80,7 +80,10 @@ def cluster_names(report: Report) -> list[str]:
 
 
 def severity_counts(rows: Iterable[ComponentReport]) -> dict[Severity, int]:
-    """Count findings (not rows) by severity, worst first: ``{critical: n, warning: n, info: n}``."""
+    """Count findings (not rows) by severity, worst first: ``{critical: n, warning: n, info: n}``.
+
+    Rows without findings count nothing; every severity is present (0 when none).
+    """
     counts = {s: 0 for s in sorted(Severity, key=severity_rank, reverse=True)}
     for row in rows:
         for finding in row.findings:

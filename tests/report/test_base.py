@@ -1,0 +1,113 @@
+"""get_formatter, the --fail-on decision and the shared ordering."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from tests.report.sample import GKE, NOW, current_report
+from tracker.errors import ReportError
+from tracker.models import (
+    Behind,
+    ClusterSummary,
+    Component,
+    ComponentReport,
+    Finding,
+    Flag,
+    Report,
+    Role,
+    Severity,
+    Source,
+    Status,
+)
+from tracker.report import (
+    FAIL_ON_KINDS,
+    JsonFormatter,
+    MarkdownFormatter,
+    TableFormatter,
+    fail_on_hit,
+    get_formatter,
+)
+from tracker.report.base import sort_worst_first
+
+
+def up_to_date_report() -> Report:
+    c = Component("istio", Role.CONTROL_PLANE, "1.30.3", "istio/istio", "istio-system",
+                  "Deployment/istiod", "docker.io/istio/pilot:1.30.3")  # fmt: skip
+    row = ComponentReport(GKE, c, "1.30.3", "1.30.3", "1.30.3", Status.UP_TO_DATE, None, 0, 0,
+                          (), ())  # fmt: skip
+    return Report(NOW, (ClusterSummary(GKE, NOW, "1.29.3", Source.API),), (row,), ())
+
+
+def with_row(flags: tuple[Flag, ...], behind: Behind | None = None) -> Report:
+    base = up_to_date_report()
+    findings = tuple(Finding(f, Severity.WARNING, f.value) for f in flags)
+    row = replace(base.components[0], flags=flags, findings=findings, behind=behind)
+    return replace(base, components=(row,))
+
+
+def test_get_formatter() -> None:
+    assert isinstance(get_formatter("table"), TableFormatter)
+    assert isinstance(get_formatter("json"), JsonFormatter)
+    assert isinstance(get_formatter("markdown"), MarkdownFormatter)
+    table = get_formatter("table", width=90, color=True)
+    assert isinstance(table, TableFormatter) and table.width == 90 and table.color
+    with pytest.raises(ReportError, match="'html'") as err:
+        get_formatter("html")
+    assert "table, json, markdown" in err.value.hint
+
+
+def test_fail_on_real_report() -> None:
+    report = current_report()
+    assert fail_on_hit(report, ["outdated"])
+    assert fail_on_hit(report, ["major"])  # cert-manager, prometheus
+    assert fail_on_hit(report, ["pre-1.0"])
+    assert fail_on_hit(report, ["unknown"])  # docker-desktop's Kubernetes version
+    assert not fail_on_hit(report, ["pre-release"])
+    assert not fail_on_hit(report, [])
+
+
+def test_fail_on_clean_report_never_hits() -> None:
+    report = up_to_date_report()
+    assert not fail_on_hit(report, FAIL_ON_KINDS)
+
+
+@pytest.mark.parametrize(
+    ("flags", "behind", "kind"),
+    [
+        ((Flag.OUTDATED,), Behind.PATCH, "outdated"),
+        ((Flag.OUTDATED,), Behind.MAJOR, "major"),
+        ((Flag.PRE_RELEASE,), None, "pre-release"),
+        ((Flag.PRE_1_0,), None, "pre-1.0"),
+        ((Flag.UNKNOWN_VERSION,), None, "unknown"),
+        ((Flag.NO_UPSTREAM_DATA,), None, "unknown"),
+    ],
+)
+def test_fail_on_each_kind(flags: tuple[Flag, ...], behind: Behind | None, kind: str) -> None:
+    report = with_row(flags, behind)
+    assert fail_on_hit(report, [kind])
+    others = [k for k in FAIL_ON_KINDS if k != kind and not (kind == "major" and k == "outdated")]
+    assert not fail_on_hit(report, others)
+
+
+def test_fail_on_unknown_kind() -> None:
+    with pytest.raises(ReportError, match="'stale'"):
+        fail_on_hit(up_to_date_report(), ["outdated", "stale"])
+
+
+def test_worst_first_order_uses_severity_then_behind_then_days() -> None:
+    report = current_report()
+    rows = sort_worst_first(reversed(report.components))
+    assert [r.worst_severity for r in rows[:7]] == [Severity.CRITICAL] * 7
+    criticals = [(r.behind, r.days_behind) for r in rows[:7]]
+    assert criticals == [
+        (Behind.MAJOR, 2598),
+        (Behind.MAJOR, 2563),
+        (Behind.MAJOR, 2506),
+        (Behind.MINOR, 1675),
+        (Behind.MINOR, 1640),
+        (Behind.MINOR, 981),
+        (Behind.MINOR, 981),
+    ]
+    assert [r.component.role for r in rows[5:7]] == [Role.CONTROL_PLANE, Role.KUBELET]

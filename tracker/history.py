@@ -1,0 +1,289 @@
+"""Findings history: what changed between two runs, and how long findings have been open.
+
+Pure functions over :class:`~tracker.models.ComponentReport` rows; the store loads the rows
+of the previous run and keeps the first-seen dates.
+
+Identity. A report row is identified by its :class:`EntryKey` = (cluster, component, role,
+namespace, workload), **not** by its version, so an upgrade of ``Deployment/istiod`` from
+1.12.1 to 1.13.0 is one entry that was *upgraded*, and its ``outdated`` finding stays open
+(``still_open``) instead of being "resolved" and "new" at once. A finding is identified by
+:class:`FindingKey` = entry key + finding kind; its message (which mentions versions and
+counts) is not part of the identity. Two refinements:
+
+- Kubelet rows carry the node list as workload (``Node/a,b``), which changes whenever
+  nodes are recycled; for role ``kubelet`` the workload is left out of the key.
+- One key can hold several rows in one run (Istio sidecars: one row per running proxy
+  version; kubelets during a rolling upgrade). Within a key, rows with the same
+  ``current`` version are paired first; when exactly one row is left on each side the pair
+  is a version change; otherwise the leftovers are entries that appeared or went away.
+  Findings are then compared per pair (or against nothing), so a sidecar version that
+  disappears resolves its findings and one that appears brings new ones.
+
+Version order comes from :func:`tracker.versions.parse_version`; a change where either side
+is not a parseable version is neither an upgrade nor a downgrade (its findings still move).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from tracker.models import ComponentReport, Finding, Role
+from tracker.versions import ParsedVersion, parse_version
+
+
+@dataclass(frozen=True, order=True)
+class EntryKey:
+    """Identity of a report row across runs.
+
+    Attributes:
+        namespace: ``""`` when the row has none (cluster-wide entries).
+        workload: ``""`` when the row has none, and always ``""`` for kubelets.
+    """
+
+    cluster: str
+    component: str
+    role: str
+    namespace: str
+    workload: str
+
+    @classmethod
+    def of(cls, row: ComponentReport) -> EntryKey:
+        """The key of ``row`` (see the module docstring for the kubelet rule)."""
+        c = row.component
+        workload = "" if c.role is Role.KUBELET else (c.workload or "")
+        return cls(row.cluster, c.component, c.role.value, c.namespace or "", workload)
+
+
+@dataclass(frozen=True, order=True)
+class FindingKey:
+    """Identity of a finding across runs: the row's :class:`EntryKey` fields plus ``kind``.
+
+    This is what the store keys first-seen dates by (all fields are plain strings).
+    """
+
+    cluster: str
+    component: str
+    role: str
+    namespace: str
+    workload: str
+    kind: str
+
+    @classmethod
+    def of(cls, row: ComponentReport, finding: Finding) -> FindingKey:
+        """The key of ``finding`` on ``row``."""
+        e = EntryKey.of(row)
+        return cls(e.cluster, e.component, e.role, e.namespace, e.workload, finding.kind.value)
+
+
+@dataclass(frozen=True)
+class FindingRef:
+    """A finding with its key and row.
+
+    ``row`` is the current run's row for new and still-open findings, and the previous
+    run's row for resolved ones.
+    """
+
+    key: FindingKey
+    finding: Finding
+    row: ComponentReport
+
+
+@dataclass(frozen=True)
+class VersionChange:
+    """One entry whose running version went up (upgraded) or down (downgraded)."""
+
+    key: EntryKey
+    previous: ComponentReport
+    current: ComponentReport
+
+
+@dataclass(frozen=True)
+class FindingChanges:
+    """The difference between two runs; every tuple is sorted by key.
+
+    Attributes:
+        new: findings open now that were not open in the previous run.
+        resolved: findings of the previous run that are gone now.
+        upgraded / downgraded: entries whose version went up / down.
+        still_open: findings open in both runs.
+    """
+
+    new: tuple[FindingRef, ...]
+    resolved: tuple[FindingRef, ...]
+    upgraded: tuple[VersionChange, ...]
+    downgraded: tuple[VersionChange, ...]
+    still_open: tuple[FindingRef, ...]
+
+    @property
+    def changed(self) -> bool:
+        """True when anything but ``still_open`` is non-empty."""
+        return bool(self.new or self.resolved or self.upgraded or self.downgraded)
+
+    def for_cluster(self, cluster: str) -> FindingChanges:
+        """The same changes restricted to one cluster."""
+
+        def keep_f(refs: tuple[FindingRef, ...]) -> tuple[FindingRef, ...]:
+            return tuple(r for r in refs if r.key.cluster == cluster)
+
+        def keep_v(changes: tuple[VersionChange, ...]) -> tuple[VersionChange, ...]:
+            return tuple(v for v in changes if v.key.cluster == cluster)
+
+        return FindingChanges(
+            new=keep_f(self.new),
+            resolved=keep_f(self.resolved),
+            upgraded=keep_v(self.upgraded),
+            downgraded=keep_v(self.downgraded),
+            still_open=keep_f(self.still_open),
+        )
+
+
+def _pair(
+    previous: list[ComponentReport], current: list[ComponentReport]
+) -> list[tuple[ComponentReport | None, ComponentReport | None]]:
+    """Pair the rows of one key: same version first, then a lone leftover pair."""
+    prev_left = list(previous)
+    pairs: list[tuple[ComponentReport | None, ComponentReport | None]] = []
+    cur_left: list[ComponentReport] = []
+    for cur in current:
+        match = next((p for p in prev_left if p.current == cur.current), None)
+        if match is None:
+            cur_left.append(cur)
+        else:
+            prev_left.remove(match)
+            pairs.append((match, cur))
+    if len(prev_left) == 1 and len(cur_left) == 1:
+        pairs.append((prev_left[0], cur_left[0]))
+    else:
+        pairs.extend((p, None) for p in prev_left)
+        pairs.extend((None, c) for c in cur_left)
+    return pairs
+
+
+def _direction(previous: ComponentReport, current: ComponentReport) -> int:
+    """+1 upgrade, -1 downgrade, 0 same or not comparable."""
+    if previous.current == current.current or not previous.current or not current.current:
+        return 0
+    before, after = parse_version(previous.current), parse_version(current.current)
+    if not isinstance(before, ParsedVersion) or not isinstance(after, ParsedVersion):
+        return 0
+    if after.version > before.version:
+        return 1
+    if after.version < before.version:
+        return -1
+    return 0
+
+
+def _refs(row: ComponentReport) -> dict[FindingKey, FindingRef]:
+    refs: dict[FindingKey, FindingRef] = {}
+    for finding in row.findings:
+        key = FindingKey.of(row, finding)
+        refs.setdefault(key, FindingRef(key, finding, row))
+    return refs
+
+
+def diff_findings(
+    previous: Sequence[ComponentReport], current: Sequence[ComponentReport]
+) -> FindingChanges:
+    """Compare the rows of the previous run with the rows of this run.
+
+    Args:
+        previous: the previous run's rows (empty for a first run: everything is new).
+        current: this run's rows. Both may hold several clusters; keys include the cluster.
+
+    Returns:
+        :class:`FindingChanges`, every tuple sorted by key (then version) for stable output.
+    """
+    groups: dict[EntryKey, tuple[list[ComponentReport], list[ComponentReport]]] = defaultdict(
+        lambda: ([], [])
+    )
+    for row in previous:
+        groups[EntryKey.of(row)][0].append(row)
+    for row in current:
+        groups[EntryKey.of(row)][1].append(row)
+
+    new: list[FindingRef] = []
+    resolved: list[FindingRef] = []
+    still: list[FindingRef] = []
+    upgraded: list[VersionChange] = []
+    downgraded: list[VersionChange] = []
+    for key, (prev_rows, cur_rows) in groups.items():
+        for before, after in _pair(prev_rows, cur_rows):
+            old = _refs(before) if before is not None else {}
+            now = _refs(after) if after is not None else {}
+            new.extend(ref for k, ref in now.items() if k not in old)
+            still.extend(ref for k, ref in now.items() if k in old)
+            resolved.extend(ref for k, ref in old.items() if k not in now)
+            if before is not None and after is not None:
+                direction = _direction(before, after)
+                if direction > 0:
+                    upgraded.append(VersionChange(key, before, after))
+                elif direction < 0:
+                    downgraded.append(VersionChange(key, before, after))
+
+    def ref_order(ref: FindingRef) -> tuple[FindingKey, str]:
+        return (ref.key, ref.row.current or "")
+
+    def change_order(v: VersionChange) -> tuple[EntryKey, str]:
+        return (v.key, v.previous.current or "")
+
+    return FindingChanges(
+        new=tuple(sorted(new, key=ref_order)),
+        resolved=tuple(sorted(resolved, key=ref_order)),
+        upgraded=tuple(sorted(upgraded, key=change_order)),
+        downgraded=tuple(sorted(downgraded, key=change_order)),
+        still_open=tuple(sorted(still, key=ref_order)),
+    )
+
+
+def _as_date(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def days_open(
+    open_findings: Iterable[FindingKey],
+    first_seen: Mapping[FindingKey, date | datetime],
+    today: date,
+) -> dict[FindingKey, int]:
+    """For how many whole days each open finding has been open.
+
+    Args:
+        open_findings: keys of the findings open now (``new`` + ``still_open``).
+        first_seen: per key, the date (or UTC datetime: its date is used) of the run that
+            first saw the finding in its current uninterrupted streak, as kept by the store
+            (see :func:`carry_first_seen`).
+        today: the date of this run (a parameter, so tests and re-runs are reproducible).
+
+    Returns:
+        ``{key: days}``: 0 for a finding first seen today or missing from ``first_seen``;
+        never negative (a first-seen date in the future counts as 0).
+
+    >>> k = FindingKey("prod", "istio", "data-plane", "", "", "outdated")
+    >>> days_open([k], {k: date(2024, 4, 1)}, date(2024, 5, 1))[k]
+    30
+    """
+    result: dict[FindingKey, int] = {}
+    for key in open_findings:
+        seen = first_seen.get(key)
+        result[key] = max(0, (today - _as_date(seen)).days) if seen is not None else 0
+    return result
+
+
+def carry_first_seen(
+    changes: FindingChanges, first_seen: Mapping[FindingKey, date | datetime], today: date
+) -> dict[FindingKey, date]:
+    """The first-seen map to keep after this run.
+
+    Still-open findings keep their date (``today`` when unknown), new findings get
+    ``today``, resolved findings are dropped: a finding that comes back later starts a new
+    streak.
+    """
+    kept: dict[FindingKey, date] = {}
+    for ref in changes.still_open:
+        seen = first_seen.get(ref.key)
+        kept[ref.key] = _as_date(seen) if seen is not None else today
+    for ref in changes.new:
+        kept[ref.key] = today
+    return kept

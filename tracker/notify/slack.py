@@ -1,0 +1,274 @@
+"""Slack incoming-webhook digest in Block Kit: :func:`build_payload` (pure) and :func:`send`.
+
+One message per run and cluster::
+
+    header   tracker · prod: 2 critical, 5 warning, 1 info
+    context  Kubernetes 1.18.19 · scanned … · 14 components · 3 unidentified images
+    section  New since the last run (n)          (or "first run" / "no changes")
+    section  Resolved since the last run (n)
+    section  Version changes (n)
+    divider
+    section  Worst open findings (n): component, running → latest, how far behind, link
+    context  Full report: <link> or `path`
+
+Slack's limits (docs.slack.dev, Block Kit reference): at most 50 blocks per message, section
+text at most 3000 characters, header text (plain_text) at most 150 characters, context
+at most 10 elements. Lists are cut at :data:`MAX_LINES` lines or the text limit, with
+"and N more". Text is ``mrkdwn`` with ``&``, ``<`` and ``>`` escaped as Slack requires; the
+top-level ``text`` is the notification fallback.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from tracker.history import FindingChanges, FindingRef, VersionChange
+from tracker.models import ComponentReport, Report, Role, Severity, Status, severity_rank
+from tracker.notify.base import Digest, make_digest, post_json
+from tracker.report.base import behind_text, place, rfc3339
+
+MAX_BLOCKS = 50
+MAX_SECTION_CHARS = 3000
+MAX_HEADER_CHARS = 150
+MAX_LINE_CHARS = 400
+MAX_LINES = 10
+"""Lines per list before "and N more"."""
+
+TARGET = "Slack webhook"
+
+_MARK = {
+    Severity.CRITICAL: ":red_circle:",
+    Severity.WARNING: ":large_orange_circle:",
+    Severity.INFO: ":large_blue_circle:",
+}
+
+
+def escape(text: str) -> str:
+    """Escape ``&``, ``<``, ``>`` for Slack ``mrkdwn`` (Slack: "Escaping text").
+
+    >>> escape("a<b> & c")
+    'a&lt;b&gt; &amp; c'
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _link(url: str | None, label: str) -> str:
+    if not url or not url.startswith(("https://", "http://")):
+        return ""
+    safe = url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
+    return f"<{safe}|{escape(label)}>"
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _who(row: ComponentReport) -> str:
+    """``*component* role (where)``; kubelets say how many nodes, not their names."""
+    c = row.component
+    if c.role is Role.KUBELET:
+        where = f"{c.instances} node{'s' if c.instances != 1 else ''}"
+    else:
+        where = escape(place(row))
+    return f"*{escape(c.component)}* {c.role.value} ({where})"
+
+
+def _finding_line(ref: FindingRef, *, resolved: bool) -> str:
+    mark = ":white_check_mark:" if resolved else _MARK[ref.finding.severity]
+    version = f" {escape(ref.row.current)}" if ref.row.current else ""
+    kind, message = ref.finding.kind.value, escape(ref.finding.message)
+    return _cut(f"• {mark} {_who(ref.row)}{version}: `{kind}` {message}", MAX_LINE_CHARS)
+
+
+def _change_line(change: VersionChange, verb: str) -> str:
+    before = escape(change.previous.current or "?")
+    after = escape(change.current.current or "?")
+    return _cut(f"• {_who(change.current)}: {before} → {after} ({verb})", MAX_LINE_CHARS)
+
+
+def _worst_line(row: ComponentReport) -> str:
+    """Running → latest, how far behind, flags, release-notes link; for a row whose status
+    is unknown (no version, no upstream data) the worst finding's message instead."""
+    worst = row.worst_severity
+    mark = _MARK[worst] if worst is not None else ""
+    flags = ", ".join(f.value for f in row.flags)
+    if row.status is Status.UNKNOWN:
+        running = escape(row.current or row.component.raw_version or "no version")
+        message = max(row.findings, key=lambda f: severity_rank(f.severity)).message
+        return _cut(f"• {mark} {_who(row)}: {running} · {flags}: {escape(message)}", MAX_LINE_CHARS)
+    text = f"• {mark} {_who(row)}: {escape(row.current or '?')}"
+    if row.latest and row.latest != row.current:
+        text += f" → {escape(row.latest)}"
+    how_far = behind_text(row)
+    if how_far:
+        text += f" · {how_far} behind"
+    text += f" · {flags}"
+    link = _link(row.latest_url, "release notes")
+    if link:
+        text += f" · {link}"
+    return _cut(text, MAX_LINE_CHARS)
+
+
+def _list_text(title: str, lines: Sequence[str]) -> str:
+    """``title`` then as many lines as fit in :data:`MAX_LINES` and the section limit."""
+    out = [title]
+    used = len(title)
+    for i, line in enumerate(lines):
+        left = len(lines) - i
+        more = f"and {left} more"
+        fits = used + 1 + len(line) + (1 + len(more) if left > 1 else 0) <= MAX_SECTION_CHARS
+        if i >= MAX_LINES or not fits:
+            out.append(more)
+            break
+        out.append(line)
+        used += 1 + len(line)
+    return "\n".join(out)
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _cut(text, MAX_SECTION_CHARS)}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _cut(text, 3000)}]}
+
+
+def _counts_text(d: Digest) -> str:
+    return ", ".join(f"{n} {sev.value}" for sev, n in d.counts.items())
+
+
+def _context_line(d: Digest) -> str:
+    parts: list[str] = []
+    if d.summary is not None:
+        parts.append(f"Kubernetes {escape(d.summary.kubernetes_version or 'unknown')}")
+        scanned = rfc3339(d.summary.scanned_at, field=f"clusters[{d.cluster}].scanned_at")
+        parts.append(f"scanned {scanned}")
+    parts.append(f"{len(d.rows)} components")
+    parts.append(f"{d.unidentified} unidentified image{'s' if d.unidentified != 1 else ''}")
+    return " · ".join(parts)
+
+
+def _change_blocks(changes: FindingChanges | None) -> list[dict[str, Any]]:
+    if changes is None:
+        return [_section("_First run for this cluster: nothing to compare with yet._")]
+    if not changes.changed:
+        return [_section("_No changes since the last run._")]
+    blocks: list[dict[str, Any]] = []
+    if changes.new:
+        lines = [_finding_line(r, resolved=False) for r in changes.new]
+        blocks.append(_section(_list_text(f"*New since the last run ({len(lines)})*", lines)))
+    if changes.resolved:
+        lines = [_finding_line(r, resolved=True) for r in changes.resolved]
+        title = f"*Resolved since the last run ({len(lines)})*"
+        blocks.append(_section(_list_text(title, lines)))
+    moves = [_change_line(v, "upgraded") for v in changes.upgraded]
+    moves += [_change_line(v, "downgraded") for v in changes.downgraded]
+    if moves:
+        blocks.append(_section(_list_text(f"*Version changes ({len(moves)})*", moves)))
+    return blocks
+
+
+def _report_line(link: str | None) -> str | None:
+    if not link:
+        return None
+    as_link = _link(link, "open")
+    return f"Full report: {as_link}" if as_link else f"Full report: `{escape(link)}`"
+
+
+def build_payload(
+    report: Report,
+    changes: FindingChanges | None,
+    *,
+    cluster: str,
+    report_link: str | None = None,
+) -> dict[str, Any]:
+    """Build the Slack message (``{"text", "blocks", "unfurl_links", "unfurl_media"}``).
+
+    Pure: the same inputs give the same dict (and JSON) byte for byte.
+
+    Args:
+        report: the evaluated report; only ``cluster``'s rows are used.
+        changes: :func:`tracker.history.diff_findings` of the previous and this run
+            (other clusters' entries are ignored); None when there is no previous run.
+        cluster: the cluster this digest is about.
+        report_link: an http(s) URL (shown as a link) or a file path (shown as code).
+
+    Raises:
+        NotifyError: when ``cluster`` is not in the report.
+        ReportError: when a timestamp is naive.
+    """
+    d = make_digest(report, changes, cluster=cluster, report_link=report_link)
+    header = _cut(f"tracker · {d.cluster}: {_counts_text(d)}", MAX_HEADER_CHARS)
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": header, "emoji": True}},
+        _context(_context_line(d)),
+    ]
+    blocks += _change_blocks(d.changes)
+    blocks.append({"type": "divider"})
+    if d.open_rows:
+        lines = [_worst_line(r) for r in d.open_rows]
+        blocks.append(_section(_list_text(f"*Worst open findings ({len(lines)})*", lines)))
+    else:
+        blocks.append(_section("*No open findings.* :tada:"))
+    footer = _report_line(report_link)
+    if footer:
+        blocks.append(_context(footer))
+    fallback = f"tracker · {d.cluster}: {_counts_text(d)}"
+    if d.changes is not None:
+        fallback += f"; {len(d.changes.new)} new, {len(d.changes.resolved)} resolved"
+    return {
+        "text": fallback,
+        "blocks": blocks[:MAX_BLOCKS],
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
+
+
+def send(
+    client: httpx.Client,
+    url: str,
+    payload: Mapping[str, Any],
+    *,
+    max_attempts: int = 5,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """POST ``payload`` to a Slack incoming webhook (retries: see :func:`post_json`).
+
+    Raises:
+        NotifyError: when delivery failed; the message never contains ``url``.
+    """
+    post_json(client, url, payload, target=TARGET, max_attempts=max_attempts, sleep=sleep)
+
+
+@dataclass
+class SlackNotifier:
+    """The Slack target as a :class:`~tracker.notify.base.Notifier`.
+
+    Attributes:
+        url: the incoming-webhook URL (a secret: never printed; kept out of ``repr``).
+    """
+
+    client: httpx.Client
+    url: str = field(repr=False)
+    max_attempts: int = 5
+    sleep: Callable[[float], None] = time.sleep
+
+    def build_payload(
+        self,
+        report: Report,
+        changes: FindingChanges | None,
+        *,
+        cluster: str,
+        report_link: str | None = None,
+    ) -> dict[str, Any]:
+        """See the module-level :func:`build_payload`."""
+        return build_payload(report, changes, cluster=cluster, report_link=report_link)
+
+    def send(self, payload: Mapping[str, Any]) -> None:
+        """See the module-level :func:`send`."""
+        send(self.client, self.url, payload, max_attempts=self.max_attempts, sleep=self.sleep)

@@ -1,0 +1,147 @@
+"""A generic JSON webhook target: the Slack digest's content as plain JSON.
+
+Payload (``schema_version`` 1; keys in this order)::
+
+    {"schema_version": 1, "source": "tracker", "cluster": "prod",
+     "generated_at": "<RFC 3339 UTC>", "kubernetes_version": "1.18.19", "report_link": null,
+     "counts": {"critical": 1, "warning": 3, "info": 0},
+     "compared_with_previous": true,
+     "new": [finding], "resolved": [finding],
+     "upgraded": [change], "downgraded": [change],
+     "worst": [finding of each open row, worst first, at most MAX_WORST], "open_total": 7}
+
+    finding = {"component", "role", "namespace", "workload", "kind", "severity", "message",
+               "current", "latest", "behind", "releases_behind", "days_behind",
+               "release_notes"}
+    change  = {"component", "role", "namespace", "workload", "previous", "current"}
+
+``new``/``resolved`` are complete (no chat limits here); ``worst`` lists the worst finding
+of each of the first :data:`MAX_WORST` open rows. Sent with the same reliable sender as Slack.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from tracker.history import FindingChanges, VersionChange
+from tracker.models import ComponentReport, Finding, Report, severity_rank
+from tracker.notify.base import make_digest, post_json
+from tracker.report.base import rfc3339
+
+SCHEMA_VERSION = 1
+MAX_WORST = 10
+TARGET = "JSON webhook"
+
+
+def _finding(row: ComponentReport, finding: Finding) -> dict[str, Any]:
+    c = row.component
+    return {
+        "component": c.component,
+        "role": c.role.value,
+        "namespace": c.namespace,
+        "workload": c.workload,
+        "kind": finding.kind.value,
+        "severity": finding.severity.value,
+        "message": finding.message,
+        "current": row.current,
+        "latest": row.latest,
+        "behind": row.behind.value if row.behind is not None else None,
+        "releases_behind": row.releases_behind,
+        "days_behind": row.days_behind,
+        "release_notes": row.latest_url,
+    }
+
+
+def _change(change: VersionChange) -> dict[str, Any]:
+    c = change.current.component
+    return {
+        "component": c.component,
+        "role": c.role.value,
+        "namespace": c.namespace,
+        "workload": c.workload,
+        "previous": change.previous.current,
+        "current": change.current.current,
+    }
+
+
+def _worst_finding(row: ComponentReport) -> Finding:
+    return max(row.findings, key=lambda f: severity_rank(f.severity))
+
+
+def build_payload(
+    report: Report,
+    changes: FindingChanges | None,
+    *,
+    cluster: str,
+    report_link: str | None = None,
+) -> dict[str, Any]:
+    """Build the plain-JSON digest of one cluster (shape in the module docstring). Pure.
+
+    Raises:
+        NotifyError: when ``cluster`` is not in the report.
+        ReportError: when a timestamp is naive.
+    """
+    d = make_digest(report, changes, cluster=cluster, report_link=report_link)
+    ch = d.changes
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "source": "tracker",
+        "cluster": d.cluster,
+        "generated_at": rfc3339(d.generated_at, field="generated_at"),
+        "kubernetes_version": d.summary.kubernetes_version if d.summary else None,
+        "report_link": report_link,
+        "counts": {sev.value: n for sev, n in d.counts.items()},
+        "compared_with_previous": ch is not None,
+        "new": [_finding(r.row, r.finding) for r in ch.new] if ch else [],
+        "resolved": [_finding(r.row, r.finding) for r in ch.resolved] if ch else [],
+        "upgraded": [_change(v) for v in ch.upgraded] if ch else [],
+        "downgraded": [_change(v) for v in ch.downgraded] if ch else [],
+        "worst": [_finding(r, _worst_finding(r)) for r in d.open_rows[:MAX_WORST]],
+        "open_total": len(d.open_rows),
+    }
+
+
+def send(
+    client: httpx.Client,
+    url: str,
+    payload: Mapping[str, Any],
+    *,
+    max_attempts: int = 5,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """POST ``payload`` to the webhook; any 2xx is success (retries: see ``post_json``).
+
+    Raises:
+        NotifyError: when delivery failed; the message never contains ``url``.
+    """
+    post_json(client, url, payload, target=TARGET, max_attempts=max_attempts, sleep=sleep)
+
+
+@dataclass
+class WebhookNotifier:
+    """The generic JSON webhook as a :class:`~tracker.notify.base.Notifier`."""
+
+    client: httpx.Client
+    url: str = field(repr=False)
+    max_attempts: int = 5
+    sleep: Callable[[float], None] = time.sleep
+
+    def build_payload(
+        self,
+        report: Report,
+        changes: FindingChanges | None,
+        *,
+        cluster: str,
+        report_link: str | None = None,
+    ) -> dict[str, Any]:
+        """See the module-level :func:`build_payload`."""
+        return build_payload(report, changes, cluster=cluster, report_link=report_link)
+
+    def send(self, payload: Mapping[str, Any]) -> None:
+        """See the module-level :func:`send`."""
+        send(self.client, self.url, payload, max_attempts=self.max_attempts, sleep=self.sleep)
