@@ -53,7 +53,9 @@ def _import_all(db: str, realdata: Path) -> None:
 def test_gke_dump_end_to_end(db: str, realdata: Path) -> None:
     pods = realdata / "pods" / "gke-v1.18.19-kubevious-samples.podlist.json"
     nodes = realdata / "nodes" / "gke-v1.18.19-gke.1701.nodelist.json"
-    result = _invoke(db, "scan", "--from-dump", str(pods), "--from-dump", str(nodes), "--cluster", "gke")
+    result = _invoke(
+        db, "scan", "--from-dump", str(pods), "--from-dump", str(nodes), "--cluster", "gke"
+    )
     assert result.exit_code == 0, result.output
     _import_all(db, realdata)
     report = _report(db)
@@ -81,7 +83,10 @@ def test_gke_dump_end_to_end(db: str, realdata: Path) -> None:
     assert all("pre-1.0" in r["flags"] for r in cm)
 
     prom = sorted(_rows(report, "prometheus"), key=lambda r: r["current"])
-    assert [(r["namespace"], r["current"]) for r in prom] == [("openfaas", "2.11.0"), ("gitlab", "2.11.1")]
+    assert [(r["namespace"], r["current"]) for r in prom] == [
+        ("openfaas", "2.11.0"),
+        ("gitlab", "2.11.1"),
+    ]
     assert all(r["behind"] == "major" for r in prom)
     assert all(not r["latest"].startswith("0.") for r in prom)  # Go-module twin tags kept out
 
@@ -123,8 +128,19 @@ def test_native_sidecar_with_latest_tag_is_unknown_version(db: str, realdata: Pa
 @pytest.mark.parametrize(
     ("files", "kubelet", "control_plane"),
     [
-        (["nodes/eks-v1.16.13-eks-ec92d4.nodelist.json", "version/eks-v1.16.15-eks-ad4801.kubectl-version.json"], "1.16.13", "1.16.15"),
-        (["nodes/doks-v1.18.10.nodelist.json", "version/doks-v1.18.10.kubectl-version.json"], "1.18.10", "1.18.10"),
+        (
+            [
+                "nodes/eks-v1.16.13-eks-ec92d4.nodelist.json",
+                "version/eks-v1.16.15-eks-ad4801.kubectl-version.json",
+            ],
+            "1.16.13",
+            "1.16.15",
+        ),
+        (
+            ["nodes/doks-v1.18.10.nodelist.json", "version/doks-v1.18.10.kubectl-version.json"],
+            "1.18.10",
+            "1.18.10",
+        ),
         (["nodes/kind-v1.24.0.node.yaml"], "1.24.0", "1.24.0"),
     ],
 )

@@ -38,7 +38,9 @@ def test_precedence_file_then_env_then_flags(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text('[sync]\nconcurrency = 3\nstale_after = "12h"\n[cluster]\nname = "from-file"\n')
     env = {"TRACKER_SYNC_CONCURRENCY": "5"}
-    s = load_settings(cfg, environ=env, overrides={"cluster_name": "from-flag", "database_url": None})
+    s = load_settings(
+        cfg, environ=env, overrides={"cluster_name": "from-flag", "database_url": None}
+    )
     assert s.sync_concurrency == 5
     assert s.sync_stale_after == timedelta(hours=12)
     assert s.cluster_name == "from-flag"
@@ -69,7 +71,7 @@ def test_every_bad_field_is_reported_at_once(tmp_path: Path) -> None:
 def test_toml_syntax_error_is_one_line(tmp_path: Path) -> None:
     cfg = tmp_path / "broken.toml"
     cfg.write_text("[sync\nconcurrency = 1\n")
-    with pytest.raises(ConfigError, match="broken.toml is not valid TOML"):
+    with pytest.raises(ConfigError, match=r"broken\.toml is not valid TOML"):
         load_settings(cfg, environ={})
 
 
@@ -107,4 +109,6 @@ def test_secrets_come_from_the_named_variable_or_file(
 
 
 def test_env_name() -> None:
-    assert env_name(("notify", "slack", "webhook_url_env")) == "TRACKER_NOTIFY_SLACK_WEBHOOK_URL_ENV"
+    assert (
+        env_name(("notify", "slack", "webhook_url_env")) == "TRACKER_NOTIFY_SLACK_WEBHOOK_URL_ENV"
+    )

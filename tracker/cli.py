@@ -24,9 +24,11 @@ from tracker import __version__
 from tracker.config import Settings, load_settings
 from tracker.errors import ReportError, TrackerError
 from tracker.identify.catalogue import load_catalogue
+from tracker.inventory.base import InventorySource
 from tracker.models import CatalogueEntry
 from tracker.pipeline import build_report, scan, sync_catalogue, tracked_projects
 from tracker.report import fail_on_hit, get_formatter
+from tracker.report.base import Formatter
 from tracker.report.release_list import format_release_list
 from tracker.store.repository import Store
 from tracker.upstream.catalogue_file import export_releases, import_releases
@@ -104,6 +106,13 @@ def _emit(text: str, output: Path | None) -> None:
     err_console.print(f"report written to {output}")
 
 
+def _formatter(format: Format, output: Path | None) -> Formatter:
+    """The report formatter; a table on a terminal uses its width and colours."""
+    out = Console()
+    tty = output is None and out.is_terminal
+    return get_formatter(format.value, width=max(out.width, 130) if tty else 160, color=tty)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"tracker {__version__}")
@@ -150,7 +159,9 @@ def scan_cmd(
     kubeconfig: Annotated[
         Path | None, typer.Option(help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config).")
     ] = None,
-    context: Annotated[str | None, typer.Option(help="kubeconfig context (default: current).")] = None,
+    context: Annotated[
+        str | None, typer.Option(help="kubeconfig context (default: current).")
+    ] = None,
     cluster: Annotated[
         str | None,
         typer.Option(help="Name of the cluster (default: context name or dump file stem)."),
@@ -178,7 +189,7 @@ def scan_cmd(
 
 def _source(
     from_dump: list[Path] | None, kubeconfig: Path | None, context: str | None, cluster: str | None
-) -> object:
+) -> InventorySource:
     if from_dump:
         from tracker.inventory.kubectl_dump import KubectlDump
 
@@ -221,7 +232,7 @@ def report_cmd(
             )
         for warning in report.warnings:
             _warn(warning)
-        _emit(get_formatter(format.value).format(report), output)
+        _emit(_formatter(format, output).format(report), output)
         if fail_on and fail_on_hit(report, [f.value for f in fail_on]):
             raise typer.Exit(EXIT_FAIL_ON)
 
@@ -352,8 +363,9 @@ def run_cmd(
     demo: Annotated[
         bool,
         typer.Option(
-            "--demo", help="Run offline on the bundled sample cluster and catalogue, in a "
-            "temporary database."
+            "--demo",
+            help="Run offline on the bundled sample cluster and catalogue, in a "
+            "temporary database.",
         ),
     ] = False,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TABLE,
@@ -379,7 +391,9 @@ def _run_demo(format: Format) -> None:
         catalogue = load_catalogue({})
         with Store.open(f"sqlite:///{tmp_path / 'demo.db'}") as store:
             import_releases(store, tmp_path / "releases.json")
-            dump = KubectlDump([tmp_path / "cluster.json", tmp_path / "version.json"], cluster="demo")
+            dump = KubectlDump(
+                [tmp_path / "cluster.json", tmp_path / "version.json"], cluster="demo"
+            )
             scan(dump, store, catalogue)
             report = build_report(store, catalogue, today=date.today(), now=datetime.now(UTC))
-        _emit(get_formatter(format.value).format(report), None)
+        _emit(_formatter(format, None).format(report), None)

@@ -171,7 +171,7 @@ _SECTIONS = {p[:i] for p in _SCHEMA for i in range(1, len(p))}
 
 
 def env_name(path: tuple[str, ...]) -> str:
-    """The environment variable for a setting: ``("sync", "concurrency")`` -> ``TRACKER_SYNC_CONCURRENCY``."""
+    """The variable for a setting: ``("sync", "concurrency")`` -> ``TRACKER_SYNC_CONCURRENCY``."""
     return "TRACKER_" + "_".join(path).upper()
 
 

@@ -54,7 +54,10 @@ def scan(
 
 
 def stale_projects(
-    last_synced: Mapping[str, datetime], projects: Sequence[str], now: datetime, stale_after: timedelta
+    last_synced: Mapping[str, datetime],
+    projects: Sequence[str],
+    now: datetime,
+    stale_after: timedelta,
 ) -> list[str]:
     """The projects among ``projects`` whose last successful sync is older than ``stale_after``.
 

@@ -118,15 +118,18 @@ _VARIANT_RE = re.compile(
     r"|static|nonroot|rootless|debug|fips|ltsc|nanoserver|servercore|windowsservercore|jdk|jre"
     r"|temurin|openjdk|glibc|musl|minimal|full|headless|chainguard|wolfi|amazonlinux|al)\d*$"
 )
-_HEX_RE = re.compile(r"^[0-9a-f]+$")
-_REVISION_RE = re.compile(r"^r?\d+$")
-_DATE8_RE = re.compile(r"^(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:$|[-._T])")
-_ISO_DATE_RE = re.compile(r"(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])")
-_RELEASE_RE = re.compile(r"^(?P<release>\d+(?:\.\d+)*)(?P<rest>.*)$")
-_PRE_RE = re.compile(
-    r"^[-._]?(?P<label>alpha|beta|rc|preview|pre|snapshot|dev)(?:[-._]?(?P<number>\d+))?(?=$|[-._])"
+_HEX_RE = re.compile(r"^[0-9a-f]+$", re.ASCII)
+_REVISION_RE = re.compile(r"^r?\d+$", re.ASCII)
+_DATE8_RE = re.compile(
+    r"^(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:$|[-._T])", re.ASCII
 )
-_TOKEN_RE = re.compile(r"[-._]*[^-._]+")
+_ISO_DATE_RE = re.compile(r"(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])", re.ASCII)
+_RELEASE_RE = re.compile(r"^(?P<release>\d+(?:\.\d+)*)(?P<rest>.*)$", re.ASCII)
+_PRE_RE = re.compile(
+    r"^[-._]?(?P<label>alpha|beta|rc|preview|pre|snapshot|dev)(?:[-._]?(?P<number>\d+))?(?=$|[-._])",
+    re.ASCII,
+)
+_TOKEN_RE = re.compile(r"[-._]*[^-._]+", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -183,16 +186,16 @@ class ParsedVersion:
     @property
     def major(self) -> int:
         """The first release number."""
-        return self.version.major
+        return self.line[0]
 
     @property
     def minor(self) -> int:
         """The second release number (0 when absent)."""
-        return self.version.minor
+        return self.line[1]
 
-    @property
+    @functools.cached_property
     def line(self) -> tuple[int, int]:
-        """``(major, minor)``, the release line."""
+        """``(major, minor)``, the release line (computed once: evaluation reads it often)."""
         return (self.version.major, self.version.minor)
 
 
@@ -240,6 +243,8 @@ def parse_version(raw: str) -> ParsedVersion | Unparsed:
     'k3s1'
     >>> parse_version("1.18.10-do.2").normalized
     '1.18.10'
+    >>> [parse_version(t).build for t in ("v1.25.9+rke2r1", "v1.27.3-aks-2", "v0.0.22-kind.0")]
+    ['rke2r1', 'aks-2', 'kind.0']
 
     Image revisions and variants are not pre-releases:
 
@@ -249,6 +254,8 @@ def parse_version(raw: str) -> ParsedVersion | Unparsed:
     >>> v = parse_version("v2.45.0-debian-12-r3")
     >>> v.normalized, v.variant, v.build
     ('2.45.0', 'debian-12', 'r3')
+    >>> [parse_version(t).variant for t in ("1.11.1-alpine", "1.2.3-ubi8", "1.2.3-distroless")]
+    ['alpine', 'ubi8', 'distroless']
     >>> parse_version("alpine-v12.6.0").variant
     'alpine'
     >>> parse_version("3.5.3-0").build
@@ -297,7 +304,7 @@ def parse_version(raw: str) -> ParsedVersion | Unparsed:
         lowered, metadata = lowered.split("+", 1)
 
     prefix_variant, lowered = _strip_variant_prefix(lowered)
-    if len(lowered) > 1 and lowered[0] == "v" and lowered[1].isdigit():
+    if re.match(r"v[0-9]", lowered):
         lowered = lowered[1:]
 
     not_a_version = _not_a_version(raw, lowered)
@@ -379,12 +386,12 @@ def _compile(pattern: str) -> re.Pattern[str]:
         compiled = re.compile(pattern)
     except re.error as exc:
         raise IdentifyError(
-            f"tag pattern {pattern!r} is not a valid regular expression: {exc}",
+            f"tag pattern '{pattern}' is not a valid regular expression: {exc}",
             "fix tag_pattern in the catalogue entry (Python re syntax)",
         ) from None
     if "version" not in compiled.groupindex:
         raise IdentifyError(
-            f"tag pattern {pattern!r} has no named group 'version'",
+            f"tag pattern '{pattern}' has no named group 'version'",
             "wrap the version part in (?P<version>...), e.g. ^v?(?P<version>\\d.*)$",
         )
     return compiled
@@ -423,7 +430,7 @@ def _not_a_version(raw: str, text: str) -> Unparsed | None:
         return Unparsed(raw, "date-stamped build tag, not a version")
     if text.startswith("release.") or _ISO_DATE_RE.match(text):
         return Unparsed(raw, "date-stamped release tag, not a version")
-    if text.isdigit() and len(text) >= 5:
+    if re.fullmatch(r"[0-9]{5,}", text):
         return Unparsed(raw, "bare build number, not a version")
     return None
 

@@ -45,21 +45,21 @@ def test_cluster_headers() -> None:
 
 def test_rows_have_every_column() -> None:
     out = render(current_report())
-    header = line_with(out[: out.index(DD + "  Kubernetes")], "component", "latest patch")
-    titles = ["component", "role", "namespace", "workload", "status", "current", "latest",
-              "latest patch", "behind", "releases behind", "days behind", "flags"]  # fmt: skip
+    header = line_with(out[: out.index(DD + "  Kubernetes")], "component", "patch")
+    titles = ["component", "role", "workload", "inst.", "status", "current",
+              "latest", "patch", "behind", "releases", "days", "flags"]  # fmt: skip
     positions = [header.index(t) for t in titles]
     assert positions == sorted(positions)
     cm = line_with(out, "cert-manager", "Deployment/cert-manager")
     assert re.search(
-        r"cert-manager\s+addon\s+cert-manager\s+Deployment/cert-manager\s+outdated\s+0\.10\.1\s+"
+        r"cert-manager\s+addon\s+cert-manager/Deployment/cert-manager\s+1\s+outdated\s+0\.10\.1\s+"
         r"1\.21\.1\s+0\.10\.1\s+major\s+130\s+2506\s+outdated,pre-1\.0",
         cm,
     ), cm
     sidecar = line_with(out, "istio", "data-plane")
     assert re.search(r"1\.12\.1\s+1\.30\.3\s+1\.12\.9\s+minor\s+152\s+1675\s+outdated", sidecar)
     unknown = line_with(out, "kubernetes", "unknown-version")
-    assert re.search(r"control-plane\s+-\s+-\s+unknown\s+-\s+1\.29\.3\s+-\s+-\s+-\s+-", unknown)
+    assert re.search(r"control-plane\s+-\s+1\s+unknown\s+-\s+1\.29\.3\s+-\s+-\s+-\s+-", unknown)
 
 
 def test_worst_first_within_each_cluster() -> None:
@@ -111,11 +111,12 @@ def test_no_colour_unless_asked() -> None:
 
 
 def test_width_is_respected_and_values_are_not_cut() -> None:
-    out = TableFormatter(width=100).format(current_report())
-    assert max(len(line) for line in out.splitlines()) <= 100
+    out = TableFormatter(width=130).format(current_report())
+    assert max(len(line) for line in out.splitlines()) <= 130
     assert "…" not in out
     compact = "".join(out.split())
-    assert "gke-kubevious-samples-default-pool-3f7e1a2b-7ksw" in compact
+    # a multi-node kubelet row names its first node and counts the others (JSON keeps all)
+    assert "Node/gke-kubevious-samples-default-pool-3f7e1a2b-0k7f,+1" in compact
 
 
 def test_markup_in_values_is_printed_literally() -> None:

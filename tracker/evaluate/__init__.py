@@ -1,0 +1,170 @@
+"""Evaluate: compare what runs with what upstream released, and say what needs attention.
+
+Entry point: :func:`evaluate`. Rules are in :mod:`tracker.evaluate.stream` (which releases
+count, what "latest" means), severities in :mod:`tracker.evaluate.outdated` and
+:mod:`tracker.evaluate.prerelease`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import date
+
+from packaging.version import Version
+
+from tracker.evaluate.base import Check, Evaluation, ReleaseStream, StreamRelease
+from tracker.evaluate.outdated import OutdatedCheck
+from tracker.evaluate.prerelease import Pre1Check, PreReleaseCheck
+from tracker.evaluate.stream import build_stream, place
+from tracker.models import (
+    CatalogueEntry,
+    Component,
+    ComponentReport,
+    Finding,
+    Flag,
+    Release,
+    Status,
+)
+from tracker.versions import ParsedVersion, Unparsed, parse_tag, parse_version
+
+__all__ = [
+    "DEFAULT_CHECKS",
+    "Check",
+    "Evaluation",
+    "ReleaseStream",
+    "StreamRelease",
+    "evaluate",
+    "evaluate_one",
+]
+
+DEFAULT_CHECKS: tuple[Check, ...] = (OutdatedCheck(), PreReleaseCheck(), Pre1Check())
+"""The checks :func:`evaluate` runs unless told otherwise, in report order."""
+
+_DEFAULT_TAG_PATTERN: str = CatalogueEntry(id="", name="", project=None, images=()).tag_pattern
+
+
+def evaluate(
+    cluster: str,
+    components: Sequence[Component],
+    entries: Mapping[str, CatalogueEntry],
+    releases: Mapping[str, Sequence[Release]],
+    today: date,
+    *,
+    checks: Sequence[Check] = DEFAULT_CHECKS,
+) -> list[ComponentReport]:
+    """Evaluate every component entry of one cluster against upstream releases.
+
+    Args:
+        cluster: the cluster name, copied into each report row.
+        components: what identify found (any order; output keeps it).
+        entries: catalogue id -> :class:`CatalogueEntry`; an entry's ``project`` keys
+            ``releases`` and its ``tag_pattern`` selects the release stream. A component
+            without an entry is compared using its own ``project`` and the default tag
+            pattern ``^v?(?P<version>\\d.*)$``.
+        releases: GitHub ``owner/repo`` -> that project's releases, any order, no drafts.
+        today: the evaluation date (UTC); ``days_behind`` counts whole days up to it.
+        checks: the checks to run (default :data:`DEFAULT_CHECKS`).
+
+    Returns:
+        One :class:`ComponentReport` per component, in input order.
+
+    Raises:
+        IdentifyError: a catalogue entry's tag pattern is not a valid regex or lacks the
+            ``version`` group.
+    """
+    streams: dict[tuple[str, str], ReleaseStream] = {}
+    memo: dict[tuple[str, str, Version], Evaluation] = {}
+    reports: list[ComponentReport] = []
+    for component in components:
+        entry = entries.get(component.component)
+        project = entry.project if entry is not None else component.project
+        pattern = entry.tag_pattern if entry is not None else _DEFAULT_TAG_PATTERN
+        stream, problem = _stream(component, project, pattern, releases, streams)
+        current = _running_version(component, entry)
+        if stream is not None and isinstance(current, ParsedVersion):
+            # With a stream, the facts depend only on (project, pattern, version).
+            memo_key = (stream.project, pattern, current.version)
+            facts = memo.get(memo_key)
+            if facts is None:
+                facts = memo[memo_key] = place(component, current, project, stream, None, today)
+            evaluation = replace(facts, component=component, current=current)
+        else:
+            evaluation = place(component, current, project, stream, problem, today)
+        reports.append(evaluate_one(cluster, evaluation, checks))
+    return reports
+
+
+def _stream(
+    component: Component,
+    project: str | None,
+    pattern: str,
+    releases: Mapping[str, Sequence[Release]],
+    streams: dict[tuple[str, str], ReleaseStream],
+) -> tuple[ReleaseStream | None, str | None]:
+    """The component's release stream (built once per project and pattern), or why none."""
+    if project is None:
+        return None, f"no upstream project is tracked for {component.component!r}"
+    if not releases.get(project):
+        return None, f"no releases of {project} in the catalogue (run `tracker sync`)"
+    key = (project, pattern)
+    if key not in streams:
+        streams[key] = build_stream(project, pattern, releases[project])
+    return streams[key], None
+
+
+def evaluate_one(
+    cluster: str, evaluation: Evaluation, checks: Sequence[Check] = DEFAULT_CHECKS
+) -> ComponentReport:
+    """Run ``checks`` over one :class:`Evaluation` and build its report row.
+
+    ``status`` is ``unknown`` when the running version is not a version or there is no
+    upstream data, ``outdated`` when it is behind the latest release that counts, else
+    ``up-to-date``. ``flags`` are the finding kinds, in :class:`Flag` order, without
+    repeats; findings are ordered the same way.
+    """
+    order = list(Flag)
+    findings: list[Finding] = [f for check in checks for f in check.check(evaluation)]
+    findings.sort(key=lambda f: order.index(f.kind))
+    flags = tuple(dict.fromkeys(f.kind for f in findings))
+    current = evaluation.current
+    parsed = current if isinstance(current, ParsedVersion) else None
+    if parsed is None or evaluation.latest is None:
+        status = Status.UNKNOWN
+    elif evaluation.behind is not None:
+        status = Status.OUTDATED
+    else:
+        status = Status.UP_TO_DATE
+    latest = evaluation.latest
+    return ComponentReport(
+        cluster=cluster,
+        component=evaluation.component,
+        current=parsed.normalized if parsed else None,
+        latest=latest.version.normalized if latest else None,
+        latest_patch=evaluation.latest_patch.version.normalized
+        if evaluation.latest_patch
+        else None,
+        status=status,
+        behind=evaluation.behind,
+        releases_behind=evaluation.releases_behind,
+        days_behind=evaluation.days_behind,
+        flags=flags,
+        findings=tuple(findings),
+        latest_url=latest.url if latest else None,
+    )
+
+
+def _running_version(
+    component: Component, entry: CatalogueEntry | None
+) -> ParsedVersion | Unparsed:
+    """Parse the running version, applying the entry's image tag rule when it has one.
+
+    An image tag that does not match ``image_tag_pattern`` is parsed as it is (identify may
+    already have extracted the version from it).
+    """
+    raw = component.raw_version
+    if entry is not None and entry.image_tag_pattern and component.image is not None:
+        parsed = parse_tag(raw, entry.image_tag_pattern)
+        if parsed is not None:
+            return parsed
+    return parse_version(raw)

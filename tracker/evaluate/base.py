@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
-from tracker.models import Behind, Component, Finding, Release
+from tracker.models import Behind, Component, Finding, Release, Role
 from tracker.versions import ParsedVersion, Unparsed
 
 __all__ = ["Check", "Evaluation", "ReleaseStream", "StreamRelease"]
@@ -86,6 +86,8 @@ class Evaluation:
         upstream_problem: why there is no upstream data (None when there is).
         latest: the highest release that counts (stable, plus pre-releases of the running
             line when the running version is itself a pre-release); None without data.
+        latest_stable: the highest stable release (equals ``latest`` unless a pre-release
+            of the running line is newer); None without data.
         latest_patch: the highest counting release in the running ``major.minor`` line;
             None when the running version is unknown or the line has no release.
         behind: how far ``current`` is behind ``latest``; None when not behind or unknown.
@@ -94,6 +96,9 @@ class Evaluation:
         releases_behind: counting releases newer than ``current`` (distinct versions).
         days_behind: days from the earliest publication among the releases newer than
             ``current`` to ``today``; None when up to date or no such date is known.
+        line_days_behind: the same, counted from the newer releases of the running
+            ``major.minor`` line only (how long fixes for the running line have waited);
+            None when the running version is the newest of its line.
         today: the evaluation date (UTC).
     """
 
@@ -102,23 +107,26 @@ class Evaluation:
     project: str | None
     upstream_problem: str | None
     latest: StreamRelease | None
+    latest_stable: StreamRelease | None
     latest_patch: StreamRelease | None
     behind: Behind | None
     lines_behind: int | None
     releases_behind: int | None
     days_behind: int | None
+    line_days_behind: int | None
     today: date
 
     @property
     def label(self) -> str:
-        """How messages name the entry: the catalogue id, plus the role when it tells apart.
+        """How messages name the entry: the catalogue id, plus the role unless it is the
+        component itself (``addon``, ``control-plane``).
 
-        ``istio``, ``kubernetes kubelet``, ``istio data-plane``.
+        ``istio``, ``kubernetes``, ``kubernetes kubelet``, ``istio data-plane``.
         """
-        role = self.component.role.value
-        if role == "addon" or (self.component.component == "istio" and role == "control-plane"):
+        role = self.component.role
+        if role in (Role.ADDON, Role.CONTROL_PLANE):
             return self.component.component
-        return f"{self.component.component} {role}"
+        return f"{self.component.component} {role.value}"
 
 
 @runtime_checkable

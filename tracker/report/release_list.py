@@ -33,7 +33,9 @@ def format_release_list(
     """
     ordered = sorted(releases, key=_order, reverse=True)
     synced = (
-        f"last synced {last_synced:%Y-%m-%d %H:%M} UTC" if last_synced else "never synced from GitHub"
+        f"last synced {last_synced:%Y-%m-%d %H:%M} UTC"
+        if last_synced
+        else "never synced from GitHub"
     )
     table = Table(title=f"{project}: {len(releases)} releases stored, {synced}")
     for column in ("tag", "published", "pre-release", "url"):

@@ -31,15 +31,15 @@ _STATUS_STYLE = {Status.UP_TO_DATE: "green", Status.UNKNOWN: "magenta"}
 _COLUMNS = (
     "component",
     "role",
-    "namespace",
     "workload",
+    "inst.",
     "status",
     "current",
     "latest",
-    "latest patch",
+    "patch",
     "behind",
-    "releases behind",
-    "days behind",
+    "releases",
+    "days",
     "flags",
 )
 
@@ -59,13 +59,27 @@ def _status_text(row: ComponentReport) -> Text:
     return Text(row.status.value, style=style)
 
 
+def _workload(workload: str | None, instances: int) -> str:
+    """Shorten a multi-object workload (``Node/a,b,c``) to ``Node/a,+2``; the JSON keeps all."""
+    if not workload or "," not in workload:
+        return _dash(workload)
+    kind, _, names = workload.partition("/")
+    first = names.split(",", 1)[0]
+    return f"{kind}/{first},+{max(instances - 1, 1)}"
+
+
+def _where(namespace: str | None, workload: str) -> str:
+    """``namespace/Kind/name``, or just the workload for cluster-wide entries."""
+    return f"{namespace}/{workload}" if namespace else workload
+
+
 def _row_cells(row: ComponentReport) -> list[Text]:
     c = row.component
     cells = [
         Text(c.component, style="bold"),
         Text(c.role.value),
-        Text(_dash(c.namespace)),
-        Text(_dash(c.workload)),
+        Text(_where(c.namespace, _workload(c.workload, c.instances))),
+        Text(str(c.instances), justify="right"),
         _status_text(row),
         Text(_dash(row.current)),
         Text(_dash(row.latest)),
@@ -97,8 +111,13 @@ def _cluster_header(name: str, summary: ClusterSummary | None, rows: list[Compon
 def _table(rows: list[ComponentReport]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
     for title in _COLUMNS:
-        numeric = title in ("releases behind", "days behind")
-        table.add_column(title, overflow="fold", justify="right" if numeric else "left")
+        numeric = title in ("inst.", "releases", "days")
+        table.add_column(
+            title,
+            overflow="fold",
+            max_width={"component": 19, "flags": 18}.get(title),
+            justify="right" if numeric else "left",
+        )
     for row in rows:
         table.add_row(*_row_cells(row))
     return table

@@ -196,7 +196,7 @@ sync_state = sa.Table(
 locks = sa.Table(
     "locks",
     metadata,
-    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("name", sa.String(300), primary_key=True),
     sa.Column("owner", sa.String(255), nullable=False),
     sa.Column("host", sa.String(255), nullable=False),
     sa.Column("pid", sa.Integer, nullable=False),

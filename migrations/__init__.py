@@ -1,0 +1,1 @@
+"""tracker's Alembic migrations (shipped as the package ``tracker.migrations``)."""

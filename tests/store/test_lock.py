@@ -1,0 +1,185 @@
+"""The job lock across REAL processes, on SQLite and PostgreSQL; stale-lock takeover."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tracker.errors import LockError
+from tracker.store import Store
+from tracker.store.engine import create_store_engine
+from tracker.store.tables import locks
+
+REPO = Path(__file__).resolve().parents[2]
+
+HOLDER = """
+import sys
+from tracker.store import Store
+url, name, wait = sys.argv[1], sys.argv[2], float(sys.argv[3])
+with Store.open(url) as store, store.job_lock(name, wait_seconds=wait):
+    print("locked", flush=True)
+    sys.stdin.readline()
+print("released", flush=True)
+"""
+
+
+class Holder:
+    """A separate Python process that takes the lock and holds it until told to release."""
+
+    def __init__(self, url: str, name: str = "run", wait: float = 0.0) -> None:
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", HOLDER, url, name, str(wait)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+            env=env,
+        )
+
+    def wait_locked(self) -> None:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if line.strip() != "locked":
+            _, err = self.proc.communicate(timeout=10)
+            raise AssertionError(f"holder did not lock: {line!r} {err[-2000:]}")
+
+    def release(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("\n")
+        self.proc.stdin.flush()
+        out, err = self.proc.communicate(timeout=30)
+        assert "released" in out, err[-2000:]
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def holders() -> Iterator[list[Holder]]:
+    started: list[Holder] = []
+    yield started
+    for holder in started:
+        if holder.proc.poll() is None:
+            holder.kill()
+
+
+def test_lock_held_by_another_process_blocks_this_one(
+    database_url: str, holders: list[Holder]
+) -> None:
+    Store.open(database_url).close()  # migrate once, before the processes race
+    holder = Holder(database_url)
+    holders.append(holder)
+    holder.wait_locked()
+    with Store.open(database_url) as store:
+        started = time.monotonic()
+        with pytest.raises(LockError) as info, store.job_lock("run", wait_seconds=0.5):
+            pass
+        assert time.monotonic() - started >= 0.45  # it did wait before giving up
+        message = str(info.value)
+        assert "another tracker run holds the 'run' lock since 20" in message
+        assert f"pid {holder.proc.pid}" in message
+        with store.job_lock("other-job"):  # locks are per name
+            pass
+        with store.job_lock("run:" + "c" * 253):  # per-cluster lock names fit
+            pass
+        holder.release()
+        with store.job_lock("run"):  # free again once the holder released it
+            pass
+
+
+def test_waiting_process_gets_the_lock_when_the_holder_releases(
+    database_url: str, holders: list[Holder]
+) -> None:
+    Store.open(database_url).close()
+    first = Holder(database_url)
+    holders.append(first)
+    first.wait_locked()
+    second = Holder(database_url, wait=30.0)  # a second real process, willing to wait
+    holders.append(second)
+    time.sleep(1.0)
+    assert second.proc.poll() is None  # still waiting, not failed
+    first.release()
+    second.wait_locked()
+    with (
+        Store.open(database_url) as store,
+        pytest.raises(LockError),  # now the second process holds it
+        store.job_lock("run"),
+    ):
+        pass
+    second.release()
+
+
+def test_lock_of_a_killed_process_is_taken_over(database_url: str, holders: list[Holder]) -> None:
+    Store.open(database_url).close()
+    holder = Holder(database_url)
+    holders.append(holder)
+    holder.wait_locked()
+    holder.kill()  # SIGKILL: no cleanup, the lock row (SQLite) stays behind
+    with Store.open(database_url) as store, store.job_lock("run", wait_seconds=10):
+        engine = create_store_engine(database_url)
+        with engine.connect() as conn:
+            row = conn.execute(sa.select(locks).where(locks.c.name == "run")).one()
+        engine.dispose()
+        assert row.pid == os.getpid()
+
+
+def _insert_foreign_lock(url: str, expires_at: datetime) -> None:
+    engine = create_store_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            locks.insert().values(
+                name="run",
+                owner="other-host:4242:abc",
+                host="other-host.example",
+                pid=4242,
+                acquired_at=expires_at - timedelta(hours=1),
+                expires_at=expires_at,
+            )
+        )
+    engine.dispose()
+
+
+def test_expired_lock_of_another_host_is_taken_over(database_url: str) -> None:
+    with Store.open(database_url) as store:
+        _insert_foreign_lock(database_url, datetime.now(UTC) - timedelta(minutes=1))
+        with store.job_lock("run"):
+            pass
+
+
+def test_live_lock_of_another_host_blocks_on_sqlite(database_url: str) -> None:
+    with Store.open(database_url) as store:
+        _insert_foreign_lock(database_url, datetime.now(UTC) + timedelta(minutes=5))
+        if database_url.startswith("sqlite"):
+            with (
+                pytest.raises(LockError, match=r"pid 4242 on other-host\.example"),
+                store.job_lock("run"),
+            ):
+                pass
+        else:
+            # PostgreSQL decides by the advisory lock, held by nobody: the row is only a label.
+            with store.job_lock("run"):
+                pass
+
+
+def test_lock_is_released_when_the_block_raises(database_url: str) -> None:
+    with Store.open(database_url) as store:
+        with pytest.raises(RuntimeError), store.job_lock("run"):
+            raise RuntimeError("job failed")
+        with store.job_lock("run"):
+            pass
+        engine = create_store_engine(database_url)
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(sa.func.count()).select_from(locks)).scalar() == 0
+        engine.dispose()

@@ -1,0 +1,156 @@
+"""The outdated check: is the running version behind upstream, and can we tell at all?
+
+Findings (kinds ``outdated``, ``unknown-version``, ``no-upstream-data``) and the severity
+policy:
+
+``outdated`` (the running version is lower than the latest release that counts):
+
+=====================================  ==========  =========================================
+distance to latest                     severity    why
+=====================================  ==========  =========================================
+one or more majors behind              critical    a major upgrade is a project of its own
+three or more minor lines behind       critical    Kubernetes maintains only the three newest
+                                                   minor lines (kubernetes.io/releases/
+                                                   version-skew-policy); Istio supports fewer
+two minor lines behind                 warning     the oldest line still maintained
+one minor line behind                  info        still maintained
+patch behind (or a newer pre-release)  info        bug and security fixes waiting
+=====================================  ==========  =========================================
+
+An ``info`` outdated finding is raised to ``warning`` when a newer patch of the *running*
+``major.minor`` line was published more than :data:`STALE_AFTER_DAYS` (90) days ago: fixes
+for the line in use have been waiting for a quarter. (Newer minor lines alone do not raise
+it: minor releases come every few months, so a cluster one line behind would almost always
+be "stale", and that line is still maintained.)
+
+``unknown-version`` (the running version cannot be parsed): ``warning`` for floating tags
+(``latest``, ``main``, ``stable-alpine``): what runs can change under the same tag and
+can never be compared; ``info`` for pinned but unversioned references (digest-only images,
+commit SHAs, date-stamped builds).
+
+``no-upstream-data`` (no release of the project is known, or none matches the catalogue
+entry's tag pattern): ``info``; run ``tracker sync`` or fix the catalogue entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tracker.evaluate.base import Evaluation
+from tracker.models import Behind, Finding, Flag, Severity
+from tracker.versions import ParsedVersion
+
+__all__ = ["STALE_AFTER_DAYS", "OutdatedCheck", "outdated_severity"]
+
+STALE_AFTER_DAYS = 90
+"""An ``info`` outdated finding becomes ``warning`` when a newer patch of the running line
+is older than this many days (see the module docstring)."""
+
+CRITICAL_MINOR_LINES = 3
+"""Minor lines behind from which an outdated finding is ``critical``."""
+
+
+def outdated_severity(behind: Behind, lines_behind: int, line_days_behind: int | None) -> Severity:
+    """The severity of an ``outdated`` finding, by the policy in the module docstring.
+
+    Args:
+        behind: how far behind (major, minor or patch).
+        lines_behind: majors behind for ``major``, minor lines behind for ``minor``.
+        line_days_behind: days since the first newer release of the running
+            ``major.minor`` line was published; None when there is none (or no date).
+
+    >>> outdated_severity(Behind.MAJOR, 1, None)
+    <Severity.CRITICAL: 'critical'>
+    >>> outdated_severity(Behind.MINOR, 3, None)
+    <Severity.CRITICAL: 'critical'>
+    >>> outdated_severity(Behind.MINOR, 2, None)
+    <Severity.WARNING: 'warning'>
+    >>> outdated_severity(Behind.MINOR, 1, None)
+    <Severity.INFO: 'info'>
+    >>> outdated_severity(Behind.PATCH, 0, 90), outdated_severity(Behind.PATCH, 0, 91)
+    (<Severity.INFO: 'info'>, <Severity.WARNING: 'warning'>)
+    """
+    if behind is Behind.MAJOR or (behind is Behind.MINOR and lines_behind >= CRITICAL_MINOR_LINES):
+        return Severity.CRITICAL
+    if behind is Behind.MINOR and lines_behind == 2:
+        return Severity.WARNING
+    if line_days_behind is not None and line_days_behind > STALE_AFTER_DAYS:
+        return Severity.WARNING
+    return Severity.INFO
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+class OutdatedCheck:
+    """Findings ``outdated``, ``unknown-version`` and ``no-upstream-data`` (see module doc)."""
+
+    def check(self, evaluation: Evaluation) -> Sequence[Finding]:
+        """Return at most one finding of each kind this check owns, for ``evaluation``."""
+        findings: list[Finding] = []
+        current = evaluation.current
+        if not isinstance(current, ParsedVersion):
+            findings.append(self._unknown_version(evaluation))
+        if evaluation.latest is None:
+            problem = evaluation.upstream_problem or "no upstream release data"
+            shown = current.normalized if isinstance(current, ParsedVersion) else current.raw
+            findings.append(
+                Finding(
+                    Flag.NO_UPSTREAM_DATA,
+                    Severity.INFO,
+                    f"{evaluation.label} {shown or '(no version)'}: {problem}",
+                )
+            )
+        if isinstance(current, ParsedVersion) and evaluation.behind is not None:
+            findings.append(self._outdated(evaluation, current))
+        return findings
+
+    @staticmethod
+    def _unknown_version(evaluation: Evaluation) -> Finding:
+        current = evaluation.current
+        assert not isinstance(current, ParsedVersion)
+        latest = (
+            f"; the latest release is {evaluation.latest.version.normalized}"
+            if (evaluation.latest)
+            else ""
+        )
+        if current.floating:
+            return Finding(
+                Flag.UNKNOWN_VERSION,
+                Severity.WARNING,
+                f"{evaluation.label} runs {current.reason}: what runs can change without notice "
+                f"and cannot be compared with upstream; pin a version tag{latest}",
+            )
+        shown = f"{current.raw!r} is " if current.raw else ""
+        return Finding(
+            Flag.UNKNOWN_VERSION,
+            Severity.INFO,
+            f"{evaluation.label} version unknown: {shown}{current.reason}{latest}",
+        )
+
+    @staticmethod
+    def _outdated(evaluation: Evaluation, current: ParsedVersion) -> Finding:
+        latest = evaluation.latest
+        behind = evaluation.behind
+        assert latest is not None and behind is not None
+        lines = evaluation.lines_behind or 0
+        newer = evaluation.releases_behind or 0
+        head = f"{evaluation.label} {current.normalized} is"
+        if behind is Behind.MAJOR:
+            distance = _plural(lines, "major release")
+        elif behind is Behind.MINOR:
+            distance = _plural(lines, "minor release")
+        elif latest.version.version.release == current.version.release:
+            distance = _plural(newer, "release")  # a pre-release behind a newer one
+        else:
+            distance = _plural(newer, "patch release")
+        message = f"{head} {distance} behind {latest.version.normalized}"
+        patch = evaluation.latest_patch
+        if patch is not None and patch is not latest and patch.version.version > current.version:
+            major, minor = current.line
+            message += f" (latest patch of {major}.{minor} is {patch.version.normalized})"
+        if evaluation.days_behind is not None:
+            message += f"; outdated for {_plural(evaluation.days_behind, 'day')}"
+        severity = outdated_severity(behind, lines, evaluation.line_days_behind)
+        return Finding(Flag.OUTDATED, severity, message)

@@ -1,0 +1,269 @@
+"""The nightly job (``tracker run``): scan -> sync -> evaluate -> store -> report -> notify.
+
+Wiring only, like :mod:`tracker.pipeline`. The job is safe to re-run and safe against a
+second copy: it holds the store's ``run:<cluster>`` lock while it writes, and only one
+process syncs at a time (the ``sync`` lock; a process that finds it held skips the sync).
+
+A failed step is reported (one line in :attr:`JobResult.errors`) and the later steps still
+run where they can: a failed sync still reports on stored data (with a staleness warning);
+a failed scan still reports the cluster's last stored scan; a notification that cannot be
+delivered stays in the store's outbox and is sent, once, by the next run.
+
+The scan comes first, before the sync, so that a first sync knows the oldest version
+running in this cluster and pages back only that far.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from tracker.errors import InventoryError, LockError, NotifyError, ReportError, UpstreamError
+from tracker.history import FindingChanges, diff_findings
+from tracker.identify.registry import identify
+from tracker.inventory.base import InventorySource
+from tracker.models import CatalogueEntry, ComponentReport, Report
+from tracker.notify.base import Notifier, should_notify
+from tracker.pipeline import build_report, sync_catalogue, tracked_projects
+from tracker.report.json import JsonFormatter
+from tracker.report.markdown import MarkdownFormatter
+from tracker.store.repository import Store, StoredScan
+from tracker.upstream.sync import ProgressCallback, SyncSummary
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """How the job syncs the release catalogue (see ``[github]`` and ``[sync]`` settings).
+
+    Attributes:
+        enabled: False skips the sync (``--no-sync``, the demo, air-gapped installs).
+        min_interval: skip when every tracked project synced successfully within this.
+        timeout_seconds: per-request timeout towards GitHub.
+        client: an httpx client to use (tests); None: a pooled client per run.
+    """
+
+    enabled: bool = True
+    api_url: str = "https://api.github.com"
+    token: str | None = None
+    concurrency: int = 8
+    max_pages: int | None = None
+    min_interval: timedelta = timedelta(hours=6)
+    timeout_seconds: float = 30.0
+    client: httpx.Client | None = None
+    progress: ProgressCallback | None = None
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What one run did.
+
+    Attributes:
+        cluster: the cluster scanned (or reported, when the scan failed).
+        report: the evaluated report of that cluster, or None when nothing could be reported.
+        changes: findings new/resolved since the previous run; None on the first run.
+        sync: the sync summary, or None when the sync was skipped (see ``sync_skipped``).
+        errors: one line per failed step (the job went on where it could).
+        warnings: one line each (forbidden namespaces, stale release data, …).
+        files: report files written.
+        notifications_sent: messages delivered this run (outbox backlog included).
+        notifications_pending: messages still in the outbox after this run.
+    """
+
+    cluster: str
+    report: Report | None
+    changes: FindingChanges | None
+    sync: SyncSummary | None
+    sync_skipped: str | None
+    errors: tuple[str, ...]
+    warnings: tuple[str, ...]
+    files: tuple[Path, ...]
+    notifications_sent: int
+    notifications_pending: int
+
+
+def sync_is_fresh(
+    last_synced: Mapping[str, datetime], projects: Sequence[str], now: datetime, within: timedelta
+) -> bool:
+    """True when every project in ``projects`` synced successfully within ``within`` of ``now``."""
+    return bool(projects) and all(
+        p in last_synced and now - last_synced[p] <= within for p in projects
+    )
+
+
+def report_files(report_dir: Path, cluster: str, today: date) -> tuple[Path, Path]:
+    """The Markdown and JSON paths for one cluster's report of one day.
+
+    >>> [p.name for p in report_files(Path("/r"), "prod-eu", date(2026, 11, 30))]
+    ['prod-eu-2026-11-30.md', 'prod-eu-2026-11-30.json']
+    """
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in cluster)
+    stem = f"{safe}-{today.isoformat()}"
+    return report_dir / f"{stem}.md", report_dir / f"{stem}.json"
+
+
+def run_job(
+    store: Store,
+    catalogue: Mapping[str, CatalogueEntry],
+    source: InventorySource,
+    *,
+    cluster: str,
+    today: date,
+    now: datetime,
+    sync: SyncOptions,
+    notifiers: Mapping[str, Notifier],
+    notify_when: str = "changes",
+    report_dir: Path | None = None,
+    stale_after: timedelta = timedelta(days=2),
+    lock_wait_seconds: float = 0.0,
+) -> JobResult:
+    """Run the nightly job once for one cluster.
+
+    Args:
+        cluster: the name the scan is stored under (the source's own name when it
+            reports another one is ignored; pass the resolved name).
+        today: the day findings are computed for; ``now``: the run's time (UTC).
+        notifiers: target name (``slack``, ``webhook``) -> notifier; empty: no notification.
+        report_dir: where to write ``<cluster>-<date>.md`` and ``.json``; None: not written.
+        lock_wait_seconds: how long to wait for another run of this cluster to finish.
+
+    Raises:
+        LockError: another run of this cluster holds the lock (after ``lock_wait_seconds``).
+        StoreError: the store cannot be opened or written at all.
+    """
+    errors: list[str] = []
+    warnings: list[str] = []
+    with store.job_lock(f"run:{cluster}", wait_seconds=lock_wait_seconds):
+        try:
+            inventory = source.collect()
+            if inventory.cluster != cluster:
+                inventory = replace(inventory, cluster=cluster)
+            store.save_scan(inventory, identify(inventory, catalogue))
+            warnings += inventory.warnings
+        except InventoryError as exc:
+            errors.append(f"scan failed: {exc}")
+
+        summary, skipped = _sync(store, catalogue, sync, now, errors)
+
+        scans = store.scans(cluster, limit=2)
+        if not scans:
+            errors.append(f"no scan of cluster {cluster!r} is stored: nothing to report")
+            return JobResult(
+                cluster, None, None, summary, skipped, tuple(errors), tuple(warnings), (), 0, 0
+            )
+        previous = _previous_rows(store, scans)
+        report = build_report(
+            store, catalogue, today=today, now=now, clusters=[cluster], stale_after=stale_after
+        )
+        warnings += report.warnings
+        changes = diff_findings(previous, report.components) if previous is not None else None
+
+        files: tuple[Path, ...] = ()
+        if report_dir is not None:
+            try:
+                files = _write_reports(report, report_dir, cluster, today)
+            except ReportError as exc:
+                errors.append(str(exc))
+
+        link = str(files[0]) if files else None
+        for target, notifier in notifiers.items():
+            if should_notify(notify_when, changes):
+                payload = notifier.build_payload(report, changes, cluster=cluster, report_link=link)
+                store.enqueue_notification(target, cluster, payload)
+        sent, pending = _flush_outbox(store, notifiers, errors)
+    return JobResult(
+        cluster,
+        report,
+        changes,
+        summary,
+        skipped,
+        tuple(errors),
+        tuple(warnings),
+        files,
+        sent,
+        pending,
+    )
+
+
+def _sync(
+    store: Store,
+    catalogue: Mapping[str, CatalogueEntry],
+    options: SyncOptions,
+    now: datetime,
+    errors: list[str],
+) -> tuple[SyncSummary | None, str | None]:
+    if not options.enabled:
+        return None, "sync disabled"
+    projects = tracked_projects(catalogue)
+    if sync_is_fresh(store.last_synced(), projects, now, options.min_interval):
+        return None, f"release catalogue synced within {options.min_interval}"
+    try:
+        with store.job_lock("sync", wait_seconds=0):
+            summary = sync_catalogue(
+                store,
+                catalogue,
+                api_url=options.api_url,
+                token=options.token,
+                now=now,
+                projects=projects,
+                concurrency=options.concurrency,
+                max_pages=options.max_pages,
+                timeout_seconds=options.timeout_seconds,
+                progress=options.progress,
+                client=options.client,
+            )
+    except LockError:
+        return None, "another tracker process is syncing the catalogue"
+    except UpstreamError as exc:
+        errors.append(f"sync failed: {exc}")
+        return None, None
+    if not summary.ok:
+        errors.append(f"sync incomplete: {summary.one_line()}")
+    return summary, None
+
+
+def _previous_rows(store: Store, scans: Sequence[StoredScan]) -> list[ComponentReport] | None:
+    if len(scans) < 2:
+        return None
+    rows = store.report_rows(scans[1].id)
+    return rows or None
+
+
+def _write_reports(report: Report, report_dir: Path, cluster: str, today: date) -> tuple[Path, ...]:
+    markdown, json_path = report_files(report_dir, cluster, today)
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        markdown.write_text(MarkdownFormatter().format(report), encoding="utf-8")
+        json_path.write_text(JsonFormatter().format(report), encoding="utf-8")
+    except OSError as exc:
+        raise ReportError(
+            f"cannot write reports to {report_dir}: {exc.strerror}",
+            "check report.dir / --report-dir and its permissions",
+        ) from None
+    return markdown, json_path
+
+
+def _flush_outbox(
+    store: Store, notifiers: Mapping[str, Notifier], errors: list[str]
+) -> tuple[int, int]:
+    """Send every pending message whose target is configured; keep the rest for next run."""
+    sent = 0
+    pending = 0
+    for item in store.pending_notifications():
+        notifier = notifiers.get(item.target)
+        if notifier is None:
+            pending += 1
+            continue
+        try:
+            notifier.send(item.payload)
+        except NotifyError as exc:
+            store.mark_notification_failed(item.id, str(exc))
+            errors.append(f"notification to {item.target} for {item.cluster} not sent: {exc}")
+            pending += 1
+            continue
+        store.mark_notification_sent(item.id)
+        sent += 1
+    return sent, pending

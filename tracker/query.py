@@ -1,0 +1,174 @@
+"""Questions over stored scans, without rescanning: ``tracker query`` and ``tracker history``.
+
+Both read what ``tracker report`` / ``tracker run`` stored with each scan (the evaluated
+rows and their findings); neither contacts a cluster or GitHub.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from tracker.history import FindingChanges, FindingKey, diff_findings
+from tracker.models import Behind, ComponentReport, Flag, Status
+from tracker.store.repository import Store
+from tracker.versions import ParsedVersion, Unparsed, parse_version
+
+_BEHIND_ORDER = {Behind.PATCH: 1, Behind.MINOR: 2, Behind.MAJOR: 3}
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """Filters of ``tracker query``; None means "any".
+
+    Attributes:
+        behind: rows at least this far behind (``minor`` matches minor and major).
+        older_than: rows whose running version is lower than this version
+            (rows with an unknown version never match).
+    """
+
+    component: str | None = None
+    cluster: str | None = None
+    namespace: str | None = None
+    status: Status | None = None
+    flag: Flag | None = None
+    behind: Behind | None = None
+    older_than: ParsedVersion | None = None
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        component: str | None = None,
+        cluster: str | None = None,
+        namespace: str | None = None,
+        status: str | None = None,
+        flag: str | None = None,
+        behind: str | None = None,
+        older_than: str | None = None,
+    ) -> RowFilter:
+        """Build a filter from command-line strings.
+
+        Raises:
+            ValueError: ``older_than`` is not a version (the message names it).
+        """
+        version = None
+        if older_than is not None:
+            parsed = parse_version(older_than)
+            if isinstance(parsed, Unparsed):
+                raise ValueError(f"--older-than {older_than!r} is not a version: {parsed.reason}")
+            version = parsed
+        return cls(
+            component=component,
+            cluster=cluster,
+            namespace=namespace,
+            status=Status(status) if status else None,
+            flag=Flag(flag) if flag else None,
+            behind=Behind(behind) if behind else None,
+            older_than=version,
+        )
+
+    def matches(self, row: ComponentReport) -> bool:
+        """True when ``row`` passes every filter that is set."""
+        c = row.component
+        if self.component is not None and c.component != self.component:
+            return False
+        if self.cluster is not None and row.cluster != self.cluster:
+            return False
+        if self.namespace is not None and c.namespace != self.namespace:
+            return False
+        if self.status is not None and row.status != self.status:
+            return False
+        if self.flag is not None and self.flag not in row.flags:
+            return False
+        if self.behind is not None and (
+            row.behind is None or _BEHIND_ORDER[row.behind] < _BEHIND_ORDER[self.behind]
+        ):
+            return False
+        if self.older_than is not None:
+            current = parse_version(c.raw_version)
+            if not isinstance(current, ParsedVersion):
+                return False
+            if not current.version < self.older_than.version:
+                return False
+        return True
+
+
+def query_rows(store: Store, row_filter: RowFilter) -> list[ComponentReport]:
+    """The evaluated rows of the latest evaluated scan of each cluster that pass ``row_filter``.
+
+    Raises:
+        StoreError: the store cannot be read.
+    """
+    rows = store.latest_report_rows(cluster=row_filter.cluster, component=row_filter.component)
+    return [r for r in rows if row_filter.matches(r)]
+
+
+@dataclass(frozen=True)
+class RunChanges:
+    """One run of one cluster compared with the run before it.
+
+    Attributes:
+        scanned_at: when this run's scan was taken (UTC).
+        changes: what changed since the previous run; None for the first run kept.
+        open_rows: this run's rows that have findings.
+    """
+
+    cluster: str
+    scan_id: int
+    scanned_at: datetime
+    changes: FindingChanges | None
+    open_rows: tuple[ComponentReport, ...]
+
+
+def cluster_history(store: Store, cluster: str, *, limit: int = 10) -> list[RunChanges]:
+    """The last ``limit`` evaluated runs of ``cluster``, newest first, each diffed with its predecessor.
+
+    Runs whose scan was never evaluated (no ``report``/``run`` after the scan) are skipped.
+
+    Raises:
+        StoreError: the store cannot be read.
+    """
+    evaluated = [
+        (scan, rows)
+        for scan in store.scans(cluster, limit=limit + 1)
+        if (rows := store.report_rows(scan.id))
+    ]
+    runs: list[RunChanges] = []
+    for index, (scan, rows) in enumerate(evaluated[:limit]):
+        before = evaluated[index + 1][1] if index + 1 < len(evaluated) else None
+        runs.append(
+            RunChanges(
+                cluster=cluster,
+                scan_id=scan.id,
+                scanned_at=scan.summary.scanned_at,
+                changes=diff_findings(before, rows) if before is not None else None,
+                open_rows=tuple(r for r in rows if r.findings),
+            )
+        )
+    return runs
+
+
+def first_seen(runs: Sequence[RunChanges]) -> dict[FindingKey, date]:
+    """When each finding open in the newest run was first seen in its current streak.
+
+    ``runs`` is newest first (as :func:`cluster_history` returns). A finding's streak goes
+    back run by run while the finding was ``still_open``; it starts at the run where it was
+    ``new`` (or at the oldest run kept, whose date is then a lower bound).
+    """
+    if not runs:
+        return {}
+    newest = runs[0]
+    open_keys = {
+        FindingKey.of(row, finding) for row in newest.open_rows for finding in row.findings
+    }
+    seen: dict[FindingKey, date] = {}
+    for key in open_keys:
+        start = newest.scanned_at
+        for run in runs:
+            start = run.scanned_at
+            if run.changes is None or any(ref.key == key for ref in run.changes.new):
+                break
+        seen[key] = start.date()
+    return seen
