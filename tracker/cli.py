@@ -7,6 +7,7 @@ Exit codes: 0 ok; 1 a tracker error (one line on stderr, with a hint); 2 usage;
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -17,19 +18,28 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 from rich.console import Console
 
 from tracker import __version__
 from tracker.config import Settings, load_settings
-from tracker.errors import ReportError, TrackerError
+from tracker.errors import ConfigError, ReportError, TrackerError
 from tracker.identify.catalogue import load_catalogue
 from tracker.inventory.base import InventorySource
-from tracker.models import CatalogueEntry
+from tracker.job import SyncOptions, run_job
+from tracker.models import Behind, CatalogueEntry, Flag, Report, Status
+from tracker.notify.base import Notifier
+from tracker.notify.slack import SlackNotifier
+from tracker.notify.webhook import WebhookNotifier
 from tracker.pipeline import build_report, scan, sync_catalogue, tracked_projects
+from tracker.query import RowFilter, cluster_history, query_rows
 from tracker.report import fail_on_hit, get_formatter
 from tracker.report.base import Formatter
+from tracker.report.history import format_history
+from tracker.report.json import component_to_dict
 from tracker.report.release_list import format_release_list
+from tracker.store.engine import schema_revisions
 from tracker.store.repository import Store
 from tracker.upstream.catalogue_file import export_releases, import_releases
 from tracker.upstream.sync import SyncSummary, progress_printer
@@ -364,20 +374,250 @@ def run_cmd(
         bool,
         typer.Option(
             "--demo",
-            help="Run offline on the bundled sample cluster and catalogue, in a "
-            "temporary database.",
+            help="Run offline on the bundled sample cluster and catalogue, in a temporary "
+            "database; nothing is synced, stored or sent.",
         ),
     ] = False,
+    from_dump: Annotated[
+        list[Path] | None,
+        typer.Option("--from-dump", help="Scan kubectl dump files instead of the live cluster."),
+    ] = None,
+    kubeconfig: Annotated[Path | None, typer.Option(help="kubeconfig file.")] = None,
+    context: Annotated[str | None, typer.Option(help="kubeconfig context.")] = None,
+    cluster: Annotated[str | None, typer.Option(help="Name of the cluster.")] = None,
+    report_dir: Annotated[
+        Path | None,
+        typer.Option(help="Write <cluster>-<date>.md and .json here (default: report.dir)."),
+    ] = None,
+    no_sync: Annotated[
+        bool, typer.Option("--no-sync", help="Do not sync releases (air-gapped installs).")
+    ] = False,
+    wait: Annotated[
+        float,
+        typer.Option(help="Seconds to wait when another run of this cluster holds the lock."),
+    ] = 0.0,
+    fail_on: Annotated[
+        list[FailOn] | None,
+        typer.Option("--fail-on", help="Exit with code 3 when such a finding exists (repeatable)."),
+    ] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TABLE,
 ) -> None:
-    """The nightly job: sync + scan + report + notify.
+    """The nightly job: scan + sync + evaluate + store + report + notify, safe to re-run.
 
-    Example: tracker run --demo
+    A failed step is reported and the others still run where they can (exit code 1 at the
+    end); a notification that cannot be delivered is kept and sent by the next run.
+
+    Example: tracker run --report-dir /var/lib/tracker/reports
     """
     with _errors():
-        if not demo:
-            raise ReportError("only `tracker run --demo` is available in this version")
-        _run_demo(format)
+        if demo:
+            _run_demo(format)
+            return
+        settings = _settings(cluster_name=cluster, report_dir=report_dir)
+        catalogue = load_catalogue(settings.components)
+        source = _source(from_dump, kubeconfig, context, settings.cluster_name)
+        with (
+            Store.open(settings.database_url) as store,
+            httpx.Client(timeout=30) as client,
+            progress_printer(len(tracked_projects(catalogue))) as progress,
+        ):
+            result = run_job(
+                store,
+                catalogue,
+                source,
+                cluster=settings.cluster_name,
+                today=date.today(),
+                now=datetime.now(UTC),
+                sync=SyncOptions(
+                    enabled=not no_sync,
+                    api_url=settings.github_api_url,
+                    token=settings.github_token(),
+                    concurrency=settings.sync_concurrency,
+                    max_pages=settings.sync_max_pages,
+                    min_interval=settings.sync_min_interval,
+                    timeout_seconds=settings.sync_timeout_seconds,
+                    progress=progress,
+                ),
+                notifiers=_notifiers(settings, client),
+                notify_when=settings.notify_when,
+                report_dir=settings.report_dir,
+                stale_after=settings.sync_stale_after,
+                lock_wait_seconds=wait,
+            )
+        for warning in result.warnings:
+            _warn(warning)
+        if result.sync is not None:
+            err_console.print(result.sync.one_line())
+        elif result.sync_skipped:
+            err_console.print(f"sync skipped: {result.sync_skipped}")
+        if result.report is not None:
+            _emit(_formatter(format, None).format(result.report), None)
+        for path in result.files:
+            err_console.print(f"report written to {path}")
+        if result.notifications_sent or result.notifications_pending:
+            err_console.print(
+                f"notifications: {result.notifications_sent} sent, "
+                f"{result.notifications_pending} waiting for the next run"
+            )
+        for error in result.errors:
+            err_console.print(f"[bold red]error:[/] {error}", markup=True)
+        if fail_on and result.report and fail_on_hit(result.report, [f.value for f in fail_on]):
+            raise typer.Exit(EXIT_FAIL_ON)
+        if result.errors:
+            raise typer.Exit(1)
+
+
+def _notifiers(settings: Settings, client: httpx.Client) -> dict[str, Notifier]:
+    notifiers: dict[str, Notifier] = {}
+    if slack := settings.slack_webhook_url():
+        notifiers["slack"] = SlackNotifier(client, slack)
+    if hook := settings.webhook_url():
+        notifiers["webhook"] = WebhookNotifier(client, hook)
+    return notifiers
+
+
+@app.command("query")
+def query_cmd(
+    component: Annotated[str | None, typer.Option(help="Catalogue id, e.g. istio.")] = None,
+    cluster: Annotated[str | None, typer.Option(help="Cluster name.")] = None,
+    namespace: Annotated[str | None, typer.Option(help="Namespace.")] = None,
+    status: Annotated[Status | None, typer.Option(help="Evaluation status.")] = None,
+    flag: Annotated[Flag | None, typer.Option(help="Rows carrying this flag.")] = None,
+    behind: Annotated[
+        Behind | None, typer.Option(help="At least this far behind (minor: minor or major).")
+    ] = None,
+    older_than: Annotated[
+        str | None, typer.Option(help="Running version lower than this, e.g. 1.22.")
+    ] = None,
+    format: Annotated[
+        Format, typer.Option("--format", "-f", help="table or json (markdown: as a table).")
+    ] = Format.TABLE,
+) -> None:
+    """Ask questions of the stored scans, without rescanning.
+
+    Reads the rows of each cluster's latest evaluated scan (`tracker report` or
+    `tracker run` evaluates a scan).
+
+    Example: tracker query --component istio --older-than 1.22
+    """
+    with _errors():
+        try:
+            row_filter = RowFilter.build(
+                component=component,
+                cluster=cluster,
+                namespace=namespace,
+                status=status.value if status else None,
+                flag=flag.value if flag else None,
+                behind=behind.value if behind else None,
+                older_than=older_than,
+            )
+        except ValueError as exc:
+            raise ConfigError(str(exc), "give a version such as 1.22 or 1.22.3") from None
+        settings = _settings()
+        with Store.open(settings.database_url) as store:
+            rows = query_rows(store, row_filter)
+        if format is Format.JSON:
+            _emit(json.dumps([component_to_dict(r) for r in rows], indent=2), None)
+            return
+        err_console.print(f"{len(rows)} matching rows")
+        if rows:
+            report = Report(datetime.now(UTC), (), tuple(rows), ())
+            _emit(_formatter(Format.TABLE, None).format(report), None)
+
+
+@app.command("history")
+def history_cmd(
+    cluster: Annotated[
+        list[str] | None, typer.Option(help="Only this cluster (repeatable; default: all).")
+    ] = None,
+    component: Annotated[str | None, typer.Option(help="Only this catalogue id.")] = None,
+    limit: Annotated[int, typer.Option(help="How many runs per cluster, newest first.")] = 10,
+) -> None:
+    """Show what changed from run to run, and for how long open findings have been open.
+
+    Per run: new and resolved findings, upgraded and downgraded components.
+
+    Example: tracker history --cluster prod --component istio
+    """
+    with _errors():
+        settings = _settings()
+        with Store.open(settings.database_url) as store:
+            names = cluster or store.clusters()
+            histories = {name: cluster_history(store, name, limit=limit) for name in names}
+        _emit(format_history(histories, component=component, today=date.today()), None)
+
+
+@app.command("notify")
+def notify_cmd(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the payloads instead of sending them.")
+    ] = False,
+    cluster: Annotated[
+        list[str] | None, typer.Option(help="Only this cluster (repeatable; default: all).")
+    ] = None,
+) -> None:
+    """Send (or with --dry-run, print) the digest of each cluster's latest run.
+
+    The Slack webhook URL comes from $TRACKER_SLACK_WEBHOOK_URL (or notify.slack settings),
+    never from the command line.
+
+    Example: tracker notify --dry-run --cluster prod
+    """
+    with _errors():
+        settings = _settings()
+        catalogue = load_catalogue(settings.components)
+        with Store.open(settings.database_url) as store, httpx.Client(timeout=30) as client:
+            names = cluster or store.clusters()
+            report = build_report(store, catalogue, today=date.today(), clusters=names)
+            notifiers = _notifiers(settings, client)
+            if dry_run:
+                notifiers = notifiers or {"slack": SlackNotifier(client, "")}
+            elif not notifiers:
+                raise ConfigError(
+                    "no notification target is configured",
+                    "set TRACKER_SLACK_WEBHOOK_URL (or notify.slack.webhook_url_env / _file)",
+                )
+            for name in names:
+                runs = cluster_history(store, name, limit=1)
+                changes = runs[0].changes if runs else None
+                for target, notifier in notifiers.items():
+                    payload = notifier.build_payload(report, changes, cluster=name)
+                    if dry_run:
+                        _emit(json.dumps({"target": target, "payload": payload}, indent=2), None)
+                    else:
+                        notifier.send(payload)
+                        err_console.print(f"sent the digest of {name} to {target}")
+
+
+db_app = typer.Typer(help="The store's schema (Alembic migrations).")
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration (opening the store does it too).
+
+    Example: TRACKER_DATABASE_URL=postgresql+psycopg://tracker@db/tracker tracker db upgrade
+    """
+    with _errors():
+        settings = _settings()
+        with Store.open(settings.database_url) as store:
+            url = store.url
+        current, _ = schema_revisions(settings.database_url)
+        err_console.print(f"database {url} is at schema revision {current}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's schema revision and this tracker's, without changing anything.
+
+    Example: tracker db current
+    """
+    with _errors():
+        settings = _settings()
+        current, head = schema_revisions(settings.database_url)
+        state_ = "up to date" if current == head else "needs `tracker db upgrade`"
+        typer.echo(f"current: {current or 'empty'}  head: {head}  ({state_})")
 
 
 def _run_demo(format: Format) -> None:

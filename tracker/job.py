@@ -26,7 +26,7 @@ from tracker.errors import InventoryError, LockError, NotifyError, ReportError, 
 from tracker.history import FindingChanges, diff_findings
 from tracker.identify.registry import identify
 from tracker.inventory.base import InventorySource
-from tracker.models import CatalogueEntry, ComponentReport, Report
+from tracker.models import CatalogueEntry, ComponentReport, Inventory, Report
 from tracker.notify.base import Notifier, should_notify
 from tracker.pipeline import build_report, sync_catalogue, tracked_projects
 from tracker.report.json import JsonFormatter
@@ -110,7 +110,7 @@ def run_job(
     catalogue: Mapping[str, CatalogueEntry],
     source: InventorySource,
     *,
-    cluster: str,
+    cluster: str | None,
     today: date,
     now: datetime,
     sync: SyncOptions,
@@ -123,8 +123,8 @@ def run_job(
     """Run the nightly job once for one cluster.
 
     Args:
-        cluster: the name the scan is stored under (the source's own name when it
-            reports another one is ignored; pass the resolved name).
+        cluster: the name the scan is stored under; None: the source's own name (the
+            kubeconfig context or the dump file's stem).
         today: the day findings are computed for; ``now``: the run's time (UTC).
         notifiers: target name (``slack``, ``webhook``) -> notifier; empty: no notification.
         report_dir: where to write ``<cluster>-<date>.md`` and ``.json``; None: not written.
@@ -136,27 +136,32 @@ def run_job(
     """
     errors: list[str] = []
     warnings: list[str] = []
-    with store.job_lock(f"run:{cluster}", wait_seconds=lock_wait_seconds):
-        try:
-            inventory = source.collect()
-            if inventory.cluster != cluster:
-                inventory = replace(inventory, cluster=cluster)
+    inventory: Inventory | None = None
+    try:
+        inventory = source.collect()  # read-only: done before taking the lock
+    except InventoryError as exc:
+        errors.append(f"scan failed: {exc}")
+    if inventory is not None and cluster is not None and inventory.cluster != cluster:
+        inventory = replace(inventory, cluster=cluster)
+    name = inventory.cluster if inventory is not None else cluster
+    if name is None:
+        raise InventoryError(errors[0], "fix the scan, or name the cluster with --cluster")
+    with store.job_lock(f"run:{name}", wait_seconds=lock_wait_seconds):
+        if inventory is not None:
             store.save_scan(inventory, identify(inventory, catalogue))
             warnings += inventory.warnings
-        except InventoryError as exc:
-            errors.append(f"scan failed: {exc}")
 
         summary, skipped = _sync(store, catalogue, sync, now, errors)
 
-        scans = store.scans(cluster, limit=2)
+        scans = store.scans(name, limit=2)
         if not scans:
-            errors.append(f"no scan of cluster {cluster!r} is stored: nothing to report")
+            errors.append(f"no scan of cluster {name!r} is stored: nothing to report")
             return JobResult(
-                cluster, None, None, summary, skipped, tuple(errors), tuple(warnings), (), 0, 0
+                name, None, None, summary, skipped, tuple(errors), tuple(warnings), (), 0, 0
             )
         previous = _previous_rows(store, scans)
         report = build_report(
-            store, catalogue, today=today, now=now, clusters=[cluster], stale_after=stale_after
+            store, catalogue, today=today, now=now, clusters=[name], stale_after=stale_after
         )
         warnings += report.warnings
         changes = diff_findings(previous, report.components) if previous is not None else None
@@ -164,18 +169,18 @@ def run_job(
         files: tuple[Path, ...] = ()
         if report_dir is not None:
             try:
-                files = _write_reports(report, report_dir, cluster, today)
+                files = _write_reports(report, report_dir, name, today)
             except ReportError as exc:
                 errors.append(str(exc))
 
         link = str(files[0]) if files else None
         for target, notifier in notifiers.items():
             if should_notify(notify_when, changes):
-                payload = notifier.build_payload(report, changes, cluster=cluster, report_link=link)
-                store.enqueue_notification(target, cluster, payload)
+                payload = notifier.build_payload(report, changes, cluster=name, report_link=link)
+                store.enqueue_notification(target, name, payload)
         sent, pending = _flush_outbox(store, notifiers, errors)
     return JobResult(
-        cluster,
+        name,
         report,
         changes,
         summary,

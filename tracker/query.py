@@ -123,7 +123,7 @@ class RunChanges:
 
 
 def cluster_history(store: Store, cluster: str, *, limit: int = 10) -> list[RunChanges]:
-    """The last ``limit`` evaluated runs of ``cluster``, newest first, each diffed with the one before.
+    """The last ``limit`` evaluated runs of ``cluster``, newest first, each diffed with its parent.
 
     Runs whose scan was never evaluated (no ``report``/``run`` after the scan) are skipped.
 

@@ -299,3 +299,24 @@ def open_engine(url: str | None = None) -> Engine:
         engine.dispose()
         raise
     return engine
+
+
+def schema_revisions(url: str | None = None) -> tuple[str | None, str | None]:
+    """``(current, head)``: the database's schema revision (None: empty) and this tracker's.
+
+    Reads only; never migrates (``tracker db current``).
+
+    Raises:
+        StoreError: bad URL, missing driver or unreachable database.
+    """
+    engine = create_store_engine(url if url is not None else default_database_url())
+    try:
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        with engine.connect() as conn:
+            heads = MigrationContext.configure(conn).get_current_heads()
+            conn.rollback()
+    except sa.exc.SQLAlchemyError as exc:
+        raise _connect_error(exc, engine.url) from exc
+    finally:
+        engine.dispose()
+    return (heads[0] if heads else None), head
