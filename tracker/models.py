@@ -190,7 +190,8 @@ class Workload:
     """The owner of a pod: ``kind/name`` in a namespace.
 
     A ReplicaSet owned by a Deployment is reported as the Deployment (``pod-template-hash``
-    stripped); a Job owned by a CronJob as the CronJob; a pod without owner as ``Pod/name``.
+    stripped); a Job owned by a CronJob as the CronJob; a static (mirror) pod owned by its
+    Node as ``StaticPod/<name without the node suffix>``; a pod without owner as ``Pod/name``.
     """
 
     kind: str
@@ -266,6 +267,9 @@ class Inventory:
         scanned_at: when the scan ran (UTC).
         server_version: raw ``gitVersion`` from ``/version`` (None in a dump without it).
         warnings: one line each for what could not be read (e.g. a forbidden namespace).
+        server: the API server's identity, ``host:port`` from the client configuration
+            (never credentials); None for a dump. The store refuses a scan whose cluster
+            name is already held by another server.
     """
 
     cluster: str
@@ -275,6 +279,7 @@ class Inventory:
     nodes: tuple[Node, ...]
     pods: tuple[Pod, ...]
     warnings: tuple[str, ...] = ()
+    server: str | None = None
 
 
 @dataclass(frozen=True)
@@ -413,13 +418,18 @@ class ComponentReport:
 
 @dataclass(frozen=True)
 class ClusterSummary:
-    """One cluster's latest scan, as the report shows it."""
+    """One cluster's latest scan, as the report shows it.
+
+    ``server`` is the API server identity (``host:port``) stored for the cluster name,
+    or None when only dumps were scanned under it.
+    """
 
     name: str
     scanned_at: datetime
     kubernetes_version: str | None
     source: Source
     warnings: tuple[str, ...] = ()
+    server: str | None = None
 
 
 @dataclass(frozen=True)
