@@ -189,3 +189,29 @@ def test_fail_on_exits_3(db: str, realdata: Path) -> None:
     _import_all(db, realdata)
     assert _invoke(db, "report", "--fail-on", "major").exit_code == 0
     assert _invoke(db, "report", "--fail-on", "outdated").exit_code == 3
+
+
+def test_fleet_view_across_clusters(db: str, realdata: Path) -> None:
+    _import_all(db, realdata)
+    dumps = {
+        "gke": ["pods/gke-v1.18.19-kubevious-samples.podlist.json"],
+        "eks": ["nodes/eks-v1.16.13-eks-ec92d4.nodelist.json"],
+        "dd": ["pods/docker-desktop-istio-1.12.1.httpbin.pod.json"],
+    }
+    for name, files in dumps.items():
+        args = [a for f in files for a in ("--from-dump", str(realdata / f))]
+        assert _invoke(db, "scan", *args, "--cluster", name).exit_code == 0
+    assert _invoke(db, "report").exit_code == 0  # evaluates and stores each cluster's rows
+    result = _invoke(db, "report", "--all-clusters", "--format", "json")
+    assert result.exit_code == 0, result.output
+    fleet = json.loads(result.stdout)
+    assert {c["name"] for c in fleet["clusters"]} == set(dumps)
+    kubelet = next(
+        c for c in fleet["components"] if c["component"] == "kubernetes" and c["role"] == "kubelet"
+    )
+    assert set(kubelet["clusters"]) == {"eks"}
+    istio = next(c for c in fleet["components"] if c["component"] == "istio")
+    assert set(istio["clusters"]) == {"dd"}
+    table = _invoke(db, "report", "--all-clusters")
+    assert table.exit_code == 0 and "gke" in table.stdout and "eks" in table.stdout
+    assert _invoke(db, "report", "--all-clusters", "-f", "markdown").exit_code == 1

@@ -32,10 +32,11 @@ from tracker.models import Behind, CatalogueEntry, Flag, Report, Status
 from tracker.notify.base import Notifier
 from tracker.notify.slack import SlackNotifier
 from tracker.notify.webhook import WebhookNotifier
-from tracker.pipeline import build_report, scan, sync_catalogue, tracked_projects
+from tracker.pipeline import build_report, fleet_report, scan, sync_catalogue, tracked_projects
 from tracker.query import RowFilter, cluster_history, query_rows
 from tracker.report import fail_on_hit, get_formatter
 from tracker.report.base import Formatter
+from tracker.report.fleet import fleet_to_dict, format_fleet
 from tracker.report.history import format_history
 from tracker.report.json import component_to_dict
 from tracker.report.release_list import format_release_list
@@ -220,6 +221,14 @@ def report_cmd(
     cluster: Annotated[
         list[str] | None, typer.Option("--cluster", help="Only this cluster (repeatable).")
     ] = None,
+    all_clusters: Annotated[
+        bool,
+        typer.Option(
+            "--all-clusters",
+            help="The fleet view: one table of component x cluster, read from each cluster's "
+            "latest evaluated run (no re-evaluation); table or json.",
+        ),
+    ] = False,
 ) -> None:
     """Evaluate the latest scan of each cluster against the release catalogue.
 
@@ -227,6 +236,9 @@ def report_cmd(
     """
     with _errors():
         settings = _settings()
+        if all_clusters:
+            _fleet(settings, format, output, cluster, fail_on)
+            return
         catalogue = load_catalogue(settings.components)
         with Store.open(settings.database_url) as store:
             report = build_report(
@@ -331,6 +343,34 @@ def releases_list(
                 "run `tracker sync --project OWNER/REPO` or `tracker releases import FILE`",
             )
         _emit(format_release_list(project, stored, synced, limit), None)
+
+
+def _fleet(
+    settings: Settings,
+    format: Format,
+    output: Path | None,
+    clusters: list[str] | None,
+    fail_on: list[FailOn] | None,
+) -> None:
+    if format is Format.MARKDOWN:
+        raise ReportError(
+            "--all-clusters supports --format table or json", "use -f table or -f json"
+        )
+    with Store.open(settings.database_url) as store:
+        report = fleet_report(store, clusters)
+    if not report.clusters:
+        raise ReportError(
+            "the store holds no scan yet", "run `tracker scan` or `tracker run` first"
+        )
+    if format is Format.JSON:
+        _emit(json.dumps(fleet_to_dict(report), indent=2), output)
+    else:
+        tty = output is None and Console().is_terminal
+        _emit(
+            format_fleet(report, width=max(Console().width, 130) if tty else 160, color=tty), output
+        )
+    if fail_on and fail_on_hit(report, [f.value for f in fail_on]):
+        raise typer.Exit(EXIT_FAIL_ON)
 
 
 @releases_app.command("import")

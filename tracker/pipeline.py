@@ -194,3 +194,21 @@ def sync_catalogue(
         if own_client:
             http.close()
     return summary
+
+
+def fleet_report(store: Store, clusters: Sequence[str] | None = None) -> Report:
+    """The fleet view's data: each cluster's latest *evaluated* run, read back as stored.
+
+    Read-only and fast on a shared store (no re-evaluation): it shows what each cluster's
+    last ``tracker run`` / ``tracker report`` decided. Clusters scanned but never evaluated
+    appear with no rows.
+
+    Raises:
+        StoreError: the store cannot be read.
+    """
+    wanted = set(clusters or ())
+    rows = [r for r in store.latest_report_rows() if not wanted or r.cluster in wanted]
+    summaries = tuple(
+        s.summary for s in store.latest_scans() if not wanted or s.summary.name in wanted
+    )
+    return Report(datetime.now(UTC), summaries, tuple(rows), ())

@@ -21,8 +21,9 @@ kubeconfig is never written back (``persist_config=False``). urllib3 retries are
 (one connect retry, no read retries) and the connect timeout is at most 5 s, so an
 unreachable server fails in seconds.
 
-Error messages name the server as ``host:port`` only; tokens, client certificates and
-exec-plugin output never appear in them.
+The inventory's ``server`` is that same ``host:port`` (the store uses it to tell two
+clusters claiming one name apart). Error messages name the server as ``host:port`` only;
+tokens, client certificates and exec-plugin output never appear in them.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -283,7 +285,8 @@ class KubernetesAPI:
             self._read_version(version_api, builder)
             self._read_nodes(core, builder)
             self._read_pods(core, builder)
-        return builder.build(self.cluster or context_name, Source.API)
+        inventory = builder.build(self.cluster or context_name, Source.API)
+        return replace(inventory, server=self._server)
 
     def _read_version(self, version_api: Any, builder: InventoryBuilder) -> None:
         what = "reading /version"

@@ -58,6 +58,7 @@ LOCK_HEARTBEAT_SECONDS = 60.0
 """How often (seconds) the holder refreshes its lock row's expiry."""
 
 _MAX_ERROR_CHARS = 2000
+_INSERT_CHUNK = 500  # rows per multi-row INSERT (SQLite allows 32766 bound parameters)
 
 
 @dataclass(frozen=True)
@@ -231,14 +232,23 @@ class Store:
     def save_scan(self, inventory: Inventory, identification: Identification) -> int:
         """Store one scan (cluster get-or-create, scan, components, unidentified) atomically.
 
+        Safe from many processes at once on one database: the cluster row is created with
+        ``INSERT … ON CONFLICT DO NOTHING`` and then read, so concurrent first scans of one
+        name neither duplicate it nor fail.
+
+        Cluster identity: the first scan with an ``inventory.server`` (a live API server,
+        ``host:port``) records it for the cluster name; a later scan under that name from
+        a *different* server is refused. Dumps (``server`` None) never conflict.
+
         Returns:
             the new scan id.
 
         Raises:
-            StoreError: on a database failure (nothing is stored then).
+            StoreError: the name belongs to another API server (the message names the
+                cluster and both servers), or a database failure (nothing is stored then).
         """
         with self._tx(f"saving the scan of cluster {inventory.cluster!r}", write=True) as conn:
-            cluster_id = self._cluster_id(conn, inventory.cluster)
+            cluster_id = self._cluster_id(conn, inventory.cluster, inventory.server)
             scan_id = conn.execute(
                 t.scans.insert()
                 .values(
@@ -275,15 +285,41 @@ class Store:
                 )
             return int(scan_id)
 
-    def _cluster_id(self, conn: sa.Connection, name: str) -> int:
+    def _cluster_id(self, conn: sa.Connection, name: str, server: str | None) -> int:
+        """Get or create the cluster ``name``; claim it for ``server`` or refuse a conflict.
+
+        PostgreSQL (READ COMMITTED): a concurrent uncommitted insert of the same name makes
+        ``ON CONFLICT DO NOTHING`` wait for it, and the following SELECT sees the committed
+        row. ``UPDATE … WHERE server IS NULL`` likewise re-checks after a concurrent claim,
+        so exactly one server wins. SQLite: writers are serialized by ``BEGIN IMMEDIATE``.
+        """
         conn.execute(
             self._insert(t.clusters)
-            .values(name=name)
+            .values(name=name, server=server)
             .on_conflict_do_nothing(index_elements=["name"])
         )
-        return int(
-            conn.execute(sa.select(t.clusters.c.id).where(t.clusters.c.name == name)).scalar_one()
-        )
+        row = conn.execute(
+            sa.select(t.clusters.c.id, t.clusters.c.server).where(t.clusters.c.name == name)
+        ).one()
+        owner: str | None = row.server
+        if server is not None and owner is None:
+            claimed = conn.execute(
+                t.clusters.update()
+                .where(t.clusters.c.id == row.id)
+                .where(t.clusters.c.server.is_(None))
+                .values(server=server)
+            )
+            if claimed.rowcount == 0:  # another scan claimed it meanwhile
+                owner = conn.execute(
+                    sa.select(t.clusters.c.server).where(t.clusters.c.id == row.id)
+                ).scalar_one()
+        if server is not None and owner is not None and owner != server:
+            raise StoreError(
+                f"cluster name {name!r} already belongs to API server {owner}; "
+                f"this scan comes from API server {server}",
+                "give each cluster its own name with --cluster or cluster.name in the config",
+            )
+        return int(row.id)
 
     def latest_scans(self, cluster: str | None = None) -> list[StoredScan]:
         """The latest scan of each cluster (by ``scanned_at``, then id), sorted by cluster name.
@@ -348,6 +384,7 @@ class Store:
         return sa.select(
             t.scans.c.id,
             t.clusters.c.name,
+            t.clusters.c.server.label("cluster_server"),
             t.scans.c.scanned_at,
             t.scans.c.source,
             t.scans.c.server_version,
@@ -383,6 +420,7 @@ class Store:
                 kubernetes_version=_kubernetes_version(row.server_version, comps),
                 source=Source(row.source),
                 warnings=tuple(row.warnings or ()),
+                server=row.cluster_server,
             )
             out.append(
                 StoredScan(row.id, summary, Identification(comps, tuple(unidentified[row.id])))
@@ -524,8 +562,19 @@ class Store:
             }
             new = [r for tag, r in wanted.items() if tag not in stored]
             changed = [r for tag, r in wanted.items() if tag in stored and stored[tag] != r]
-            if new:
-                conn.execute(t.releases.insert(), [_release_values(r) for r in new])
+            inserted = 0
+            for start in range(0, len(new), _INSERT_CHUNK):
+                # ON CONFLICT DO NOTHING: a concurrent import/sync of the same project may
+                # have inserted the tag after our SELECT (PostgreSQL); it is not new then.
+                chunk = new[start : start + _INSERT_CHUNK]
+                inserted += len(
+                    conn.execute(
+                        self._insert(t.releases)
+                        .values([_release_values(r) for r in chunk])
+                        .on_conflict_do_nothing(index_elements=["project", "tag"])
+                        .returning(t.releases.c.id)
+                    ).all()
+                )
             if changed:
                 conn.execute(
                     t.releases.update()
@@ -557,7 +606,7 @@ class Store:
                         .where(t.releases.c.project == project)
                         .where(t.releases.c.tag.in_(gone[start : start + 500]))
                     )
-            return len(new)
+            return inserted
 
     def sync_state(self, project: str, token_key: str) -> SyncState | None:
         """The sync state of ``project`` for the token fingerprint ``token_key``, or None."""

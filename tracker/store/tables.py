@@ -6,7 +6,7 @@ drift apart (``alembic.autogenerate.compare_metadata`` finds no difference).
 
 Tables::
 
-    clusters            one row per cluster name
+    clusters            one row per cluster name, with the API server that owns the name
     scans               one row per scan (cluster, scanned_at, source, server_version, warnings)
     scan_components     identified components of a scan, in identification order
     scan_unidentified   images no rule claimed, in identification order
@@ -100,6 +100,8 @@ clusters = sa.Table(
     metadata,
     _id(),
     sa.Column("name", sa.String(255), nullable=False, unique=True),
+    # 0002: the API server (host:port) that first scanned under this name; NULL: dumps only.
+    sa.Column("server", sa.String(255), nullable=True),
 )
 
 scans = sa.Table(
