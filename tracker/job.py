@@ -26,12 +26,12 @@ from tracker.errors import InventoryError, LockError, NotifyError, ReportError, 
 from tracker.history import FindingChanges, diff_findings
 from tracker.identify.registry import identify
 from tracker.inventory.base import InventorySource
-from tracker.models import CatalogueEntry, ComponentReport, Inventory, Report
+from tracker.models import CatalogueEntry, Inventory, Report
 from tracker.notify.base import Notifier, should_notify
 from tracker.pipeline import build_report, sync_catalogue, tracked_projects
 from tracker.report.json import JsonFormatter
 from tracker.report.markdown import MarkdownFormatter
-from tracker.store.repository import Store, StoredScan
+from tracker.store.repository import Store
 from tracker.upstream.sync import ProgressCallback, SyncSummary
 
 
@@ -147,19 +147,24 @@ def run_job(
     if name is None:
         raise InventoryError(errors[0], "fix the scan, or name the cluster with --cluster")
     with store.job_lock(f"run:{name}", wait_seconds=lock_wait_seconds):
+        # The previous run is the cluster's latest *evaluated* scan, read before this run
+        # stores and evaluates anything: a scan stored in between by `tracker scan` (never
+        # evaluated) is skipped, and when this run's scan fails the re-evaluation of the
+        # last scan is compared with what was reported then (not with the run before it,
+        # which would announce the same changes a second time).
+        previous = store.latest_report_rows(cluster=name) or None
         if inventory is not None:
             store.save_scan(inventory, identify(inventory, catalogue))
             warnings += inventory.warnings
 
         summary, skipped = _sync(store, catalogue, sync, now, errors)
 
-        scans = store.scans(name, limit=2)
+        scans = store.scans(name, limit=1)
         if not scans:
             errors.append(f"no scan of cluster {name!r} is stored: nothing to report")
             return JobResult(
                 name, None, None, summary, skipped, tuple(errors), tuple(warnings), (), 0, 0
             )
-        previous = _previous_rows(store, scans)
         report = build_report(
             store, catalogue, today=today, now=now, clusters=[name], stale_after=stale_after
         )
@@ -178,7 +183,7 @@ def run_job(
             if should_notify(notify_when, changes):
                 payload = notifier.build_payload(report, changes, cluster=name, report_link=link)
                 store.enqueue_notification(target, name, payload)
-        sent, pending = _flush_outbox(store, notifiers, errors)
+        sent, pending = _flush_outbox(store, notifiers, errors, warnings)
     return JobResult(
         name,
         report,
@@ -230,13 +235,6 @@ def _sync(
     return summary, None
 
 
-def _previous_rows(store: Store, scans: Sequence[StoredScan]) -> list[ComponentReport] | None:
-    if len(scans) < 2:
-        return None
-    rows = store.report_rows(scans[1].id)
-    return rows or None
-
-
 def _write_reports(report: Report, report_dir: Path, cluster: str, today: date) -> tuple[Path, ...]:
     markdown, json_path = report_files(report_dir, cluster, today)
     try:
@@ -251,10 +249,37 @@ def _write_reports(report: Report, report_dir: Path, cluster: str, today: date) 
     return markdown, json_path
 
 
+OUTBOX_LOCK_WAIT_SECONDS = 120.0
+"""How long a run waits for another run (of another cluster) that is flushing the outbox."""
+
+
 def _flush_outbox(
+    store: Store, notifiers: Mapping[str, Notifier], errors: list[str], warnings: list[str]
+) -> tuple[int, int]:
+    """Send every pending message whose target is configured; keep the rest for next run.
+
+    Runs of different clusters hold different ``run:<cluster>`` locks, and each flushes
+    the whole outbox (a message left by a failed run of another cluster included), so the
+    flush itself holds the store's ``outbox`` lock: without it two runs could both read
+    the same pending item and deliver it twice.
+    """
+    if not notifiers:
+        return 0, len(store.pending_notifications())
+    try:
+        with store.job_lock("outbox", wait_seconds=OUTBOX_LOCK_WAIT_SECONDS):
+            return _send_pending(store, notifiers, errors)
+    except LockError:
+        pending = len(store.pending_notifications())
+        warnings.append(
+            f"another tracker run kept the notification outbox busy: {pending} message(s) "
+            "wait for the next run"
+        )
+        return 0, pending
+
+
+def _send_pending(
     store: Store, notifiers: Mapping[str, Notifier], errors: list[str]
 ) -> tuple[int, int]:
-    """Send every pending message whose target is configured; keep the rest for next run."""
     sent = 0
     pending = 0
     for item in store.pending_notifications():

@@ -51,13 +51,21 @@ class RowFilter:
         """Build a filter from command-line strings.
 
         Raises:
-            ValueError: ``older_than`` is not a version (the message names it).
+            ValueError: ``older_than`` is not a plain version (``1.22``, ``v1.22.3``,
+                ``1.23.0-rc.1``); ``latest``, ``1.x`` or ``1.22-alpine`` are refused, and
+                the message names the option and the value.
         """
         version = None
         if older_than is not None:
             parsed = parse_version(older_than)
             if isinstance(parsed, Unparsed):
                 raise ValueError(f"--older-than {older_than!r} is not a version: {parsed.reason}")
+            if parsed.variant is not None:
+                # the image-tag rule would read "1.x" as 1 with a variant "x": refuse it
+                raise ValueError(
+                    f"--older-than {older_than!r} is not a version: unexpected suffix "
+                    f"{parsed.variant!r}"
+                )
             version = parsed
         return cls(
             component=component,
