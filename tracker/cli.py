@@ -124,6 +124,11 @@ def _formatter(format: Format, output: Path | None) -> Formatter:
     return get_formatter(format.value, width=max(out.width, 130) if tty else 160, color=tty)
 
 
+def _today() -> date:
+    """Today in UTC: findings are dated in UTC, like every stored time."""
+    return datetime.now(UTC).date()
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"tracker {__version__}")
@@ -244,7 +249,7 @@ def report_cmd(
             report = build_report(
                 store,
                 catalogue,
-                today=date.today(),
+                today=_today(),
                 clusters=cluster or None,
                 stale_after=settings.sync_stale_after,
             )
@@ -458,7 +463,7 @@ def run_cmd(
         source = _source(from_dump, kubeconfig, context, settings.cluster_name)
         with (
             Store.open(settings.database_url) as store,
-            httpx.Client(timeout=30) as client,
+            httpx.Client(timeout=settings.notify_timeout_seconds) as client,
             progress_printer(len(tracked_projects(catalogue))) as progress,
         ):
             result = run_job(
@@ -466,7 +471,7 @@ def run_cmd(
                 catalogue,
                 source,
                 cluster=settings.cluster_name,
-                today=date.today(),
+                today=_today(),
                 now=datetime.now(UTC),
                 sync=SyncOptions(
                     enabled=not no_sync,
@@ -584,7 +589,7 @@ def history_cmd(
         with Store.open(settings.database_url) as store:
             names = cluster or store.clusters()
             histories = {name: cluster_history(store, name, limit=limit) for name in names}
-        _emit(format_history(histories, component=component, today=date.today()), None)
+        _emit(format_history(histories, component=component, today=_today()), None)
 
 
 @app.command("notify")
@@ -606,9 +611,18 @@ def notify_cmd(
     with _errors():
         settings = _settings()
         catalogue = load_catalogue(settings.components)
-        with Store.open(settings.database_url) as store, httpx.Client(timeout=30) as client:
+        with (
+            Store.open(settings.database_url) as store,
+            httpx.Client(timeout=settings.notify_timeout_seconds) as client,
+        ):
             names = cluster or store.clusters()
-            report = build_report(store, catalogue, today=date.today(), clusters=names)
+            report = build_report(
+                store,
+                catalogue,
+                today=_today(),
+                clusters=names,
+                stale_after=settings.sync_stale_after,
+            )
             notifiers = _notifiers(settings, client)
             if dry_run:
                 notifiers = notifiers or {"slack": SlackNotifier(client, "")}
@@ -675,5 +689,5 @@ def _run_demo(format: Format) -> None:
                 [tmp_path / "cluster.json", tmp_path / "version.json"], cluster="demo"
             )
             scan(dump, store, catalogue)
-            report = build_report(store, catalogue, today=date.today(), now=datetime.now(UTC))
+            report = build_report(store, catalogue, today=_today(), now=datetime.now(UTC))
         _emit(_formatter(format, None).format(report), None)

@@ -104,6 +104,7 @@ class Settings:
     cluster_name: str | None = None
     report_dir: Path | None = None
     notify_when: str = "changes"
+    notify_timeout_seconds: int = 10
     notify_slack_webhook_url_env: str = "TRACKER_SLACK_WEBHOOK_URL"
     notify_slack_webhook_url_file: Path | None = None
     notify_webhook_url_env: str = "TRACKER_WEBHOOK_URL"
@@ -162,6 +163,7 @@ _SCHEMA: dict[tuple[str, ...], tuple[str, Callable[[Any], Any]]] = {
     ("cluster", "name"): ("cluster_name", _opt_str),
     ("report", "dir"): ("report_dir", _path),
     ("notify", "when"): ("notify_when", _choice("changes", "always", "never")),
+    ("notify", "timeout_seconds"): ("notify_timeout_seconds", _pos_int),
     ("notify", "slack", "webhook_url_env"): ("notify_slack_webhook_url_env", _str),
     ("notify", "slack", "webhook_url_file"): ("notify_slack_webhook_url_file", _path),
     ("notify", "webhook", "url_env"): ("notify_webhook_url_env", _str),

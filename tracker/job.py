@@ -231,7 +231,11 @@ def _sync(
         errors.append(f"sync failed: {exc}")
         return None, None
     if not summary.ok:
-        errors.append(f"sync incomplete: {summary.one_line()}")
+        failed = ", ".join(sorted(summary.failures)[:5])
+        errors.append(
+            f"sync incomplete: {len(summary.failures)} project(s) not synced ({failed}); "
+            "stored releases were kept"
+        )
     return summary, None
 
 

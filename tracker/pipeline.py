@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 
 from tracker.evaluate import evaluate
+from tracker.evaluate.base import ReleaseStream
 from tracker.identify.registry import identify
 from tracker.inventory.base import InventorySource
 from tracker.models import (
@@ -68,6 +69,20 @@ def stale_projects(
     )
 
 
+def _human(delta: timedelta) -> str:
+    """``2 days``, ``12 hours``, ``30 minutes`` (the largest whole unit).
+
+    >>> _human(timedelta(hours=36))
+    '36 hours'
+    """
+    seconds = int(delta.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{seconds} seconds"
+
+
 def build_report(
     store: Store,
     catalogue: Mapping[str, CatalogueEntry],
@@ -93,12 +108,17 @@ def build_report(
     """
     now = now or datetime.now(UTC)
     releases = store.all_releases()
-    scans = [s for s in store.latest_scans() if clusters is None or s.summary.name in clusters]
+    if clusters is not None and len(clusters) == 1:
+        scans = store.latest_scans(clusters[0])
+    else:
+        scans = [s for s in store.latest_scans() if clusters is None or s.summary.name in clusters]
     rows: list[ComponentReport] = []
     unidentified: list[ClusterUnidentified] = []
+    streams: dict[tuple[str, str], ReleaseStream] = {}
     for stored in scans:
         name = stored.summary.name
-        evaluated = evaluate(name, stored.identification.components, catalogue, releases, today)
+        components = stored.identification.components
+        evaluated = evaluate(name, components, catalogue, releases, today, stream_cache=streams)
         store.save_report_rows(stored.id, evaluated)
         rows += evaluated
         unidentified += [ClusterUnidentified(name, u) for u in stored.identification.unidentified]
@@ -106,7 +126,7 @@ def build_report(
     stale = stale_projects(store.last_synced(), used, now, stale_after)
     warnings = (
         [
-            f"release data for {len(stale)} project(s) is older than {stale_after.days} day(s) "
+            f"release data for {len(stale)} project(s) is older than {_human(stale_after)} "
             f"({', '.join(stale[:5])}{', …' if len(stale) > 5 else ''}): run `tracker sync`"
         ]
         if stale

@@ -52,6 +52,7 @@ def evaluate(
     today: date,
     *,
     checks: Sequence[Check] = DEFAULT_CHECKS,
+    stream_cache: dict[tuple[str, str], ReleaseStream] | None = None,
 ) -> list[ComponentReport]:
     """Evaluate every component entry of one cluster against upstream releases.
 
@@ -65,6 +66,8 @@ def evaluate(
         releases: GitHub ``owner/repo`` -> that project's releases, any order, no drafts.
         today: the evaluation date (UTC); ``days_behind`` counts whole days up to it.
         checks: the checks to run (default :data:`DEFAULT_CHECKS`).
+        stream_cache: pass one dict to several calls over the same ``releases`` (one per
+            cluster of a report) so each project's release stream is built once.
 
     Returns:
         One :class:`ComponentReport` per component, in input order.
@@ -73,7 +76,7 @@ def evaluate(
         IdentifyError: a catalogue entry's tag pattern is not a valid regex or lacks the
             ``version`` group.
     """
-    streams: dict[tuple[str, str], ReleaseStream] = {}
+    streams: dict[tuple[str, str], ReleaseStream] = {} if stream_cache is None else stream_cache
     memo: dict[tuple[str, str, Version], Evaluation] = {}
     reports: list[ComponentReport] = []
     for component in components:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
@@ -100,6 +100,54 @@ class Notifier(Protocol):
     def send(self, payload: Mapping[str, Any]) -> None:
         """Deliver ``payload``; raise :class:`~tracker.errors.NotifyError` on failure."""
         ...
+
+
+PayloadBuilder = Callable[..., dict[str, Any]]
+"""``build(report, changes, *, cluster, report_link=None) -> payload`` (pure)."""
+
+
+@dataclass
+class HttpNotifier:
+    """A :class:`Notifier` that POSTs a JSON payload to a secret URL with :func:`post_json`.
+
+    Attributes:
+        url: the webhook URL (a secret: kept out of ``repr``, messages and logs).
+        build: the target's pure payload builder.
+        target: the target's name in messages (``Slack webhook``, ``JSON webhook``).
+    """
+
+    client: httpx.Client
+    url: str = field(repr=False)
+    build: PayloadBuilder = field(repr=False)
+    target: str = "webhook"
+    max_attempts: int = 5
+    sleep: Callable[[float], None] = time.sleep
+
+    def build_payload(
+        self,
+        report: Report,
+        changes: FindingChanges | None,
+        *,
+        cluster: str,
+        report_link: str | None = None,
+    ) -> dict[str, Any]:
+        """Build this target's payload for one cluster (see its module's ``build_payload``)."""
+        return self.build(report, changes, cluster=cluster, report_link=report_link)
+
+    def send(self, payload: Mapping[str, Any]) -> None:
+        """Deliver ``payload`` (retries: see :func:`post_json`).
+
+        Raises:
+            NotifyError: delivery failed; the message never contains the URL.
+        """
+        post_json(
+            self.client,
+            self.url,
+            payload,
+            target=self.target,
+            max_attempts=self.max_attempts,
+            sleep=self.sleep,
+        )
 
 
 def should_notify(when: str, changes: FindingChanges | None) -> bool:

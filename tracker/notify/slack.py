@@ -29,7 +29,7 @@ import httpx
 
 from tracker.history import FindingChanges, FindingRef, VersionChange
 from tracker.models import ComponentReport, Report, Role, Severity, Status, severity_rank
-from tracker.notify.base import Digest, make_digest, post_json
+from tracker.notify.base import Digest, HttpNotifier, PayloadBuilder, make_digest, post_json
 from tracker.report.base import behind_text, place, rfc3339
 
 MAX_BLOCKS = 50
@@ -246,29 +246,8 @@ def send(
 
 
 @dataclass
-class SlackNotifier:
-    """The Slack target as a :class:`~tracker.notify.base.Notifier`.
+class SlackNotifier(HttpNotifier):
+    """The Slack target as a :class:`~tracker.notify.base.Notifier` (``url`` is a secret)."""
 
-    Attributes:
-        url: the incoming-webhook URL (a secret: never printed; kept out of ``repr``).
-    """
-
-    client: httpx.Client
-    url: str = field(repr=False)
-    max_attempts: int = 5
-    sleep: Callable[[float], None] = time.sleep
-
-    def build_payload(
-        self,
-        report: Report,
-        changes: FindingChanges | None,
-        *,
-        cluster: str,
-        report_link: str | None = None,
-    ) -> dict[str, Any]:
-        """See the module-level :func:`build_payload`."""
-        return build_payload(report, changes, cluster=cluster, report_link=report_link)
-
-    def send(self, payload: Mapping[str, Any]) -> None:
-        """See the module-level :func:`send`."""
-        send(self.client, self.url, payload, max_attempts=self.max_attempts, sleep=self.sleep)
+    build: PayloadBuilder = field(default=build_payload, repr=False)
+    target: str = TARGET

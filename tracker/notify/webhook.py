@@ -30,7 +30,7 @@ import httpx
 
 from tracker.history import FindingChanges, VersionChange
 from tracker.models import ComponentReport, Finding, Report, severity_rank
-from tracker.notify.base import make_digest, post_json
+from tracker.notify.base import HttpNotifier, PayloadBuilder, make_digest, post_json
 from tracker.report.base import rfc3339
 
 SCHEMA_VERSION = 1
@@ -123,25 +123,8 @@ def send(
 
 
 @dataclass
-class WebhookNotifier:
-    """The generic JSON webhook as a :class:`~tracker.notify.base.Notifier`."""
+class WebhookNotifier(HttpNotifier):
+    """The generic JSON webhook as a :class:`~tracker.notify.base.Notifier` (``url``: secret)."""
 
-    client: httpx.Client
-    url: str = field(repr=False)
-    max_attempts: int = 5
-    sleep: Callable[[float], None] = time.sleep
-
-    def build_payload(
-        self,
-        report: Report,
-        changes: FindingChanges | None,
-        *,
-        cluster: str,
-        report_link: str | None = None,
-    ) -> dict[str, Any]:
-        """See the module-level :func:`build_payload`."""
-        return build_payload(report, changes, cluster=cluster, report_link=report_link)
-
-    def send(self, payload: Mapping[str, Any]) -> None:
-        """See the module-level :func:`send`."""
-        send(self.client, self.url, payload, max_attempts=self.max_attempts, sleep=self.sleep)
+    build: PayloadBuilder = field(default=build_payload, repr=False)
+    target: str = TARGET
