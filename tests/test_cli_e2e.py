@@ -163,6 +163,11 @@ def test_demo_runs_offline() -> None:
     assert {("istio", "control-plane"), ("istio", "gateway"), ("istio", "data-plane")} <= roles
     proxies = sorted(c["current"] for c in _rows(report, "istio", "data-plane"))
     assert proxies == ["1.28.7", "1.29.3"]
+    by_version = {c["current"]: c for c in _rows(report, "istio", "data-plane")}
+    assert by_version["1.28.7"]["namespace"] == "shop"
+    assert by_version["1.28.7"]["workload"] == "Deployment/payments"
+    assert by_version["1.29.3"]["workload"] == "Deployment/checkout,Deployment/frontend"
+    assert by_version["1.29.3"]["instances"] == 5
     flags = {f for c in report["components"] for f in c["flags"]}
     assert {"outdated", "pre-1.0", "pre-release", "unknown-version"} <= flags
     assert report["unidentified"]

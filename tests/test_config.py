@@ -112,3 +112,24 @@ def test_env_name() -> None:
     assert (
         env_name(("notify", "slack", "webhook_url_env")) == "TRACKER_NOTIFY_SLACK_WEBHOOK_URL_ENV"
     )
+
+
+def test_env_errors_name_the_variable_not_the_file(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[sync]\nconcurrency = 2\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(cfg, environ={"TRACKER_SYNC_CONCURRENCY": "abc"})
+    assert "environment TRACKER_SYNC_CONCURRENCY (sync.concurrency)" in info.value.message
+    assert str(cfg) not in info.value.message
+
+
+def test_misspelled_setting_variable_is_an_error() -> None:
+    with pytest.raises(ConfigError, match="TRACKER_SYNC_CONCURENCY: unknown setting"):
+        load_settings(None, environ={"TRACKER_SYNC_CONCURENCY": "3"})
+    # secrets' default variables and test variables are not settings and are left alone
+    env = {
+        "TRACKER_SLACK_WEBHOOK_URL": "https://hooks.example.invalid/x",
+        "TRACKER_WEBHOOK_URL": "https://hooks.example.invalid/y",
+        "TRACKER_TEST_POSTGRES_URL": "postgresql://localhost/test",
+    }
+    assert load_settings(None, environ=env) == Settings()

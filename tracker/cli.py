@@ -8,6 +8,7 @@ Exit codes: 0 ok; 1 a tracker error (one line on stderr, with a hint); 2 usage;
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -21,10 +22,11 @@ from typing import Annotated
 import httpx
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from tracker import __version__
 from tracker.config import Settings, load_settings
-from tracker.errors import ConfigError, ReportError, TrackerError
+from tracker.errors import ConfigError, IdentifyError, ReportError, TrackerError
 from tracker.identify.catalogue import load_catalogue
 from tracker.inventory.base import InventorySource
 from tracker.job import SyncOptions, run_job
@@ -52,8 +54,11 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-releases_app = typer.Typer(help="Move the release catalogue in and out (air-gapped installs).")
+releases_app = typer.Typer(
+    help="Move the release catalogue in and out (air-gapped installs).", rich_markup_mode=None
+)
 app.add_typer(releases_app, name="releases")
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -87,13 +92,13 @@ state = _State()
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    """Turn a TrackerError into one line on stderr (and the hint) and exit code 1."""
+    """Turn a TrackerError into one line on stderr, ``error: <what> (hint: <what to do>)``,
+    and its exit code (1). Everything else (a bug) keeps its traceback."""
     try:
         yield
     except TrackerError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}", markup=True)
-        if exc.hint:
-            err_console.print(f"[dim]hint:[/] {exc.hint}", markup=True)
+        hint = f" [dim](hint: {escape(exc.hint)})[/]" if exc.hint else ""
+        err_console.print(f"[bold red]error:[/] {escape(exc.message)}{hint}", markup=True)
         raise typer.Exit(exc.exit_code) from None
 
 
@@ -101,8 +106,17 @@ def _settings(**overrides: object) -> Settings:
     return load_settings(state.config, overrides={"database_url": state.database_url, **overrides})
 
 
+def _catalogue(settings: Settings) -> dict[str, CatalogueEntry]:
+    """The built-in catalogue with the config's ``[components.*]``; errors name the file."""
+    try:
+        return load_catalogue(settings.components)
+    except IdentifyError as exc:
+        where = str(state.config or os.environ.get("TRACKER_CONFIG") or "config")
+        raise IdentifyError(f"{where}: {exc.message}", exc.hint) from None
+
+
 def _warn(message: str) -> None:
-    err_console.print(f"[yellow]warning:[/] {message}", markup=True)
+    err_console.print(f"[yellow]warning:[/] {escape(message)}", markup=True)
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -118,10 +132,17 @@ def _emit(text: str, output: Path | None) -> None:
 
 
 def _formatter(format: Format, output: Path | None) -> Formatter:
-    """The report formatter; a table on a terminal uses its width and colours."""
+    """The report formatter. A table on a terminal uses its width (at least 130) and colours;
+    piped, it uses $COLUMNS when set, else 160; written to a file, 200."""
     out = Console()
     tty = output is None and out.is_terminal
-    return get_formatter(format.value, width=max(out.width, 130) if tty else 160, color=tty)
+    if output is not None:
+        width = 200
+    elif tty or os.environ.get("COLUMNS", "").isdigit():
+        width = max(out.width, 130)
+    else:
+        width = 160
+    return get_formatter(format.value, width=width, color=tty)
 
 
 def _today() -> date:
@@ -189,7 +210,7 @@ def scan_cmd(
     """
     with _errors():
         settings = _settings(cluster_name=cluster)
-        catalogue = load_catalogue(settings.components)
+        catalogue = _catalogue(settings)
         source = _source(from_dump, kubeconfig, context, settings.cluster_name)
         with Store.open(settings.database_url) as store:
             result = scan(source, store, catalogue)
@@ -244,18 +265,15 @@ def report_cmd(
         if all_clusters:
             _fleet(settings, format, output, cluster, fail_on)
             return
-        catalogue = load_catalogue(settings.components)
+        catalogue = _catalogue(settings)
         with Store.open(settings.database_url) as store:
+            _check_clusters(store, cluster)
             report = build_report(
                 store,
                 catalogue,
                 today=_today(),
                 clusters=cluster or None,
                 stale_after=settings.sync_stale_after,
-            )
-        if not report.clusters:
-            raise ReportError(
-                "the store holds no scan yet", "run `tracker scan` (or `tracker run --demo`) first"
             )
         for warning in report.warnings:
             _warn(warning)
@@ -287,7 +305,7 @@ def sync_cmd(
     """
     with _errors():
         settings = _settings()
-        catalogue = load_catalogue(settings.components)
+        catalogue = _catalogue(settings)
         with Store.open(settings.database_url) as store:
             summary = _sync(store, settings, catalogue, project, full)
         if not summary.ok:
@@ -348,6 +366,23 @@ def releases_list(
                 "run `tracker sync --project OWNER/REPO` or `tracker releases import FILE`",
             )
         _emit(format_release_list(project, stored, synced, limit), None)
+
+
+def _check_clusters(store: Store, wanted: list[str] | None) -> list[str]:
+    """The clusters asked for (default: all stored); an error names unknown ones and the known."""
+    known = store.clusters()
+    if not known:
+        raise ReportError(
+            "the store holds no scan yet",
+            "run `tracker scan` or `tracker run` first (is --database-url the right store?)",
+        )
+    missing = [name for name in wanted or () if name not in known]
+    if missing:
+        raise ReportError(
+            f"no scan of cluster {', '.join(map(repr, missing))} in the store",
+            f"stored clusters: {', '.join(known[:20])}{' …' if len(known) > 20 else ''}",
+        )
+    return list(wanted) if wanted else known
 
 
 def _fleet(
@@ -459,7 +494,7 @@ def run_cmd(
             _run_demo(format)
             return
         settings = _settings(cluster_name=cluster, report_dir=report_dir)
-        catalogue = load_catalogue(settings.components)
+        catalogue = _catalogue(settings)
         source = _source(from_dump, kubeconfig, context, settings.cluster_name)
         with (
             Store.open(settings.database_url) as store,
@@ -505,7 +540,7 @@ def run_cmd(
                 f"{result.notifications_pending} waiting for the next run"
             )
         for error in result.errors:
-            err_console.print(f"[bold red]error:[/] {error}", markup=True)
+            err_console.print(f"[bold red]error:[/] {escape(error)}", markup=True)
         if fail_on and result.report and fail_on_hit(result.report, [f.value for f in fail_on]):
             raise typer.Exit(EXIT_FAIL_ON)
         if result.errors:
@@ -560,6 +595,7 @@ def query_cmd(
             raise ConfigError(str(exc), "give a version such as 1.22 or 1.22.3") from None
         settings = _settings()
         with Store.open(settings.database_url) as store:
+            _check_clusters(store, [cluster] if cluster else None)
             rows = query_rows(store, row_filter)
         if format is Format.JSON:
             _emit(json.dumps([component_to_dict(r) for r in rows], indent=2), None)
@@ -587,7 +623,7 @@ def history_cmd(
     with _errors():
         settings = _settings()
         with Store.open(settings.database_url) as store:
-            names = cluster or store.clusters()
+            names = _check_clusters(store, cluster)
             histories = {name: cluster_history(store, name, limit=limit) for name in names}
         _emit(format_history(histories, component=component, today=_today()), None)
 
@@ -610,12 +646,12 @@ def notify_cmd(
     """
     with _errors():
         settings = _settings()
-        catalogue = load_catalogue(settings.components)
+        catalogue = _catalogue(settings)
         with (
             Store.open(settings.database_url) as store,
             httpx.Client(timeout=settings.notify_timeout_seconds) as client,
         ):
-            names = cluster or store.clusters()
+            names = _check_clusters(store, cluster)
             report = build_report(
                 store,
                 catalogue,
@@ -643,7 +679,7 @@ def notify_cmd(
                         err_console.print(f"sent the digest of {name} to {target}")
 
 
-db_app = typer.Typer(help="The store's schema (Alembic migrations).")
+db_app = typer.Typer(help="The store's schema (Alembic migrations).", rich_markup_mode=None)
 app.add_typer(db_app, name="db")
 
 

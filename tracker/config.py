@@ -201,6 +201,38 @@ def _walk(
     return problems
 
 
+_ENV_NAMES = {env_name(path) for path in _SCHEMA}
+_ENV_SECTIONS = tuple(
+    f"TRACKER_{section[0].upper()}_" for section in _SECTIONS if len(section) == 1
+)
+
+
+def _looks_like_setting(name: str) -> bool:
+    """True for ``TRACKER_<SECTION>_…`` variables, e.g. a misspelled ``TRACKER_SYNC_CONCURENCY``.
+
+    The default secret variables (``TRACKER_SLACK_WEBHOOK_URL``, ``TRACKER_WEBHOOK_URL``) and
+    ``TRACKER_CONFIG`` do not start with a section name, so they never match.
+    """
+    return name.startswith(_ENV_SECTIONS)
+
+
+def _read_toml(config_file: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(config_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {config_file} does not exist",
+            "pass an existing file with --config, or copy config.example.toml",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"config file {config_file}: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"config file {config_file} is not valid TOML: {exc}",
+            "fix the syntax; config.example.toml shows every key",
+        ) from None
+
+
 def load_settings(
     config_file: Path | None = None,
     *,
@@ -221,29 +253,23 @@ def load_settings(
     if config_file is None and env.get("TRACKER_CONFIG"):
         config_file = Path(env["TRACKER_CONFIG"])
     raw: dict[tuple[str, ...], Any] = {}
+    origin: dict[tuple[str, ...], str] = {}
     problems: list[str] = []
-    where = "settings"
     if config_file is not None:
-        where = str(config_file)
-        try:
-            data = tomllib.loads(config_file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(
-                f"config file {config_file} does not exist",
-                "pass an existing file with --config, or copy config.example.toml",
-            ) from None
-        except OSError as exc:
-            raise ConfigError(f"config file {config_file}: {exc.strerror}") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(
-                f"config file {config_file} is not valid TOML: {exc}",
-                "fix the syntax; config.example.toml shows every key",
-            ) from None
-        problems += _walk(data, (), raw)
+        data = _read_toml(config_file)
+        file_problems = _walk(data, (), raw)
+        problems += [f"{config_file}: {p}" for p in file_problems]
+        origin.update({path: f"{config_file}: {'.'.join(path)}" for path in raw})
     for path in _SCHEMA:
         name = env_name(path)
         if env.get(name, "") != "":
             raw[path] = env[name]
+            origin[path] = f"environment {name} ({'.'.join(path)})"
+    problems += [
+        f"environment {name}: unknown setting"
+        for name in sorted(env)
+        if _looks_like_setting(name) and name not in _ENV_NAMES
+    ]
     values: dict[str, Any] = {}
     for path, value in raw.items():
         if path == ("components",):
@@ -253,12 +279,9 @@ def load_settings(
         try:
             values[field_name] = parse(value)
         except ValueError as exc:
-            problems.append(f"{'.'.join(path)}: {exc} (got {value!r})")
+            problems.append(f"{origin[path]}: {exc} (got {value!r})")
     if problems:
-        raise ConfigError(
-            f"{where}: " + "; ".join(problems),
-            "see config.example.toml for every key and its type",
-        )
+        raise ConfigError("; ".join(problems), "see config.example.toml for every key and its type")
     settings = Settings(**values)
     known = {f.name for f in fields(Settings)}
     flag_values = {k: v for k, v in (overrides or {}).items() if v is not None}

@@ -40,7 +40,9 @@ class EntryKey:
 
     Attributes:
         namespace: ``""`` when the row has none (cluster-wide entries).
-        workload: ``""`` when the row has none, and always ``""`` for kubelets.
+        workload: ``""`` when the row has none, and always ``""`` for kubelets and
+            sidecar proxies (``data-plane``), whose workload lists the nodes / meshed
+            workloads of the entry: a node or a meshed app added is not a new entry.
     """
 
     cluster: str
@@ -53,8 +55,9 @@ class EntryKey:
     def of(cls, row: ComponentReport) -> EntryKey:
         """The key of ``row`` (see the module docstring for the kubelet rule)."""
         c = row.component
-        workload = "" if c.role is Role.KUBELET else (c.workload or "")
-        return cls(row.cluster, c.component, c.role.value, c.namespace or "", workload)
+        if c.role in (Role.KUBELET, Role.DATA_PLANE):
+            return cls(row.cluster, c.component, c.role.value, "", "")
+        return cls(row.cluster, c.component, c.role.value, c.namespace or "", c.workload or "")
 
 
 @dataclass(frozen=True, order=True)

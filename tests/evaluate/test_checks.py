@@ -94,8 +94,9 @@ def test_up_to_date_has_no_findings(make_release: MakeRelease) -> None:
 
 
 def test_prerelease_and_pre1_findings(make_release: MakeRelease) -> None:
-    status, flags, findings = run("0.9.0-rc.1", [make_release("v0.8.0")])
-    assert status is Status.UP_TO_DATE  # no newer candidate: 0.8.0 is older
+    known = [make_release("v0.9.0-rc.1", prerelease=True), make_release("v0.8.0")]
+    status, flags, findings = run("0.9.0-rc.1", known)
+    assert status is Status.UP_TO_DATE  # no newer candidate: the rc itself is the newest
     assert flags == (Flag.PRE_RELEASE, Flag.PRE_1_0)
     assert findings == [
         Finding(

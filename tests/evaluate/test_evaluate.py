@@ -7,6 +7,7 @@ distinct versions, dates converted to UTC) with today = 2026-09-01.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,6 +20,7 @@ from tracker.models import (
     CatalogueEntry,
     Component,
     ComponentReport,
+    Finding,
     Flag,
     Release,
     Role,
@@ -26,6 +28,7 @@ from tracker.models import (
     Status,
 )
 
+MakeRelease = Callable[..., Release]
 TODAY = date(2026, 9, 1)
 """After the newest tag in realdata/releases (istio 1.31.0-rc.0, 2026-08-19)."""
 
@@ -74,9 +77,12 @@ CASES = {
         "1.16.13", "1.29.3", None, Behind.MINOR, 16, 993, Status.OUTDATED,
         (Flag.OUTDATED,), Severity.CRITICAL,
     ),
-    # k3s /version: newer than anything in the (old) 20-release list.
+    # k3s /version: newer than anything in the (old) 20-release list. Still up to date
+    # (nothing newer is known), but no latest patch lower than what runs, and an info
+    # finding saying the catalogue is probably stale.
     ("kubernetes", Role.CONTROL_PLANE, "v1.29.6+k3s1"): Expected(
-        "1.29.6", "1.29.3", "1.29.3", None, 0, None, Status.UP_TO_DATE, (), None,
+        "1.29.6", "1.29.3", None, None, 0, None, Status.UP_TO_DATE,
+        (Flag.NO_UPSTREAM_DATA,), Severity.INFO,
     ),
     # v1.28.8 is listed before v1.29.3 and is the newest 1.28 patch: one line behind, info.
     ("kubernetes", Role.CONTROL_PLANE, "v1.28.8"): Expected(
@@ -151,7 +157,8 @@ def test_messages_name_component_versions_and_distance(
         "(latest patch of 2.11 is 2.11.2); outdated for 2610 days"
     )
     assert message(("kubernetes", Role.KUBELET, "v1.18.19-gke.1701")) == (
-        "kubernetes kubelet 1.18.19 is 11 minor releases behind 1.29.3; outdated for 993 days"
+        "kubernetes kubelet 1.18.19 is 11 minor releases behind 1.29.3; outdated for at least "
+        "993 days; at least 16 releases behind (the catalogue's oldest release is 1.26.12)"
     )
 
 
@@ -320,3 +327,92 @@ def test_stable_running_ignores_prereleases_of_its_own_line(
     assert (report.latest, report.latest_patch, report.behind) == ("1.21.1", "1.15.5", Behind.MINOR)
     assert (report.releases_behind, report.days_behind) == (35, 763)  # v1.15.2 on 2024-07-30
     assert report.findings[0].severity is Severity.CRITICAL  # 6 minor lines behind
+
+
+# ----------------------------------------------------------------- stale or partial catalogues
+
+
+def _kube(real_releases: dict[str, list[Release]], role: Role, raw: str) -> ComponentReport:
+    entries = {
+        "kubernetes": CatalogueEntry("kubernetes", "Kubernetes", "kubernetes/kubernetes", ())
+    }
+    component = Component("kubernetes", role, raw, "kubernetes/kubernetes")
+    [report] = evaluate("prod", [component], entries, real_releases, TODAY)
+    return report
+
+
+def test_running_newer_than_catalogue_is_up_to_date_but_says_catalogue_is_stale(
+    real_releases: dict[str, list[Release]],
+) -> None:
+    """k3s v1.29.6+k3s1 against the real 20-release list (highest stable v1.29.3)."""
+    report = _kube(real_releases, Role.CONTROL_PLANE, "v1.29.6+k3s1")
+    assert report.status is Status.UP_TO_DATE and report.behind is None
+    assert report.latest == "1.29.3"  # the highest known release, with its page
+    assert report.latest_patch is None  # never a known release lower than what runs
+    assert report.findings[0] == Finding(
+        Flag.NO_UPSTREAM_DATA,
+        Severity.INFO,
+        "kubernetes 1.29.6 is newer than every known stable release of kubernetes/kubernetes "
+        "(highest 1.29.3): the release catalogue may be stale; run `tracker sync`",
+    )
+    # Exactly the newest known release: no such finding, latest patch is itself.
+    same = _kube(real_releases, Role.CONTROL_PLANE, "v1.29.3+k3s1")
+    assert (same.flags, same.latest_patch) == ((), "1.29.3")
+
+
+def test_line_known_only_below_the_running_patch_has_no_latest_patch(
+    real_releases: dict[str, list[Release]],
+) -> None:
+    """v1.28.9: the catalogue's 1.28 line stops at 1.28.8; behind 1.29 all the same."""
+    report = _kube(real_releases, Role.CONTROL_PLANE, "v1.28.9")
+    assert (report.status, report.behind, report.latest) == (
+        Status.OUTDATED, Behind.MINOR, "1.29.3",
+    )  # fmt: skip
+    assert report.latest_patch is None
+    assert report.flags == (Flag.OUTDATED,)  # behind the latest: not "ahead of the catalogue"
+
+
+@pytest.mark.parametrize(
+    ("role", "raw", "head"),
+    [
+        (Role.KUBELET, "v1.16.15-eks-ad4801", "kubernetes kubelet 1.16.15 is 13 minor releases"),
+        (Role.CONTROL_PLANE, "v1.24.0", "kubernetes 1.24.0 is 5 minor releases"),
+    ],
+)
+def test_older_than_partial_catalogue_counts_are_lower_bounds(
+    real_releases: dict[str, list[Release]], role: Role, raw: str, head: str
+) -> None:
+    """The real kubernetes list starts at v1.26.12 (2023-12-20): counts are lower bounds."""
+    report = _kube(real_releases, role, raw)
+    assert (report.releases_behind, report.days_behind) == (16, 993)  # every stable release
+    assert report.findings[0].message == (
+        f"{head} behind 1.29.3; outdated for at least 993 days; at least 16 releases behind "
+        "(the catalogue's oldest release is 1.26.12)"
+    )
+    assert report.findings[0].severity is Severity.CRITICAL
+
+
+def test_counts_are_exact_from_the_oldest_known_release_on(
+    real_releases: dict[str, list[Release]],
+) -> None:
+    report = _kube(real_releases, Role.CONTROL_PLANE, "v1.26.12")
+    assert "at least" not in report.findings[0].message
+    assert report.releases_behind == 15
+
+
+def test_patch_behind_in_partial_catalogue_says_at_least(make_release: MakeRelease) -> None:
+    releases = [make_release("v2.4.0"), make_release("v2.4.1", "2024-02-01T00:00:00Z")]
+    entries = {"thing": CatalogueEntry("thing", "Thing", "acme/thing", ())}
+    running = Component("thing", Role.ADDON, "2.3.9", "acme/thing")
+    [report] = evaluate("c", [running], entries, {"acme/thing": releases}, TODAY)
+    assert report.findings[0].message == (
+        "thing 2.3.9 is 1 minor release behind 2.4.1; outdated for at least 974 days; "
+        "at least 2 releases behind (the catalogue's oldest release is 2.4.0)"
+    )
+    [patch] = evaluate(
+        "c", [Component("thing", Role.ADDON, "2.4.0-rc.1", "acme/thing")], entries,
+        {"acme/thing": releases[1:]}, TODAY,
+    )  # fmt: skip
+    assert patch.findings[0].message.startswith(
+        "thing 2.4.0-rc.1 is at least 1 patch release behind 2.4.1"
+    )

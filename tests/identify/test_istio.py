@@ -24,7 +24,8 @@ def test_real_sidecar_pod(real_inventory, catalogue):
         "default",
     )
     assert proxy.project == "istio/istio" and proxy.instances == 1
-    assert proxy.namespace is None and proxy.workload is None  # grouped cluster-wide
+    # grouped cluster-wide per version; where the proxies run is named in namespace/workload
+    assert proxy.namespace == "default" and proxy.workload == "Deployment/httpbin"
     assert proxy.detail == "namespace: default"
     # istio-init is part of the injection: not a component, not unidentified
     [app] = result.unidentified

@@ -51,7 +51,7 @@ def test_runs_changes_and_days_open(runs: list[RunChanges]) -> None:
         "dd: 3 evaluated run(s)",
         "  2026-11-05 02:00 UTC  no change",
         "  2026-11-02 02:00 UTC  1 change(s)",
-        "    ^ istio data-plane: 1.12.1 -> 1.13.9",
+        "    ^ istio data-plane (default/Deployment/httpbin): 1.12.1 -> 1.13.9",
         "  2026-11-01 02:00 UTC  first run kept: 3 rows with findings",
     ]
     rows = {line.split("│")[1].strip() + " " + line.split("│")[2].strip(): line

@@ -12,7 +12,13 @@ import pytest
 
 from tests.fakes.github_api import FakeGitHub, Fault, load_release_lists
 from tracker.errors import RateLimitError, UpstreamError
-from tracker.upstream.github import ANONYMOUS_WARNING, GitHubReleaseSource, token_key
+from tracker.upstream.base import UpstreamUnreachableError
+from tracker.upstream.github import (
+    ANONYMOUS_WARNING,
+    GitHubReleaseSource,
+    connect_failure_reason,
+    token_key,
+)
 
 API = "https://api.github.test"
 TOKEN = "ghp_SECRETSECRETSECRET0123456789"
@@ -266,3 +272,82 @@ def test_non_json_answer_is_an_upstream_error() -> None:
     source = GitHubReleaseSource(client, API)
     with pytest.raises(UpstreamError, match="non-JSON"):
         source.fetch("istio/istio")
+
+
+# ----------------------------------------------------------------- unreachable API host
+
+
+def _raising(exc_type: type[httpx.TransportError], text: str) -> tuple[httpx.Client, list[str]]:
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        raise exc_type(text, request=request)
+
+    return httpx.Client(transport=httpx.MockTransport(handler)), calls
+
+
+@pytest.mark.parametrize(
+    ("exc_type", "text", "reason"),
+    [
+        (httpx.ConnectError, "[Errno 111] Connection refused", "connection refused"),
+        (
+            httpx.ConnectError,
+            "[Errno -3] Temporary failure in name resolution",
+            "host name could not be resolved (DNS)",
+        ),
+        (httpx.ConnectError, "[Errno 101] Network is unreachable", "network unreachable"),
+        (
+            httpx.ConnectError,
+            "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed",
+            "TLS handshake failed (certificate or proxy?)",
+        ),
+        (httpx.ConnectTimeout, "timed out", "connection timed out"),
+    ],
+)
+def test_unreachable_host_short_retry_then_names_host_not_token(
+    exc_type: type[httpx.TransportError], text: str, reason: str
+) -> None:
+    client, calls = _raising(exc_type, text)
+    sleeps = Sleeps()
+    api = f"https://x-access-token:{TOKEN}@ghe.example.com:8443/api/v3"
+    source = GitHubReleaseSource(client, api, TOKEN, sleep=sleeps)
+    with pytest.raises(UpstreamUnreachableError) as caught:
+        source.fetch("istio/istio")
+    assert len(calls) == 2 and len(sleeps) == 1  # one short retry, not max_attempts (4)
+    assert caught.value.host == "ghe.example.com:8443" and caught.value.reason == reason
+    assert str(caught.value).startswith(
+        f"cannot connect to the GitHub API at ghe.example.com:8443: {reason} (check github.api_url"
+    )
+    assert TOKEN not in str(caught.value) and "x-access-token" not in str(caught.value)
+
+
+def test_connect_attempts_bounded_by_max_attempts() -> None:
+    client, calls = _raising(httpx.ConnectError, "[Errno 111] Connection refused")
+    source = GitHubReleaseSource(client, API, None, sleep=Sleeps(), max_attempts=1)
+    with pytest.raises(UpstreamUnreachableError, match=r"at api\.github\.test: connection refused"):
+        source.fetch("istio/istio")
+    assert len(calls) == 1
+    with pytest.raises(ValueError):
+        GitHubReleaseSource(client, API, None, connect_attempts=0)
+
+
+def test_read_timeout_and_5xx_stay_per_project_errors(fake: FakeGitHub) -> None:
+    """A timeout on an established connection is not "unreachable": full retries, plain error."""
+    client, calls = _raising(httpx.ReadTimeout, "read timed out")
+    sleeps = Sleeps()
+    source = GitHubReleaseSource(client, API, None, sleep=sleeps)
+    with pytest.raises(UpstreamError) as caught:
+        source.fetch("istio/istio")
+    assert not isinstance(caught.value, UpstreamUnreachableError)
+    assert len(calls) == 4 and len(sleeps) == 3
+    fake.fail("istio/istio", Fault("502"))
+    five_xx, _ = make_source(fake)
+    with pytest.raises(UpstreamError) as caught:
+        five_xx.fetch("istio/istio")
+    assert not isinstance(caught.value, UpstreamUnreachableError)
+
+
+def test_unknown_connect_failure_names_only_the_error_type() -> None:
+    assert connect_failure_reason(httpx.ConnectError("weird")) == "connection failed (ConnectError)"
+    assert "HTTPS_PROXY" in connect_failure_reason(httpx.ProxyError("407"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import io
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,3 +81,39 @@ def test_rate_limit_and_rename_over_http(fake: FakeGitHub, source: GitHubRelease
     summary = sync(store, source, concurrency=1)
     assert summary.rate_limited and "rate limit exhausted" in summary.one_line()
     assert len(store.data["kubernetes/kubernetes"]) == 20
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def test_closed_port_stops_after_first_project(
+    fake: FakeGitHub, source: GitHubReleaseSource
+) -> None:
+    store = FakeStore()
+    sync(store, source)
+    before = store.snapshot()
+    port = _closed_port()
+    sleeps: list[float] = []
+    out = io.StringIO()
+    with httpx.Client(timeout=0.3) as client:
+        dead = GitHubReleaseSource(client, f"http://127.0.0.1:{port}", None, sleep=sleeps.append)
+        with progress_printer(len(PROJECTS), stream=out) as progress:
+            summary = sync(store, dead, progress=progress)
+    assert len(sleeps) == 1  # one project, one short retry
+    statuses = [r.status for r in summary.results]
+    assert statuses == [ProjectStatus.FAILED] + [ProjectStatus.SKIPPED] * 4
+    assert summary.unreachable is not None
+    assert f"cannot connect to the GitHub API at 127.0.0.1:{port}: connection refused" in (
+        summary.unreachable
+    )
+    assert store.snapshot() == before
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3  # the failure, the first skip, then one line for the rest
+    assert lines[0].startswith("[1/5] kubernetes/kubernetes: failed: cannot connect")
+    assert lines[1].startswith("[2/5] ") and "skipped" in lines[1]
+    assert lines[2] == "... and 3 more skipped for the same reason"

@@ -251,3 +251,86 @@ def test_progress_called_in_callers_thread_and_store_single_threaded(
 def test_concurrency_must_be_positive(source: GitHubReleaseSource) -> None:
     with pytest.raises(ValueError):
         run(FakeStore(), source, concurrency=0)
+
+
+# ----------------------------------------------------------------- unreachable API host
+
+
+class Refusing:
+    """A transport that cannot connect (like a wrong github.api_url); counts attempts."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        with self.lock:
+            self.calls.append(request.url.path)
+        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+
+@pytest.mark.parametrize("concurrency", [1, 8])
+def test_unreachable_api_stops_after_first_project_and_keeps_data(
+    source: GitHubReleaseSource, concurrency: int
+) -> None:
+    store = FakeStore()
+    run(store, source)  # a warm catalogue first
+    before = store.snapshot()
+    states_before = dict(store.states)
+    refusing, sleeps = Refusing(), []
+    dead = GitHubReleaseSource(
+        httpx.Client(transport=httpx.MockTransport(refusing)),
+        "http://127.0.0.1:1",
+        "ghp_test",
+        sleep=sleeps.append,
+    )
+    later = datetime(2026, 9, 2, tzinfo=UTC)
+    summary = sync_projects(
+        store, dead, PROJECTS, token_key=KEY, now=later, concurrency=concurrency
+    )
+    # One project attempted (one short retry), the other four skipped without a request.
+    assert refusing.calls == ["/repos/kubernetes/kubernetes/releases"] * 2 and len(sleeps) == 1
+    assert [r.status for r in summary.results] == [ProjectStatus.FAILED] + [
+        ProjectStatus.SKIPPED
+    ] * 4
+    assert [r.requests for r in summary.results] == [0] * 5
+    assert summary.unreachable is not None
+    assert summary.unreachable.startswith(
+        "cannot connect to the GitHub API at 127.0.0.1:1: connection refused"
+    )
+    assert all("127.0.0.1:1" in error for error in summary.failures.values())
+    line = summary.one_line()
+    assert "1 failed, 4 skipped" in line and "stopped: cannot connect" in line
+    assert "ghp_test" not in line and "\n" not in line
+    # Stored data untouched; only the attempted project's state records the failure.
+    assert store.snapshot() == before
+    first = store.states[("kubernetes/kubernetes", KEY)]
+    assert first.last_attempt_at == later and first.last_success_at == NOW
+    assert first.last_error is not None and "127.0.0.1:1" in first.last_error
+    assert first.etag == states_before[("kubernetes/kubernetes", KEY)].etag
+    for project in PROJECTS[1:]:
+        assert store.states[(project, KEY)] == states_before[(project, KEY)]
+
+
+def test_connection_lost_mid_run_skips_projects_not_started(fake: FakeGitHub) -> None:
+    refusing = Refusing()
+    served = fake.mock_transport(API)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/repos/istio/"):
+            return refusing(request)
+        return served.handle_request(request)
+
+    source = GitHubReleaseSource(
+        httpx.Client(transport=httpx.MockTransport(handler)), API, "ghp_test", sleep=lambda s: None
+    )
+    summary = run(FakeStore(), source, concurrency=1)
+    statuses = [r.status for r in summary.results]
+    assert statuses == [ProjectStatus.UPDATED, ProjectStatus.FAILED] + [ProjectStatus.SKIPPED] * 3
+    assert len(refusing.calls) == 2
+    assert {s.path.split("/")[3] for s in fake.log} == {"kubernetes"}  # nothing after istio
+
+
+def test_one_line_without_unreachable_has_no_stopped_clause(source: GitHubReleaseSource) -> None:
+    summary = run(FakeStore(), source)
+    assert summary.unreachable is None and "stopped" not in summary.one_line()

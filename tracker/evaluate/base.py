@@ -89,7 +89,9 @@ class Evaluation:
         latest_stable: the highest stable release (equals ``latest`` unless a pre-release
             of the running line is newer); None without data.
         latest_patch: the highest counting release in the running ``major.minor`` line;
-            None when the running version is unknown or the line has no release.
+            None when the running version is unknown, the line has no release, or every
+            known release of the line is older than the running version (a stale catalogue:
+            a known release is never reported as the latest patch of a newer running one).
         behind: how far ``current`` is behind ``latest``; None when not behind or unknown.
         lines_behind: for ``behind`` major: majors behind; minor: minor lines behind;
             patch: 0; None when not behind.
@@ -100,6 +102,9 @@ class Evaluation:
             ``major.minor`` line only (how long fixes for the running line have waited);
             None when the running version is the newest of its line.
         today: the evaluation date (UTC).
+        oldest_known: the oldest counting release of the stream when the running version is
+            older than it (a partial catalogue): ``releases_behind`` and ``days_behind`` are
+            then lower bounds. None otherwise.
     """
 
     component: Component
@@ -115,6 +120,18 @@ class Evaluation:
     days_behind: int | None
     line_days_behind: int | None
     today: date
+    oldest_known: StreamRelease | None = None
+
+    @property
+    def ahead_of_catalogue(self) -> bool:
+        """True when the running version is newer than ``latest``, the highest known release
+        that counts: nothing newer is known, but the catalogue is probably stale or partial."""
+        current = self.current
+        return (
+            isinstance(current, ParsedVersion)
+            and self.latest is not None
+            and current.version > self.latest.version.version
+        )
 
     @property
     def label(self) -> str:

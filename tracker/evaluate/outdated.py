@@ -29,7 +29,17 @@ can never be compared; ``info`` for pinned but unversioned references (digest-on
 commit SHAs, date-stamped builds).
 
 ``no-upstream-data`` (no release of the project is known, or none matches the catalogue
-entry's tag pattern): ``info``; run ``tracker sync`` or fix the catalogue entry.
+entry's tag pattern): ``info``; run ``tracker sync`` or fix the catalogue entry. The same
+kind, also ``info``, when the running version is *newer* than every known release that
+counts (k3s ``v1.29.6+k3s1`` against a catalogue whose highest is 1.29.3): the row stays
+``up-to-date`` (nothing newer is known) but the catalogue lacks data for what runs, so it is
+probably stale or partial. No dedicated flag exists for this; ``no-upstream-data`` is the
+closest (upstream data for this version is missing) and it counts as ``unknown`` for
+``--fail-on unknown``, as it should: up-to-dateness could not really be checked.
+
+Partial catalogues: when the running version is older than every known release (a first
+sync pages back only so far), ``releases_behind`` and ``days_behind`` are lower bounds and
+the ``outdated`` message says "at least" and names the catalogue's oldest release.
 """
 
 from __future__ import annotations
@@ -104,7 +114,23 @@ class OutdatedCheck:
             )
         if isinstance(current, ParsedVersion) and evaluation.behind is not None:
             findings.append(self._outdated(evaluation, current))
+        if isinstance(current, ParsedVersion) and evaluation.ahead_of_catalogue:
+            findings.append(self._ahead(evaluation, current))
         return findings
+
+    @staticmethod
+    def _ahead(evaluation: Evaluation, current: ParsedVersion) -> Finding:
+        latest = evaluation.latest
+        assert latest is not None
+        known = "release" if current.is_prerelease else "stable release"
+        source = f" of {evaluation.project}" if evaluation.project else ""
+        return Finding(
+            Flag.NO_UPSTREAM_DATA,
+            Severity.INFO,
+            f"{evaluation.label} {current.normalized} is newer than every known {known}{source} "
+            f"(highest {latest.version.normalized}): the release catalogue may be stale; "
+            "run `tracker sync`",
+        )
 
     @staticmethod
     def _unknown_version(evaluation: Evaluation) -> Finding:
@@ -136,21 +162,30 @@ class OutdatedCheck:
         assert latest is not None and behind is not None
         lines = evaluation.lines_behind or 0
         newer = evaluation.releases_behind or 0
+        oldest = evaluation.oldest_known  # set: the counts below are lower bounds
+        at_least = "at least " if oldest is not None else ""
         head = f"{evaluation.label} {current.normalized} is"
+        counted = False
         if behind is Behind.MAJOR:
             distance = _plural(lines, "major release")
         elif behind is Behind.MINOR:
             distance = _plural(lines, "minor release")
         elif latest.version.version.release == current.version.release:
-            distance = _plural(newer, "release")  # a pre-release behind a newer one
+            distance = at_least + _plural(newer, "release")  # a pre-release behind a newer one
+            counted = True
         else:
-            distance = _plural(newer, "patch release")
+            distance = at_least + _plural(newer, "patch release")
+            counted = True
         message = f"{head} {distance} behind {latest.version.normalized}"
         patch = evaluation.latest_patch
         if patch is not None and patch is not latest and patch.version.version > current.version:
             major, minor = current.line
             message += f" (latest patch of {major}.{minor} is {patch.version.normalized})"
         if evaluation.days_behind is not None:
-            message += f"; outdated for {_plural(evaluation.days_behind, 'day')}"
+            message += f"; outdated for {at_least}{_plural(evaluation.days_behind, 'day')}"
+        if oldest is not None:
+            if not counted:
+                message += f"; {at_least}{_plural(newer, 'release')} behind"
+            message += f" (the catalogue's oldest release is {oldest.version.normalized})"
         severity = outdated_severity(behind, lines, evaluation.line_days_behind)
         return Finding(Flag.OUTDATED, severity, message)

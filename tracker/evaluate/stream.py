@@ -11,6 +11,11 @@ Rules (design.md §4 "Latest"):
 - Tags with the same version (``v2.43.0`` and ``v2.43.0+stringlabels``) are one release.
 - A release counts as a candidate when it is stable, or when the running version is itself
   a pre-release and the release is a pre-release of the same ``major.minor`` line.
+- The catalogue may be stale or partial (a first sync pages back only so far; an offline
+  import may be old). A running version newer than every candidate is up to date as far as
+  anyone knows, but its line's latest patch is then unknown (None), never a lower version.
+  A running version older than every candidate is behind by *at least* the counts given
+  (``Evaluation.oldest_known`` is set).
 """
 
 from __future__ import annotations
@@ -138,7 +143,10 @@ def place(
         return base
 
     line = [r for r in candidates if r.version.line == parsed.line]
+    if line and line[-1].version.version < parsed.version:
+        line = []  # the catalogue knows only older releases of this line: latest patch unknown
     newer = [r for r in candidates if r.version.version > parsed.version]
+    oldest = candidates[0]  # streams are sorted by version
     behind, lines = _distance(parsed, latest.version)
     return Evaluation(
         component=component,
@@ -156,6 +164,7 @@ def place(
             [r for r in newer if r.version.line == parsed.line], today
         ),
         today=today,
+        oldest_known=oldest if parsed.version < oldest.version.version else None,
     )
 
 

@@ -46,6 +46,8 @@ __all__ = ["identify", "run_detectors"]
 _ROLE_ORDER = {role: i for i, role in enumerate(Role)}
 _NAMESPACE_LIMIT = 10
 _NODE_LIMIT = 5
+_WORKLOAD_LIMIT = 10
+"""Meshed workloads named in a sidecar entry's ``workload``; the rest are counted."""
 
 
 def identify(inventory: Inventory, catalogue: Mapping[str, CatalogueEntry]) -> Identification:
@@ -161,6 +163,7 @@ class _Group:
     images: list[str] = field(default_factory=list)
     pods: set[tuple[str, str]] = field(default_factory=set)
     namespaces: set[str] = field(default_factory=set)
+    workloads: set[tuple[str, str]] = field(default_factory=set)
     nodes: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
     _main_images: int = 0
@@ -176,6 +179,7 @@ class _Group:
                 self.images.append(image)
         self.pods.add((pod.namespace, pod.name))
         self.namespaces.add(pod.namespace)
+        self.workloads.add((pod.namespace, str(pod.workload)))
         if pod.workload.kind == "Node":
             self.nodes.add(pod.workload.name)
         if note and note not in self.notes:
@@ -190,6 +194,13 @@ class _Group:
             names = sorted(self.namespaces)
             label = "namespace" if len(names) == 1 else "namespaces"
             details.append(f"{label}: " + join_capped(names, _NAMESPACE_LIMIT, ", "))
+            # where the proxies run: one namespace -> its workloads; several -> ns/Kind/name
+            if len(names) == 1:
+                namespace = names[0]
+                where = sorted(w for _, w in self.workloads)
+            else:
+                where = sorted(f"{ns}/{w}" for ns, w in self.workloads)
+            workload = join_capped(where, _WORKLOAD_LIMIT)
         else:
             namespace = pod.namespace
             base = _static_base(pod)

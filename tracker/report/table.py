@@ -59,13 +59,20 @@ def _status_text(row: ComponentReport) -> Text:
     return Text(row.status.value, style=style)
 
 
-def _workload(workload: str | None, instances: int) -> str:
-    """Shorten a multi-object workload (``Node/a,b,c``) to ``Node/a,+2``; the JSON keeps all."""
+def _workload(workload: str | None) -> str:
+    """Shorten a list workload (``Node/a,b,c``; sidecars' ``Deployment/x,StatefulSet/y``)
+    to its first item and a count, ``Node/a,+2``; the JSON keeps the list.
+
+    >>> _workload("Node/a,b,+3 more")
+    'Node/a,+4'
+    """
     if not workload or "," not in workload:
         return _dash(workload)
-    kind, _, names = workload.partition("/")
-    first = names.split(",", 1)[0]
-    return f"{kind}/{first},+{max(instances - 1, 1)}"
+    first, *rest = workload.split(",")
+    more = 0
+    if rest and rest[-1].startswith("+") and rest[-1].endswith(" more"):
+        more = int(rest.pop()[1:-5])
+    return f"{first},+{len(rest) + more}"
 
 
 def _where(namespace: str | None, workload: str) -> str:
@@ -78,7 +85,7 @@ def _row_cells(row: ComponentReport) -> list[Text]:
     cells = [
         Text(c.component, style="bold"),
         Text(c.role.value),
-        Text(_where(c.namespace, _workload(c.workload, c.instances))),
+        Text(_where(c.namespace, _workload(c.workload))),
         Text(str(c.instances), justify="right"),
         _status_text(row),
         Text(_dash(row.current)),

@@ -33,14 +33,13 @@ from tenacity import (
     RetryCallState,
     Retrying,
     retry_if_exception_type,
-    stop_after_attempt,
     wait_exponential_jitter,
 )
 
 from tracker import __version__
 from tracker.errors import RateLimitError, UpstreamError
 from tracker.models import Release
-from tracker.upstream.base import FetchResult, StopCondition
+from tracker.upstream.base import FetchResult, StopCondition, UpstreamUnreachableError
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
@@ -180,6 +179,69 @@ class _Transient(Exception):
         self.retry_after = retry_after
 
 
+class _Unreachable(_Transient):
+    """No connection could be established to ``host`` (retried ``connect_attempts`` times)."""
+
+    def __init__(self, host: str, reason: str) -> None:
+        super().__init__(f"cannot connect to {host}: {reason}")
+        self.host = host
+        self.reason = reason
+
+
+_CONNECT_REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("refused",), "connection refused"),
+    (
+        (
+            "name or service not known",
+            "nodename nor servname",
+            "name resolution",
+            "getaddrinfo",
+            "no address associated",
+            "no such host",
+        ),
+        "host name could not be resolved (DNS)",
+    ),
+    (("network is unreachable",), "network unreachable"),
+    (("no route to host",), "no route to host"),
+    (("certificate", "ssl", "tls"), "TLS handshake failed (certificate or proxy?)"),
+    (("timed out",), "connection timed out"),
+)
+
+
+def connect_failure_reason(exc: Exception) -> str:
+    """A short plain reason for a failed connection (httpx ``ConnectError``/``ProxyError``).
+
+    Classified from the OS / TLS error text so messages stay short and never echo URLs.
+
+    >>> connect_failure_reason(httpx.ConnectError("[Errno 111] Connection refused"))
+    'connection refused'
+    >>> connect_failure_reason(httpx.ConnectError("[Errno -2] Name or service not known"))
+    'host name could not be resolved (DNS)'
+    >>> connect_failure_reason(httpx.ConnectError("boom"))
+    'connection failed (ConnectError)'
+    """
+    text = str(exc).lower()
+    if isinstance(exc, httpx.ProxyError):
+        return "the proxy refused or failed the connection (check HTTPS_PROXY)"
+    for needles, reason in _CONNECT_REASONS:
+        if any(needle in text for needle in needles):
+            return reason
+    return f"connection failed ({type(exc).__name__})"
+
+
+def _host(url: str) -> str:
+    """``host`` or ``host:port`` of ``url``, without user info (which may hold a secret).
+
+    >>> _host("https://user:secret@ghe.example.com:8443/api/v3/repos/a/b/releases")
+    'ghe.example.com:8443'
+    >>> _host("https://api.github.com/repos/a/b/releases")
+    'api.github.com'
+    """
+    parsed = httpx.URL(url)
+    host = f"[{parsed.host}]" if ":" in parsed.host else parsed.host
+    return f"{host}:{parsed.port}" if parsed.port is not None else host
+
+
 @dataclass
 class _Run:
     """Mutable bookkeeping of one fetch (requests made, last rate-limit headers)."""
@@ -219,6 +281,10 @@ class GitHubReleaseSource:
             It never appears in errors, logs or ``repr``.
         per_page: page size (GitHub's maximum is 100).
         max_attempts: attempts per request for 5xx, timeouts and secondary limits (>= 1).
+        connect_attempts: attempts per request when no connection can be established
+            (refused, DNS, no route, TLS, connect timeout), at most ``max_attempts``; then
+            :class:`~tracker.upstream.base.UpstreamUnreachableError` is raised (default 2: one
+            short retry, since every other project would fail the same way).
         backoff_initial: first backoff in seconds; doubles per attempt, plus up to 1 s jitter.
         backoff_max: cap of one backoff, seconds.
         max_retry_after: the longest ``Retry-After`` (seconds) honoured by waiting; a longer
@@ -235,6 +301,7 @@ class GitHubReleaseSource:
         *,
         per_page: int = 100,
         max_attempts: int = 4,
+        connect_attempts: int = 2,
         backoff_initial: float = 1.0,
         backoff_max: float = 30.0,
         max_retry_after: float = 120.0,
@@ -245,11 +312,14 @@ class GitHubReleaseSource:
             raise ValueError("per_page must be between 1 and 100")
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if connect_attempts < 1:
+            raise ValueError("connect_attempts must be at least 1")
         self._client = client
         self._api_url = api_url.rstrip("/")
         self._token = token or None
         self._per_page = per_page
         self._max_attempts = max_attempts
+        self._connect_attempts = min(connect_attempts, max_attempts)
         self._backoff = wait_exponential_jitter(initial=backoff_initial, max=backoff_max)
         self._max_retry_after = max_retry_after
         self._sleep = sleep
@@ -281,6 +351,8 @@ class GitHubReleaseSource:
 
         Raises:
             RateLimitError: the primary rate limit is exhausted.
+            UpstreamUnreachableError: no connection to the API host could be established
+                after ``connect_attempts``.
             UpstreamError: unknown project name, 404, 401/403, non-JSON answers, or 5xx /
                 timeouts still failing after ``max_attempts``.
         """
@@ -422,6 +494,13 @@ class GitHubReleaseSource:
             return exc.retry_after
         return float(self._backoff(state))
 
+    def _stop(self, state: RetryCallState) -> bool:
+        """Stop after ``max_attempts``, or ``connect_attempts`` when the host is unreachable."""
+        if state.attempt_number >= self._max_attempts:
+            return True
+        exc = state.outcome.exception() if state.outcome else None
+        return isinstance(exc, _Unreachable) and state.attempt_number >= self._connect_attempts
+
     def _get(
         self, run: _Run, url: str, *, etag: str | None = None, params: bool = True
     ) -> httpx.Response:
@@ -434,7 +513,7 @@ class GitHubReleaseSource:
         query = {"per_page": str(self._per_page)} if params else None
         headers = self._headers(etag)
         retrying = Retrying(
-            stop=stop_after_attempt(self._max_attempts),
+            stop=self._stop,
             wait=self._wait,
             retry=retry_if_exception_type(_Transient),
             sleep=self._sleep,
@@ -444,6 +523,8 @@ class GitHubReleaseSource:
             for attempt in retrying:
                 with attempt:
                     return self._get_once(run, url, query, headers)
+        except _Unreachable as exc:
+            raise UpstreamUnreachableError(exc.host, exc.reason) from None
         except _Transient as exc:
             raise UpstreamError(
                 f"{run.project}: {exc} (after {self._max_attempts} attempts)",
@@ -458,6 +539,10 @@ class GitHubReleaseSource:
         path = httpx.URL(url).path
         try:
             response = self._client.get(url, params=query, headers=headers, follow_redirects=False)
+        except httpx.ConnectTimeout:
+            raise _Unreachable(_host(url), "connection timed out") from None
+        except (httpx.ConnectError, httpx.ProxyError) as exc:
+            raise _Unreachable(_host(url), connect_failure_reason(exc)) from None
         except httpx.TimeoutException:
             raise _Transient(f"GET {path} timed out") from None
         except httpx.TransportError as exc:

@@ -13,8 +13,12 @@ How one project is synced (``tracker sync``; issue 3):
 
 Faults: a project that fails (404, 5xx storm, timeouts) is recorded as failed with its last
 error and the others continue; an exhausted primary rate limit stops the run cleanly (projects
-not started are skipped) and the summary says when it resets. Nothing stored is deleted by a
-failed sync: only a complete, successful full listing replaces.
+not started are skipped) and the summary says when it resets. An API that cannot be reached at
+all (wrong ``github.api_url``, no network, DNS failure, connection refused) stops the run the
+same way after one project: the first project is fetched alone, before the others start, so a
+dead host costs one project's short retry, not one per project; the summary names the host.
+Timeouts on an established connection and HTTP 5xx stay per-project failures. Nothing stored
+is deleted by a failed sync: only a complete, successful full listing replaces.
 
 Threads: fetches run in a ``ThreadPoolExecutor`` of ``concurrency`` workers; every store call
 happens in the caller's thread, so the store need not be thread-safe.
@@ -36,7 +40,13 @@ from typing import IO
 
 from tracker.errors import RateLimitError, UpstreamError
 from tracker.models import Release
-from tracker.upstream.base import CatalogueStore, FetchResult, ReleaseSource, StopCondition
+from tracker.upstream.base import (
+    CatalogueStore,
+    FetchResult,
+    ReleaseSource,
+    StopCondition,
+    UpstreamUnreachableError,
+)
 from tracker.versions import ParsedVersion, parse_tag, parse_version
 
 
@@ -46,7 +56,7 @@ class ProjectStatus(StrEnum):
     UPDATED = "updated"  # releases fetched and stored (perhaps none new)
     NOT_MODIFIED = "not-modified"  # 304: nothing changed
     FAILED = "failed"  # an error; stored data kept
-    SKIPPED = "skipped"  # not attempted: the rate limit was exhausted first
+    SKIPPED = "skipped"  # not attempted: the rate limit was exhausted / the API unreachable
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,8 @@ class SyncSummary:
         rate_limit_remaining: the lowest ``X-RateLimit-Remaining`` seen (None if never sent).
         rate_limit_reset: when the rate limit resets (aware UTC), if known.
         rate_limited: True when the primary rate limit ended the run early.
+        unreachable: the one-line error when the API could not be reached at all and the run
+            stopped early (names the host, never a token); None otherwise.
         concurrency: worker threads used.
         seconds: wall time of the run.
         results: one :class:`ProjectResult` per project, in the order asked.
@@ -122,6 +134,7 @@ class SyncSummary:
     seconds: float
     results: tuple[ProjectResult, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    unreachable: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -150,6 +163,8 @@ class SyncSummary:
             limit.append(f"resets {self.rate_limit_reset.strftime('%Y-%m-%d %H:%M UTC')}")
         if limit:
             text += "; " + ", ".join(limit)
+        if self.unreachable:
+            text += f"; stopped: {self.unreachable}"
         return text
 
 
@@ -242,6 +257,11 @@ def sync_projects(
             None) are read to the end (or ``max_pages``) on their first sync.
         progress: called after each project (see :data:`ProgressCallback`).
 
+    The first project is fetched alone; the others start only if it did not find the API
+    unreachable (:class:`~tracker.upstream.base.UpstreamUnreachableError`). An exhausted rate
+    limit or an unreachable API in any project skips every project not yet started (no
+    request); projects already in flight finish.
+
     Returns:
         A :class:`SyncSummary`; failed projects are in ``failures``, stored data kept.
 
@@ -253,15 +273,24 @@ def sync_projects(
     started = time.monotonic()
     unique = list(dict.fromkeys(projects))
     plans = [_plan(store, p, token_key, full, oldest_needed) for p in unique]
-    halt = threading.Event()
+    halted: list[str] = []  # why projects not yet started are skipped; first reason wins
+    halt_lock = threading.Lock()
+
+    def halt(reason: str) -> None:
+        with halt_lock:
+            if not halted:
+                halted.append(reason)
 
     def work(plan: _Plan) -> FetchResult | Exception | None:
-        if halt.is_set():
+        if halted:
             return None
         try:
             return source.fetch(plan.project, etag=plan.etag, stop=plan.stop, max_pages=max_pages)
         except RateLimitError as exc:
-            halt.set()
+            halt("not synced: the GitHub rate limit was exhausted")
+            return exc
+        except UpstreamUnreachableError as exc:
+            halt(f"not synced: {exc.message}")
             return exc
         except UpstreamError as exc:
             return exc
@@ -270,45 +299,50 @@ def sync_projects(
     remaining: int | None = None
     reset: datetime | None = None
     rate_limited = False
+    unreachable: str | None = None
+
+    def handle(plan: _Plan, outcome: FetchResult | Exception | None) -> None:
+        nonlocal remaining, reset, rate_limited, unreachable
+        if isinstance(outcome, FetchResult):
+            result = _store(store, plan, outcome, token_key, now)
+            if outcome.rate_limit_remaining is not None:
+                if remaining is None or outcome.rate_limit_remaining < remaining:
+                    remaining = outcome.rate_limit_remaining
+                reset = outcome.rate_limit_reset or reset
+        elif isinstance(outcome, Exception):
+            message = str(outcome)
+            if isinstance(outcome, RateLimitError):
+                rate_limited = True
+                remaining = 0
+                if outcome.reset_at is not None:
+                    reset = datetime.fromtimestamp(outcome.reset_at, tz=now.tzinfo)
+            if isinstance(outcome, UpstreamUnreachableError) and unreachable is None:
+                unreachable = message
+            store.record_sync(
+                plan.project,
+                token_key,
+                attempted_at=now,
+                etag=plan.etag,
+                success=False,
+                error=message,
+            )
+            result = ProjectResult(plan.project, ProjectStatus.FAILED, error=message)
+        else:
+            result = ProjectResult(plan.project, ProjectStatus.SKIPPED, error=halted[0])
+        results[plan.project] = result
+        if progress is not None:
+            progress(result, len(results), len(plans))
+
     workers = min(concurrency, max(1, len(plans)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tracker-sync") as pool:
+        # The first project alone: a dead API host then costs one project's short retry.
+        for plan in plans[:1]:
+            handle(plan, pool.submit(work, plan).result())
         futures: dict[Future[FetchResult | Exception | None], _Plan] = {
-            pool.submit(work, plan): plan for plan in plans
+            pool.submit(work, plan): plan for plan in plans[1:]
         }
-        for done, future in enumerate(as_completed(futures), start=1):
-            plan = futures[future]
-            outcome = future.result()
-            if isinstance(outcome, FetchResult):
-                result = _store(store, plan, outcome, token_key, now)
-                if outcome.rate_limit_remaining is not None:
-                    if remaining is None or outcome.rate_limit_remaining < remaining:
-                        remaining = outcome.rate_limit_remaining
-                    reset = outcome.rate_limit_reset or reset
-            elif isinstance(outcome, Exception):
-                message = str(outcome)
-                if isinstance(outcome, RateLimitError):
-                    rate_limited = True
-                    remaining = 0
-                    if outcome.reset_at is not None:
-                        reset = datetime.fromtimestamp(outcome.reset_at, tz=now.tzinfo)
-                store.record_sync(
-                    plan.project,
-                    token_key,
-                    attempted_at=now,
-                    etag=plan.etag,
-                    success=False,
-                    error=message,
-                )
-                result = ProjectResult(plan.project, ProjectStatus.FAILED, error=message)
-            else:
-                result = ProjectResult(
-                    plan.project,
-                    ProjectStatus.SKIPPED,
-                    error="not synced: the GitHub rate limit was exhausted",
-                )
-            results[plan.project] = result
-            if progress is not None:
-                progress(result, done, len(plans))
+        for future in as_completed(futures):
+            handle(futures[future], future.result())
     ordered = tuple(results[p] for p in unique)
     return SyncSummary(
         projects=len(unique),
@@ -323,6 +357,7 @@ def sync_projects(
         seconds=time.monotonic() - started,
         results=ordered,
         warnings=source.warnings,
+        unreachable=unreachable,
     )
 
 
@@ -394,6 +429,9 @@ def describe(result: ProjectResult) -> str:
 def progress_printer(total: int, *, stream: IO[str] | None = None) -> Iterator[ProgressCallback]:
     """The CLI's presentation of a sync: a rich progress bar on a terminal, plain lines otherwise.
 
+    Skipped projects (rate limit exhausted, API unreachable) all share one reason: the first is
+    printed, the others are counted in one closing line (``... and 76 more skipped``).
+
     Usage::
 
         with progress_printer(len(projects)) as progress:
@@ -416,15 +454,33 @@ def progress_printer(total: int, *, stream: IO[str] | None = None) -> Iterator[P
         task = bar.add_task("", total=total)
 
         def advance(result: ProjectResult, done: int, total_: int) -> None:
-            if result.status in (ProjectStatus.FAILED, ProjectStatus.SKIPPED):
+            if result.status is ProjectStatus.SKIPPED:
+                skipped.append(result.project)
+                if len(skipped) == 1:
+                    bar.console.print(describe(result))
+            elif result.status is ProjectStatus.FAILED:
                 bar.console.print(describe(result))
             bar.update(task, completed=done, description=result.project)
 
+        skipped: list[str] = []
         with bar:
             yield advance
+        _more_skipped(skipped, out)
         return
 
     def line(result: ProjectResult, done: int, total_: int) -> None:
+        if result.status is ProjectStatus.SKIPPED:
+            skipped.append(result.project)
+            if len(skipped) > 1:
+                return
         print(f"[{done}/{total_}] {describe(result)}", file=out, flush=True)
 
+    skipped = []
     yield line
+    _more_skipped(skipped, out)
+
+
+def _more_skipped(skipped: Sequence[str], out: IO[str]) -> None:
+    """The closing line for skipped projects after the first (which was printed in full)."""
+    if len(skipped) > 1:
+        print(f"... and {len(skipped) - 1} more skipped for the same reason", file=out, flush=True)
