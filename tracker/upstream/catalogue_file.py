@@ -27,7 +27,7 @@ from tracker.upstream.base import ReleaseStore
 from tracker.upstream.github import parse_release
 
 _PROJECT_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-_HINT = "each item needs at least tag_name; see design.md §3 'Release import file'"
+_HINT = "each item needs at least tag_name; see README.md, 'Release import file'"
 
 
 @dataclass(frozen=True)
