@@ -145,6 +145,11 @@ def _formatter(format: Format, output: Path | None) -> Formatter:
     return get_formatter(format.value, width=width, color=tty)
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 node``, ``2 nodes``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _today() -> date:
     """Today in UTC: findings are dated in UTC, like every stored time."""
     return datetime.now(UTC).date()
@@ -218,7 +223,8 @@ def scan_cmd(
         for warning in inv.warnings:
             _warn(warning)
         err_console.print(
-            f"scanned cluster {inv.cluster!r}: {len(inv.nodes)} nodes, {len(inv.pods)} pods, "
+            f"scanned cluster {inv.cluster!r}: {_count(len(inv.nodes), 'node')}, "
+            f"{_count(len(inv.pods), 'pod')}, "
             f"{len(result.identification.components)} components identified, "
             f"{len(result.identification.unidentified)} images unidentified (scan {result.scan_id})"
         )

@@ -131,6 +131,7 @@ def run_job(
         lock_wait_seconds: how long to wait for another run of this cluster to finish.
 
     Raises:
+        InventoryError: the scan failed and no ``cluster`` name was given (nothing to report).
         LockError: another run of this cluster holds the lock (after ``lock_wait_seconds``).
         StoreError: the store cannot be opened or written at all.
     """
@@ -140,12 +141,13 @@ def run_job(
     try:
         inventory = source.collect()  # read-only: done before taking the lock
     except InventoryError as exc:
+        if cluster is None:
+            raise  # no name to report stored data under: the scan's own error says it all
         errors.append(f"scan failed: {exc}")
     if inventory is not None and cluster is not None and inventory.cluster != cluster:
         inventory = replace(inventory, cluster=cluster)
     name = inventory.cluster if inventory is not None else cluster
-    if name is None:
-        raise InventoryError(errors[0], "fix the scan, or name the cluster with --cluster")
+    assert name is not None  # collect() succeeded, or cluster was given
     with store.job_lock(f"run:{name}", wait_seconds=lock_wait_seconds):
         # The previous run is the cluster's latest *evaluated* scan, read before this run
         # stores and evaluates anything: a scan stored in between by `tracker scan` (never
