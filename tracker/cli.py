@@ -305,14 +305,14 @@ def sync_cmd(
 
     Uses conditional requests (a warm sync costs one free request per project), follows
     pagination, and stops cleanly when the rate limit is exhausted. Token: $GITHUB_TOKEN
-    (or the variable named by github.token_env).
+    (or the variable named by github.token_env). Only one process syncs a store at a time.
 
     Example: GITHUB_TOKEN=... tracker sync --project istio/istio
     """
     with _errors():
         settings = _settings()
         catalogue = _catalogue(settings)
-        with Store.open(settings.database_url) as store:
+        with Store.open(settings.database_url) as store, store.job_lock("sync"):
             summary = _sync(store, settings, catalogue, project, full)
         if not summary.ok:
             raise typer.Exit(1)

@@ -14,6 +14,7 @@ Hierarchy::
     ├── IdentifyError                 a catalogue entry is invalid
     ├── UpstreamError                 a release source failed
     │   ├── RateLimitError            GitHub's primary rate limit is exhausted
+    │   ├── UpstreamUnreachableError  no connection to the GitHub API at all (stops a sync)
     │   └── ReleaseFileError          a release import file is malformed
     ├── StoreError                    the database cannot be opened, migrated or written
     │   └── LockError                 another tracker run holds the job lock
@@ -82,6 +83,29 @@ class RateLimitError(UpstreamError):
     def __init__(self, message: str, hint: str = "", reset_at: float | None = None) -> None:
         super().__init__(message, hint)
         self.reset_at = reset_at
+
+
+class UpstreamUnreachableError(UpstreamError):
+    """The release source's API cannot be reached at all: no connection could be established
+    (connection refused, DNS failure, no route, TLS handshake failure, connect timeout).
+
+    Unlike a timeout on an established connection or an HTTP 5xx, this fails every project the
+    same way, so the sync stops at the first one instead of retrying each (see
+    :func:`tracker.upstream.sync.sync_projects`).
+
+    Attributes:
+        host: ``host`` or ``host:port`` of the API (never a token, path or user info).
+        reason: short plain reason, e.g. ``connection refused``.
+    """
+
+    def __init__(self, host: str, reason: str) -> None:
+        super().__init__(
+            f"cannot connect to the GitHub API at {host}: {reason}",
+            "check github.api_url / TRACKER_GITHUB_API_URL or the network, "
+            "or run `tracker run` with --no-sync",
+        )
+        self.host = host
+        self.reason = reason
 
 
 class ReleaseFileError(UpstreamError):

@@ -233,6 +233,9 @@ def _sync(
         errors.append(f"sync failed: {exc}")
         return None, None
     if not summary.ok:
+        if summary.unreachable:
+            errors.append(f"sync stopped: {summary.unreachable}; stored releases were kept")
+            return summary, None
         failed = ", ".join(sorted(summary.failures)[:5])
         errors.append(
             f"sync incomplete: {len(summary.failures)} project(s) not synced ({failed}); "

@@ -147,3 +147,51 @@ def test_concurrent_first_scans_of_one_name_make_one_cluster(
     with Store.open(database_url) as store:
         assert store.clusters() == ["same"]
         assert len(store.scans("same")) == 4
+
+
+def test_eight_scans_and_concurrent_syncs_on_postgresql(
+    postgres_url: str, fleet_dumps: dict[str, list[Path]], realdata: Path
+) -> None:
+    """8 scans and 2 `tracker sync` runs at once: one sync at a time, nothing duplicated."""
+    import copy
+
+    from tests.fakes.github_api import FakeGitHub, load_release_lists
+
+    lists = load_release_lists(realdata / "releases")
+    fake = FakeGitHub(copy.deepcopy(lists))
+    with fake.serve() as base:
+        os.environ["TRACKER_GITHUB_API_URL"] = base
+        try:
+            projects = [a for p in sorted(lists) for a in ("--project", p)]
+            procs = [
+                _tracker(postgres_url, "scan", *[a for p in ps for a in ("--from-dump", str(p))],
+                         "--cluster", name)
+                for name, ps in fleet_dumps.items()
+            ] + [_tracker(postgres_url, "sync", *projects) for _ in range(2)]  # fmt: skip
+            results = [(p.wait(TIMEOUT_SECONDS), p.communicate()[1]) for p in procs]
+        finally:
+            del os.environ["TRACKER_GITHUB_API_URL"]
+    scans, syncs = results[:8], results[8:]
+    assert [code for code, _ in scans] == [0] * 8, scans
+    assert any(code == 0 for code, _ in syncs), syncs
+    for code, err in syncs:  # a sync that met the other one says so, in one line
+        assert code == 0 or "holds the 'sync' lock" in err, err
+    _check_scans_only(postgres_url, fleet_dumps)
+    with Store.open(postgres_url) as store:
+        for project, items in lists.items():
+            stored = [r.tag for r in store.releases(project)]
+            # a first sync pages back only as far as the oldest running version needs
+            assert stored, project
+            assert len(stored) == len(set(stored)), project  # nothing duplicated
+            assert set(stored) <= {i["tag_name"] for i in items}, project
+
+
+def _check_scans_only(url: str, dumps: dict[str, list[Path]]) -> None:
+    expected = _expected(dumps)
+    with Store.open(url) as store:
+        assert store.clusters() == sorted(dumps)
+        got = {
+            s.summary.name: (len(s.identification.components), len(s.identification.unidentified))
+            for s in store.latest_scans()
+        }
+        assert got == expected

@@ -11,8 +11,7 @@ import httpx
 import pytest
 
 from tests.fakes.github_api import FakeGitHub, Fault, load_release_lists
-from tracker.errors import RateLimitError, UpstreamError
-from tracker.upstream.base import UpstreamUnreachableError
+from tracker.errors import RateLimitError, UpstreamError, UpstreamUnreachableError
 from tracker.upstream.github import (
     ANONYMOUS_WARNING,
     GitHubReleaseSource,

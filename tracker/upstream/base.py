@@ -29,31 +29,7 @@ __all__ = [
     "StopCondition",
     "SyncStateView",
     "UpstreamError",
-    "UpstreamUnreachableError",
 ]
-
-
-class UpstreamUnreachableError(UpstreamError):
-    """The release source's API cannot be reached at all: no connection could be established
-    (connection refused, DNS failure, no route, TLS handshake failure, connect timeout).
-
-    Unlike a timeout on an established connection or an HTTP 5xx, this fails every project the
-    same way, so the sync stops at the first one instead of retrying each (see
-    :func:`tracker.upstream.sync.sync_projects`).
-
-    Attributes:
-        host: ``host`` or ``host:port`` of the API (never a token, path or user info).
-        reason: short plain reason, e.g. ``connection refused``.
-    """
-
-    def __init__(self, host: str, reason: str) -> None:
-        super().__init__(
-            f"cannot connect to the GitHub API at {host}: {reason}",
-            "check github.api_url / TRACKER_GITHUB_API_URL or the network, "
-            "or run `tracker run` with --no-sync",
-        )
-        self.host = host
-        self.reason = reason
 
 
 StopCondition = Callable[[Sequence[Release]], bool]

@@ -37,9 +37,9 @@ from tenacity import (
 )
 
 from tracker import __version__
-from tracker.errors import RateLimitError, UpstreamError
+from tracker.errors import RateLimitError, UpstreamError, UpstreamUnreachableError
 from tracker.models import Release
-from tracker.upstream.base import FetchResult, StopCondition, UpstreamUnreachableError
+from tracker.upstream.base import FetchResult, StopCondition
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"

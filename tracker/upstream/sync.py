@@ -38,15 +38,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import IO
 
-from tracker.errors import RateLimitError, UpstreamError
+from tracker.errors import RateLimitError, UpstreamError, UpstreamUnreachableError
 from tracker.models import Release
-from tracker.upstream.base import (
-    CatalogueStore,
-    FetchResult,
-    ReleaseSource,
-    StopCondition,
-    UpstreamUnreachableError,
-)
+from tracker.upstream.base import CatalogueStore, FetchResult, ReleaseSource, StopCondition
 from tracker.versions import ParsedVersion, parse_tag, parse_version
 
 
@@ -258,7 +252,7 @@ def sync_projects(
         progress: called after each project (see :data:`ProgressCallback`).
 
     The first project is fetched alone; the others start only if it did not find the API
-    unreachable (:class:`~tracker.upstream.base.UpstreamUnreachableError`). An exhausted rate
+    unreachable (:class:`~tracker.errors.UpstreamUnreachableError`). An exhausted rate
     limit or an unreachable API in any project skips every project not yet started (no
     request); projects already in flight finish.
 
