@@ -220,3 +220,22 @@ def test_fleet_view_across_clusters(db: str, realdata: Path) -> None:
     table = _invoke(db, "report", "--all-clusters")
     assert table.exit_code == 0 and "gke" in table.stdout and "eks" in table.stdout
     assert _invoke(db, "report", "--all-clusters", "-f", "markdown").exit_code == 1
+
+
+def test_notify_dry_run_writes_nothing(db: str, realdata: Path) -> None:
+    from tracker.store import Store
+
+    pod = realdata / "pods" / "docker-desktop-istio-1.12.1.httpbin.pod.json"
+    assert _invoke(db, "scan", "--from-dump", str(pod), "--cluster", "dd").exit_code == 0
+    result = _invoke(db, "notify", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["payload"]["blocks"]
+    with Store.open(db) as store:
+        (scan,) = store.scans("dd")
+        assert store.report_rows(scan.id) == []  # a dry run evaluates but stores nothing
+
+
+def test_demo_fail_on_and_foreign_options() -> None:
+    assert runner.invoke(app, ["run", "--demo", "--fail-on", "outdated"]).exit_code == 3
+    bad = runner.invoke(app, ["run", "--demo", "--cluster", "prod"])
+    assert bad.exit_code == 1 and "--demo runs on the bundled sample cluster" in bad.stderr

@@ -10,11 +10,11 @@ from tracker.history import (
     EntryKey,
     FindingChanges,
     FindingKey,
-    carry_first_seen,
     days_open,
     diff_findings,
 )
 from tracker.models import ComponentReport, Role
+from tracker.query import RunChanges, first_seen
 
 
 def names(refs: tuple[object, ...]) -> list[tuple[str, ...]]:
@@ -133,27 +133,36 @@ def test_entry_key_drops_kubelet_workload_only() -> None:
     assert EntryKey(DD, "istio", "data-plane", "", "") in keys
 
 
-def test_days_open_and_carry() -> None:
-    changes = diff_findings(previous_report().components, current_report().components)
+def test_days_open() -> None:
     cm = FindingKey(
         GKE, "cert-manager", "addon", "cert-manager", "Deployment/cert-manager", "outdated"
     )
     gone = FindingKey(GKE, "ingress-nginx", "addon", "ingress-nginx",
                       "Deployment/nginx-ingress-controller", "outdated")  # fmt: skip
-    first_seen = {cm: date(2026, 5, 1), gone: date(2026, 1, 1)}
     today = date(2026, 8, 20)
-    kept = carry_first_seen(changes, first_seen, today)
-    assert kept[cm] == date(2026, 5, 1)
-    assert gone not in kept
-    new_key = changes.new[0].key
-    assert kept[new_key] == today
-    assert set(kept) == {r.key for r in changes.new + changes.still_open}
-    opened = days_open(kept, kept, today)
-    assert opened[cm] == 111 and opened[new_key] == 0
+    assert days_open([cm], {cm: date(2026, 5, 1)}, today)[cm] == 111
     # datetimes count by their date; future dates and unknown keys count 0
     assert days_open([cm], {cm: datetime(2026, 8, 19, 23, 59, tzinfo=UTC)}, today)[cm] == 1
     assert days_open([cm], {cm: date(2026, 9, 1)}, today)[cm] == 0
     assert days_open([gone], {}, today)[gone] == 0
+
+
+def test_first_seen_survives_a_sidecar_mid_upgrade() -> None:
+    """Two sidecar versions share one finding key: a new version's finding does not reset
+    the streak of the one still open."""
+    rows = [r for r in current_report().components if r.component.role is Role.DATA_PLANE]
+    (old,) = rows
+    newer = replace(old, current="1.13.9", component=replace(old.component, raw_version="1.13.9"))
+    t = [datetime(2026, 8, d, tzinfo=UTC) for d in (1, 2, 3)]
+    run1 = RunChanges(DD, 1, t[0], None, (old,))
+    run2 = RunChanges(DD, 2, t[1], diff_findings([old], [old]), (old,))
+    run3 = RunChanges(DD, 3, t[2], diff_findings([old], [old, newer]), (old, newer))
+    assert run3.changes is not None and run3.changes.new and run3.changes.still_open
+    key = FindingKey.of(old, old.findings[0])
+    assert first_seen([run3, run2, run1])[key] == date(2026, 8, 1)
+    # a finding that is only new starts its streak at that run
+    run3b = RunChanges(DD, 3, t[2], diff_findings([], [newer]), (newer,))
+    assert first_seen([run3b, run2, run1])[key] == date(2026, 8, 3)
 
 
 def test_changes_is_a_value() -> None:

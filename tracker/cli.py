@@ -355,7 +355,7 @@ def _sync(
 @releases_app.command("list")
 def releases_list(
     project: Annotated[str, typer.Argument(help="owner/repo, e.g. istio/istio.")],
-    limit: Annotated[int, typer.Option(help="Show at most this many (newest first).")] = 30,
+    limit: Annotated[int, typer.Option(min=1, help="Show at most this many (newest first).")] = 30,
 ) -> None:
     """Show the releases stored for a project, newest version first.
 
@@ -497,7 +497,14 @@ def run_cmd(
     """
     with _errors():
         if demo:
-            _run_demo(format)
+            if from_dump or kubeconfig or context or cluster or report_dir or wait:
+                raise ConfigError(
+                    "--demo runs on the bundled sample cluster only",
+                    "drop --from-dump/--kubeconfig/--context/--cluster/--report-dir/--wait",
+                )
+            report = _run_demo(format)
+            if fail_on and fail_on_hit(report, [f.value for f in fail_on]):
+                raise typer.Exit(EXIT_FAIL_ON)
             return
         settings = _settings(cluster_name=cluster, report_dir=report_dir)
         catalogue = _catalogue(settings)
@@ -618,7 +625,9 @@ def history_cmd(
         list[str] | None, typer.Option(help="Only this cluster (repeatable; default: all).")
     ] = None,
     component: Annotated[str | None, typer.Option(help="Only this catalogue id.")] = None,
-    limit: Annotated[int, typer.Option(help="How many runs per cluster, newest first.")] = 10,
+    limit: Annotated[
+        int, typer.Option(min=1, help="How many runs per cluster, newest first.")
+    ] = 10,
 ) -> None:
     """Show what changed from run to run, and for how long open findings have been open.
 
@@ -664,6 +673,7 @@ def notify_cmd(
                 today=_today(),
                 clusters=names,
                 stale_after=settings.sync_stale_after,
+                save=not dry_run,
             )
             notifiers = _notifiers(settings, client)
             if dry_run:
@@ -716,7 +726,7 @@ def db_current() -> None:
         typer.echo(f"current: {current or 'empty'}  head: {head}  ({state_})")
 
 
-def _run_demo(format: Format) -> None:
+def _run_demo(format: Format) -> Report:
     from tracker.inventory.kubectl_dump import KubectlDump
 
     demo_dir = resources.files("tracker.demo")
@@ -733,3 +743,4 @@ def _run_demo(format: Format) -> None:
             scan(dump, store, catalogue)
             report = build_report(store, catalogue, today=_today(), now=datetime.now(UTC))
         _emit(_formatter(format, None).format(report), None)
+    return report

@@ -1,7 +1,7 @@
 """Findings history: what changed between two runs, and how long findings have been open.
 
-Pure functions over :class:`~tracker.models.ComponentReport` rows; the store loads the rows
-of the previous run and keeps the first-seen dates.
+Pure functions over :class:`~tracker.models.ComponentReport` rows; the store keeps every
+run's rows, and :func:`tracker.query.first_seen` derives first-seen dates from them.
 
 Identity. A report row is identified by its :class:`EntryKey` = (cluster, component, role,
 namespace, workload), **not** by its version, so an upgrade of ``Deployment/istiod`` from
@@ -256,7 +256,7 @@ def days_open(
         open_findings: keys of the findings open now (``new`` + ``still_open``).
         first_seen: per key, the date (or UTC datetime: its date is used) of the run that
             first saw the finding in its current uninterrupted streak, as kept by the store
-            (see :func:`carry_first_seen`).
+            (see :func:`tracker.query.first_seen`).
         today: the date of this run (a parameter, so tests and re-runs are reproducible).
 
     Returns:
@@ -272,21 +272,3 @@ def days_open(
         seen = first_seen.get(key)
         result[key] = max(0, (today - _as_date(seen)).days) if seen is not None else 0
     return result
-
-
-def carry_first_seen(
-    changes: FindingChanges, first_seen: Mapping[FindingKey, date | datetime], today: date
-) -> dict[FindingKey, date]:
-    """The first-seen map to keep after this run.
-
-    Still-open findings keep their date (``today`` when unknown), new findings get
-    ``today``, resolved findings are dropped: a finding that comes back later starts a new
-    streak.
-    """
-    kept: dict[FindingKey, date] = {}
-    for ref in changes.still_open:
-        seen = first_seen.get(ref.key)
-        kept[ref.key] = _as_date(seen) if seen is not None else today
-    for ref in changes.new:
-        kept[ref.key] = today
-    return kept

@@ -91,6 +91,7 @@ def build_report(
     now: datetime | None = None,
     clusters: Sequence[str] | None = None,
     stale_after: timedelta = timedelta(days=2),
+    save: bool = True,
 ) -> Report:
     """Evaluate the latest scan of each cluster against the stored release catalogue.
 
@@ -102,6 +103,7 @@ def build_report(
         now: the report's ``generated_at`` (default: the current UTC time).
         clusters: only these clusters (default: every cluster in the store).
         stale_after: warn when a project's releases were last synced longer ago than this.
+        save: store the evaluated rows with their scan (False: read-only, e.g. a dry run).
 
     Raises:
         StoreError: the store cannot be read or written.
@@ -119,7 +121,8 @@ def build_report(
         name = stored.summary.name
         components = stored.identification.components
         evaluated = evaluate(name, components, catalogue, releases, today, stream_cache=streams)
-        store.save_report_rows(stored.id, evaluated)
+        if save:
+            store.save_report_rows(stored.id, evaluated)
         rows += evaluated
         unidentified += [ClusterUnidentified(name, u) for u in stored.identification.unidentified]
     used = [r.component.project for r in rows if r.component.project]

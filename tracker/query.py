@@ -95,7 +95,8 @@ class RowFilter:
         ):
             return False
         if self.older_than is not None:
-            current = parse_version(c.raw_version)
+            # row.current is the evaluated, normalized version (None when unknown)
+            current = parse_version(row.current) if row.current else None
             if not isinstance(current, ParsedVersion):
                 return False
             if not current.version < self.older_than.version:
@@ -163,7 +164,8 @@ def first_seen(runs: Sequence[RunChanges]) -> dict[FindingKey, date]:
 
     ``runs`` is newest first (as :func:`cluster_history` returns). A finding's streak goes
     back run by run while the finding was ``still_open``; it starts at the run where it was
-    ``new`` (or at the oldest run kept, whose date is then a lower bound).
+    ``new`` and not also still open (one key can hold several rows: sidecars mid-upgrade),
+    or at the oldest run kept, whose date is then a lower bound.
     """
     if not runs:
         return {}
@@ -176,7 +178,10 @@ def first_seen(runs: Sequence[RunChanges]) -> dict[FindingKey, date]:
         start = newest.scanned_at
         for run in runs:
             start = run.scanned_at
-            if run.changes is None or any(ref.key == key for ref in run.changes.new):
+            if run.changes is None:
+                break
+            new = any(ref.key == key for ref in run.changes.new)
+            if new and not any(ref.key == key for ref in run.changes.still_open):
                 break
         seen[key] = start.date()
     return seen

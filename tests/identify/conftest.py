@@ -1,8 +1,7 @@
 """Fixtures for the identify tests: real pods and nodes turned into models.
 
-The tiny loader below stands in for ``tracker.inventory.parse`` (written in parallel);
-it reads only what identification needs. The lead switches these fixtures to the real
-parser once it lands.
+Objects go through the real parser (:mod:`tracker.inventory.parse`), so identify is
+tested on exactly the shapes a scan produces (``StaticPod`` workloads, unparsed images).
 """
 
 from __future__ import annotations
@@ -17,16 +16,8 @@ import pytest
 import yaml
 
 from tracker.identify.catalogue import load_catalogue
-from tracker.models import (
-    CatalogueEntry,
-    Container,
-    ImageReference,
-    Inventory,
-    Node,
-    Pod,
-    Source,
-    Workload,
-)
+from tracker.inventory.parse import parse_node, parse_pod
+from tracker.models import CatalogueEntry, Inventory, Node, Pod, Source
 
 SCANNED_AT = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -44,50 +35,12 @@ def load_objects(path: Path) -> list[dict[str, Any]]:
 
 
 def to_pod(obj: dict[str, Any]) -> Pod:
-    meta, spec = obj["metadata"], obj["spec"]
-    ns = meta.get("namespace", "default")
-    owners = [o for o in meta.get("ownerReferences") or [] if o.get("controller", True)]
-    labels = meta.get("labels") or {}
-    if owners:
-        kind, name = owners[0]["kind"], owners[0]["name"]
-        pth = labels.get("pod-template-hash")
-        if kind == "ReplicaSet" and pth and name.endswith(f"-{pth}"):
-            kind, name = "Deployment", name[: -len(pth) - 1]
-    else:
-        kind, name = "Pod", meta["name"]
-    containers = [
-        Container(
-            c["name"],
-            ImageReference.parse(c["image"]),
-            init=True,
-            sidecar=c.get("restartPolicy") == "Always",
-        )
-        for c in spec.get("initContainers") or []
-    ] + [Container(c["name"], ImageReference.parse(c["image"])) for c in spec["containers"]]
-    return Pod(
-        namespace=ns,
-        name=meta["name"],
-        workload=Workload(kind, name, ns),
-        containers=tuple(containers),
-        labels=labels,
-        annotations=meta.get("annotations") or {},
-        node_name=spec.get("nodeName"),
-    )
+    """The real parser's Pod (tracker.inventory.parse), so identify sees what a scan gives."""
+    return parse_pod(obj)[0]
 
 
 def to_node(obj: dict[str, Any]) -> Node:
-    labels = obj["metadata"].get("labels") or {}
-    info = obj["status"]["nodeInfo"]
-    return Node(
-        name=obj["metadata"]["name"],
-        kubelet_version=info["kubeletVersion"],
-        kube_proxy_version=info.get("kubeProxyVersion"),
-        labels=labels,
-        control_plane=any(
-            k in labels
-            for k in ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
-        ),
-    )
+    return parse_node(obj)[0]
 
 
 def make_inventory(

@@ -62,12 +62,14 @@ def test_variant_tags_are_passed_through_raw(catalogue):
     assert c.raw_version == "v0.34.1-alpine"
 
 
-def test_image_tag_pattern_extracts_the_version(catalogue):
-    assert _only(identify(_inv("registry.k8s.io/etcd:3.5.10-0"), catalogue)).raw_version == "3.5.10"
-    assert _only(identify(_inv("quay.io/coreos/etcd:v3.3.10"), catalogue)).raw_version == "3.3.10"
+def test_raw_version_is_the_image_tag_even_with_an_image_tag_pattern(catalogue):
+    """identify never applies image_tag_pattern (evaluate does, once): raw_version is the tag."""
+    assert catalogue["etcd"].image_tag_pattern and catalogue["linkerd"].image_tag_pattern
+    etcd = _only(identify(_inv("registry.k8s.io/etcd:3.5.10-0"), catalogue))
+    assert (etcd.component, etcd.raw_version) == ("etcd", "3.5.10-0")
+    assert _only(identify(_inv("quay.io/coreos/etcd:v3.3.10"), catalogue)).raw_version == "v3.3.10"
     linkerd = _only(identify(_inv("cr.l5d.io/linkerd/controller:stable-2.14.10"), catalogue))
-    assert (linkerd.component, linkerd.raw_version) == ("linkerd", "2.14.10")
-    # a tag the pattern does not match is kept whole
+    assert (linkerd.component, linkerd.raw_version) == ("linkerd", "stable-2.14.10")
     edge = _only(identify(_inv("cr.l5d.io/linkerd/controller:edge-24.1.1"), catalogue))
     assert edge.raw_version == "edge-24.1.1"
 

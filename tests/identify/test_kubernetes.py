@@ -6,9 +6,10 @@ import pytest
 
 from tracker.identify.kubernetes import highest_version
 from tracker.identify.registry import identify
-from tracker.models import Container, ImageReference, Node, Pod, Role, Workload
+from tracker.inventory.parse import parse_pod
+from tracker.models import Node, Pod, Role
 
-from .conftest import make_inventory
+from .conftest import load_objects, make_inventory
 
 
 @pytest.mark.parametrize(
@@ -50,12 +51,63 @@ def test_server_version_wins(real_inventory, catalogue):
 
 
 def _static(component: str, node: str, image: str) -> Pod:
-    return Pod(
-        "kube-system",
-        f"{component}-{node}",
-        Workload("Node", node, "kube-system"),
-        (Container(component, ImageReference.parse(image)),),
+    """A mirror pod as the API server lists it (shape of the GKE kube-proxy pods), parsed
+    by the real parser."""
+    obj = {
+        "metadata": {
+            "name": f"{component}-{node}",
+            "namespace": "kube-system",
+            "labels": {"component": component, "tier": "control-plane"},
+            "annotations": {
+                "kubernetes.io/config.mirror": "97e90aba1ab4fc9aa87ed53f84553464",
+                "kubernetes.io/config.source": "file",
+            },
+            "ownerReferences": [
+                {"apiVersion": "v1", "kind": "Node", "name": node, "controller": True}
+            ],
+        },
+        "spec": {"nodeName": node, "containers": [{"name": component, "image": image}]},
+        "status": {"phase": "Running"},
+    }
+    pod, warnings = parse_pod(obj)
+    assert warnings == []
+    return pod
+
+
+def test_real_gke_kube_proxy_static_pods_are_one_entry(realdata, catalogue):
+    podlist = load_objects(realdata / "pods/gke-v1.18.19-kubevious-samples.podlist.json")
+    proxies = tuple(
+        parse_pod(o)[0] for o in podlist if o["metadata"]["name"].startswith("kube-proxy-")
     )
+    assert {str(p.workload) for p in proxies} == {"StaticPod/kube-proxy"}  # the parser's shape
+    [proxy] = identify(make_inventory(pods=proxies), catalogue).components
+    assert (proxy.component, proxy.workload, proxy.instances) == (
+        "kube-proxy",
+        "StaticPod/kube-proxy",
+        2,
+    )
+    assert proxy.detail == (
+        "static pod on 2 nodes: "
+        "gke-kubevious-samples-pool-2-d17eaa99-a7xj, gke-kubevious-samples-pool-2-d17eaa99-mb9q"
+    )
+
+
+def test_static_pods_split_by_version_and_manifest(catalogue):
+    proxy = "registry.k8s.io/kube-proxy:v1.29.3"
+    pods = (
+        _static("kube-proxy", "n1", proxy),
+        _static("kube-proxy", "n2", "registry.k8s.io/kube-proxy:v1.28.7"),  # not yet upgraded
+        _static("kube-proxy", "n3", proxy),
+        _static("etcd", "n1", "registry.k8s.io/etcd:3.5.10-0"),
+    )
+    result = identify(make_inventory(pods=pods), catalogue)
+    assert [
+        (c.component, c.workload, c.raw_version, c.instances, c.detail) for c in result.components
+    ] == [
+        ("etcd", "StaticPod/etcd", "3.5.10-0", 1, "static pod on 1 node: n1"),
+        ("kube-proxy", "StaticPod/kube-proxy", "v1.28.7", 1, "static pod on 1 node: n2"),
+        ("kube-proxy", "StaticPod/kube-proxy", "v1.29.3", 2, "static pod on 2 nodes: n1, n3"),
+    ]
 
 
 def test_kubelets_grouped_per_version_highest_first(catalogue):
@@ -118,8 +170,11 @@ def test_control_plane_pod_at_another_version_shows_the_skew(catalogue):
     result = identify(make_inventory(pods=pods, server_version="v1.29.3"), catalogue)
     cps = [c for c in result.components if c.role is Role.CONTROL_PLANE]
     assert [c.raw_version for c in cps] == ["v1.29.3", "v1.28.7"]
-    assert cps[1].workload == "Node/cp1" and cps[1].namespace == "kube-system"
-    assert "differs from the control-plane version v1.29.3" in (cps[1].detail or "")
+    assert cps[1].workload == "StaticPod/kube-controller-manager"
+    assert cps[1].namespace == "kube-system"
+    assert cps[1].detail == (
+        "static pod on 1 node: cp1; differs from the control-plane version v1.29.3"
+    )
 
 
 def test_no_nodes_no_version_no_control_plane(catalogue):

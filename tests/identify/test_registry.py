@@ -75,11 +75,14 @@ def test_gke_kubernetes_entries(gke):
     )
     [cp] = _find(result.components, "kubernetes", role=Role.CONTROL_PLANE)
     assert cp.raw_version == "v1.18.19-gke.1701" and "kubelet" in (cp.detail or "")
-    # kube-proxy static pods (owned by their Node) are one entry across the nodes
+    # kube-proxy mirror pods (owned by their Node) are one StaticPod entry across the nodes
     [proxy] = _find(result.components, "kube-proxy")
     assert (proxy.raw_version, proxy.instances) == ("v1.18.19-gke.1701", 2)
-    assert proxy.workload == kubelet.workload
-    assert proxy.detail == "static pod kube-proxy on 2 nodes"
+    assert (proxy.namespace, proxy.workload) == ("kube-system", "StaticPod/kube-proxy")
+    assert proxy.detail == (
+        "static pod on 2 nodes: "
+        "gke-kubevious-samples-pool-2-d17eaa99-a7xj, gke-kubevious-samples-pool-2-d17eaa99-mb9q"
+    )
 
 
 def test_gke_applications_are_unidentified_with_reasons(gke):

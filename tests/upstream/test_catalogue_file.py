@@ -93,6 +93,17 @@ def test_drafts_are_dropped_and_counted(tmp_path: Path) -> None:
             None,
             r"a/b item 0: field 'published_at'",
         ),
+        (  # valid RFC 3339, but past year 9999 once converted to UTC (OverflowError)
+            '{"a/b": [{"tag_name": "v0"}, '
+            '{"tag_name": "v1", "published_at": "9999-12-31T23:59:59-05:00"}]}',
+            None,
+            r"a/b item 1: field 'published_at' is out of range",
+        ),
+        (
+            '[{"tag_name": "v1", "published_at": "0001-01-01T00:00:00+05:00"}]',
+            "a/b",
+            r"a/b item 0: field 'published_at' is out of range",
+        ),
         ('{"a/b": [{"tag_name": "v1", "prerelease": "yes"}]}', None, r"item 0: field 'prerelease'"),
         ('{"a/b": {"tag_name": "v1"}}', None, r"a/b: expected a list of releases"),
         ('{"not-a-project": []}', None, r"key 'not-a-project' is not an owner/repo"),

@@ -160,6 +160,22 @@ def test_drafts_dropped_and_malformed_items_reported(fake: FakeGitHub) -> None:
     assert "page 1 item 1" in result.malformed[1] and "tag_name" in result.malformed[1]
 
 
+def test_out_of_range_timestamp_is_a_malformed_item(fake: FakeGitHub) -> None:
+    # Valid RFC 3339, but 9999-12-31T23:59:59-05:00 is past year 9999 in UTC: astimezone
+    # raises OverflowError, which must count as a malformed item, not escape.
+    fake.publish(
+        "kubernetes/kubernetes",
+        {"tag_name": "v9.9.9", "published_at": "9999-12-31T23:59:59-05:00"},
+    )
+    source, _ = make_source(fake)
+    result = source.fetch("kubernetes/kubernetes")
+    assert len(result.malformed) == 1
+    assert "page 1 item 0" in result.malformed[0]
+    assert "'published_at' is out of range" in result.malformed[0]
+    assert "v9.9.9" not in {r.tag for r in result.releases}
+    assert len(result.releases) == 20
+
+
 def test_tags_fallback_without_dates_and_combined_etag(fake: FakeGitHub) -> None:
     source, _ = make_source(fake)
     result = source.fetch("acme/tagsonly")

@@ -14,7 +14,13 @@ import pytest
 from tests.fakes.github_api import FakeGitHub, Fault, load_release_lists
 from tests.upstream.fake_store import FakeStore
 from tracker.upstream.github import GitHubReleaseSource, token_key
-from tracker.upstream.sync import OldestNeeded, ProjectResult, ProjectStatus, sync_projects
+from tracker.upstream.sync import (
+    OldestNeeded,
+    ProjectResult,
+    ProjectStatus,
+    describe,
+    sync_projects,
+)
 
 API = "https://api.github.test"
 NOW = datetime(2026, 9, 1, 3, 0, tzinfo=UTC)
@@ -61,6 +67,19 @@ def test_cold_sync_stores_everything(
     assert {p: len(store.data[p]) for p in PROJECTS} == {p: len(lists[p]) for p in PROJECTS}
     state = store.sync_state("istio/istio", KEY)
     assert state is not None and state.etag and state.last_success_at == NOW
+
+
+def test_out_of_range_timestamp_counted_as_malformed_and_sync_goes_on(
+    fake: FakeGitHub, source: GitHubReleaseSource, lists: dict[str, list[dict[str, Any]]]
+) -> None:
+    fake.publish("istio/istio", {"tag_name": "9.9.9", "published_at": "9999-12-31T23:59:59-05:00"})
+    store = FakeStore()
+    summary = run(store, source)
+    istio = next(r for r in summary.results if r.project == "istio/istio")
+    assert istio.status is ProjectStatus.UPDATED
+    assert len(istio.malformed) == 1 and "out of range" in istio.malformed[0]
+    assert "1 malformed release(s) left out" in describe(istio)
+    assert len(store.data["istio/istio"]) == len(lists["istio/istio"])
 
 
 def test_warm_sync_is_one_free_request_per_project_and_changes_nothing(

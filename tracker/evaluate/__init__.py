@@ -36,6 +36,7 @@ __all__ = [
     "StreamRelease",
     "evaluate",
     "evaluate_one",
+    "running_version",
 ]
 
 DEFAULT_CHECKS: tuple[Check, ...] = (OutdatedCheck(), PreReleaseCheck(), Pre1Check())
@@ -84,7 +85,7 @@ def evaluate(
         project = entry.project if entry is not None else component.project
         pattern = entry.tag_pattern if entry is not None else _DEFAULT_TAG_PATTERN
         stream, problem = _stream(component, project, pattern, releases, streams)
-        current = _running_version(component, entry)
+        current = running_version(component, entry)
         if stream is not None and isinstance(current, ParsedVersion):
             # With a stream, the facts depend only on (project, pattern, version).
             memo_key = (stream.project, pattern, current.version)
@@ -157,13 +158,26 @@ def evaluate_one(
     )
 
 
-def _running_version(
+def running_version(
     component: Component, entry: CatalogueEntry | None
 ) -> ParsedVersion | Unparsed:
-    """Parse the running version, applying the entry's image tag rule when it has one.
+    """Parse a component's running version: the one place an entry's ``image_tag_pattern``
+    is applied (identify keeps the image tag raw in ``raw_version``).
 
-    An image tag that does not match ``image_tag_pattern`` is parsed as it is (identify may
-    already have extracted the version from it).
+    The pattern is applied through :func:`tracker.versions.parse_tag` to components that
+    come from an image; a tag it does not match is parsed as it is by
+    :func:`tracker.versions.parse_version`. Never raises for a valid catalogue entry
+    (an invalid pattern raises :class:`~tracker.errors.IdentifyError`).
+
+    >>> from tracker.identify.catalogue import load_catalogue
+    >>> from tracker.models import Role
+    >>> linkerd = load_catalogue()["linkerd"]  # image_tag_pattern ^stable-(?P<version>...)$
+    >>> c = Component("linkerd", Role.ADDON, "stable-2.14.10", linkerd.project,
+    ...     image="cr.l5d.io/linkerd/controller:stable-2.14.10")
+    >>> running_version(c, linkerd).normalized
+    '2.14.10'
+    >>> running_version(c, None).reason  # without the entry's rule it is not a version
+    "not a version: 'stable-2.14.10' does not start with a number"
     """
     raw = component.raw_version
     if entry is not None and entry.image_tag_pattern and component.image is not None:

@@ -2,22 +2,21 @@
 
 The rule (design.md §4 "Identification"): the image repository decides, never the workload
 or container name. ``docker.io/library/x``, ``library/x`` and ``x`` are one repository.
-The version is the image tag as found (``alpine-v12.6.0``, ``v3.8.8-1-gke.2-amd64``);
-turning it into a comparable version is :mod:`tracker.versions`' job. When the catalogue
-entry has an ``image_tag_pattern``, its ``version`` group is taken instead (a tag the
-pattern does not match is kept whole). A digest-only image yields ``raw_version=""`` so the
-report shows it as unknown-version instead of dropping it.
+The version is the image tag exactly as found (``alpine-v12.6.0``, ``v3.8.8-1-gke.2-amd64``,
+etcd's ``3.5.10-0``), as :attr:`tracker.models.Component.raw_version` promises; turning it
+into a comparable version is :mod:`tracker.versions`' job, and a catalogue entry's
+``image_tag_pattern`` is applied once, by evaluate (:func:`tracker.evaluate.running_version`,
+through :func:`tracker.versions.parse_tag`), never here. A digest-only image yields
+``raw_version=""`` so the report shows it as unknown-version instead of dropping it.
 """
 
 from __future__ import annotations
 
-import re
-
 from tracker.identify.base import Absorbed, Claim, image_version
 from tracker.identify.catalogue import ImageIndex
-from tracker.models import CatalogueEntry, Container, Pod, Role
+from tracker.models import Container, Pod, Role
 
-__all__ = ["AddonDetector", "version_from_image"]
+__all__ = ["AddonDetector"]
 
 
 class AddonDetector:
@@ -37,19 +36,7 @@ class AddonDetector:
         return Claim(
             component=entry.id,
             role=Role.ADDON,
-            raw_version=version_from_image(entry, container),
+            raw_version=image_version(container.image),
             project=entry.project,
         )
 
-
-def version_from_image(entry: CatalogueEntry, container: Container) -> str:
-    """The raw version of ``container`` for ``entry``: the image tag, or the ``version``
-    group of the entry's ``image_tag_pattern`` when it matches; ``""`` for a digest-only
-    image and ``"latest"`` for an untagged one.
-    """
-    raw = image_version(container.image)
-    if raw and entry.image_tag_pattern:
-        m = re.match(entry.image_tag_pattern, raw)
-        if m and m.group("version"):
-            return m.group("version")
-    return raw

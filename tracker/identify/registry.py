@@ -16,9 +16,18 @@ Grouping: claims of one workload with equal component, role, version, project an
 form one :class:`~tracker.models.Component`; ``instances`` is the number of distinct pods.
 Several images of one component at one version in one workload (kube-dns with its dnsmasq
 and sidecar containers, calico-node with its install-cni init container) are one entry
-whose ``image`` is the first regular container's and whose ``detail`` lists the others. Static pods
-(owned by a Node, e.g. kube-proxy on GKE) are grouped by their name without the node
-suffix, and their ``workload`` lists the nodes (``Node/a,b``), as kubelets do.
+whose ``image`` is the first regular container's and whose ``detail`` lists the others.
+
+Static pods: the parser (:func:`tracker.inventory.parse.resolve_workload`) gives a mirror
+pod (owned by its Node, e.g. kube-proxy on GKE) the workload ``StaticPod/<pod name without
+-<nodeName>>``, so the same manifest on several nodes is already one workload. Its entry
+keeps ``workload = "StaticPod/kube-proxy"`` (the name a platform engineer knows), counts
+the pods in ``instances`` and names the nodes (``spec.nodeName``) in ``detail``:
+``static pod on 2 nodes: a, b`` (at most five named, the rest counted).
+
+Unparseable image references (kept by the parser as a placeholder, see
+:func:`tracker.inventory.parse.is_unparsed`) are never shown to the detectors: they are
+listed as unidentified with the reason ``unparseable image reference '<raw>': <why>``.
 """
 
 from __future__ import annotations
@@ -31,11 +40,13 @@ from tracker.identify.base import Absorbed, Claim, ClusterDetector, ContainerDet
 from tracker.identify.catalogue import ImageIndex
 from tracker.identify.istio import IstioDetector
 from tracker.identify.kubernetes import KubernetesDetector
+from tracker.inventory.parse import is_unparsed, parse_image
 from tracker.models import (
     CatalogueEntry,
     Component,
     Identification,
     Inventory,
+    ImageReference,
     Pod,
     Role,
     Unidentified,
@@ -87,10 +98,12 @@ def run_detectors(
     for pod in inventory.pods:
         for container in pod.containers:
             verdict: Claim | Absorbed | None = None
-            for detector in detectors:
-                verdict = detector.claim(pod, container)
-                if verdict is not None:
-                    break
+            unparsed = is_unparsed(container.image)
+            if not unparsed:
+                for detector in detectors:
+                    verdict = detector.claim(pod, container)
+                    if verdict is not None:
+                        break
             if isinstance(verdict, Absorbed):
                 continue
             if verdict is None:
@@ -102,11 +115,13 @@ def run_detectors(
                         namespace=pod.namespace,
                         workload=workload,
                         image=container.image.raw,
-                        reason=("no catalogue entry for image repository " + container.image.name),
+                        reason=_unparsed_reason(container.image)
+                        if unparsed
+                        else "no catalogue entry for image repository " + container.image.name,
                     ),
                 )
                 continue
-            scope = None if verdict.cluster_wide else (pod.namespace, _workload_key(pod))
+            scope = None if verdict.cluster_wide else (pod.namespace, str(pod.workload))
             gkey = (
                 verdict.component,
                 verdict.role,
@@ -130,17 +145,20 @@ def run_detectors(
     )
 
 
-def _static_base(pod: Pod) -> str | None:
-    """For a static (mirror) pod, owned by its Node: the pod name without ``-<node>``."""
-    if pod.workload.kind != "Node":
-        return None
-    suffix = f"-{pod.workload.name}"
-    return pod.name[: -len(suffix)] if pod.name.endswith(suffix) else pod.name
+_STATIC_POD = "StaticPod"
+"""The workload kind :func:`tracker.inventory.parse.resolve_workload` gives mirror pods."""
 
 
-def _workload_key(pod: Pod) -> str:
-    base = _static_base(pod)
-    return f"static:{base}" if base is not None else str(pod.workload)
+def _unparsed_reason(image: ImageReference) -> str:
+    """``unparseable image reference 'x@sha256:zz': invalid digest``-style reason."""
+    why = parse_image(image.raw)[1] or "not a valid reference"
+    # parse's message repeats the reference ("image reference 'x' has an invalid digest
+    # 'zz'"); keep only what is wrong with it
+    prefix = f"image reference {image.raw!r} "
+    if why.startswith(prefix):
+        why = why[len(prefix) :]
+        why = why.removeprefix("has ").removeprefix("is ")
+    return f"unparseable image reference {image.raw!r}: {why}"
 
 
 def _sort_key(c: Component) -> tuple[str, int, str, str, str, str]:
@@ -180,8 +198,8 @@ class _Group:
         self.pods.add((pod.namespace, pod.name))
         self.namespaces.add(pod.namespace)
         self.workloads.add((pod.namespace, str(pod.workload)))
-        if pod.workload.kind == "Node":
-            self.nodes.add(pod.workload.name)
+        if pod.workload.kind == _STATIC_POD and pod.node_name:
+            self.nodes.add(pod.node_name)
         if note and note not in self.notes:
             self.notes.append(note)
 
@@ -203,13 +221,11 @@ class _Group:
             workload = join_capped(where, _WORKLOAD_LIMIT)
         else:
             namespace = pod.namespace
-            base = _static_base(pod)
-            if base is None:
-                workload = str(pod.workload)
-            else:
-                workload = "Node/" + join_capped(sorted(self.nodes), _NODE_LIMIT)
+            workload = str(pod.workload)
+            if self.nodes:
                 count = len(self.nodes)
-                details.append(f"static pod {base} on {count} node{'s' if count != 1 else ''}")
+                names = join_capped(sorted(self.nodes), _NODE_LIMIT, ", ")
+                details.append(f"static pod on {count} node{'s' if count != 1 else ''}: {names}")
         details.extend(self.notes)
         if len(self.images) > 1:
             details.append("also " + ", ".join(self.images[1:]))

@@ -90,7 +90,9 @@ def parse_timestamp(value: Any, field_name: str = "published_at") -> datetime | 
     '2026-08-19T12:43:11+00:00'
 
     Raises:
-        ValueError: not a string, not RFC 3339, or without a UTC offset (names the field).
+        ValueError: not a string, not RFC 3339, without a UTC offset, or out of range once
+            converted to UTC (``datetime`` years 1-9999; e.g. ``9999-12-31T23:59:59-05:00``
+            raises OverflowError in ``astimezone``); the message names the field.
     """
     if value is None:
         return None
@@ -102,7 +104,12 @@ def parse_timestamp(value: Any, field_name: str = "published_at") -> datetime | 
         raise ValueError(f"field {field_name!r} is not an RFC 3339 timestamp: {value!r}") from None
     if parsed.tzinfo is None:
         raise ValueError(f"field {field_name!r} has no UTC offset: {value!r}")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(
+            f"field {field_name!r} is out of range in UTC (years 1-9999): {value!r}"
+        ) from None
 
 
 def parse_release(project: str, item: Any) -> Release | None:
