@@ -7,6 +7,7 @@ import pytest
 
 from tracker.identify.base import Absorbed, Claim
 from tracker.identify.registry import identify, run_detectors
+from tracker.inventory.parse import parse_pod
 from tracker.models import Component, Container, ImageReference, Pod, Role, Workload
 
 from .conftest import make_inventory
@@ -174,3 +175,52 @@ def test_unidentified_are_deduplicated_per_workload_and_image():
         ("Deployment/db", "mysql:8"),
         ("Deployment/web", "mysql:8"),
     ]
+
+
+def _parsed_pod(containers: list[dict[str, str]], name: str = "gw-7d9f8c6b5-x2x9q") -> Pod:
+    """A Deployment pod as the API server lists it, through the real parser."""
+    pod, warnings = parse_pod(
+        {
+            "metadata": {
+                "name": name,
+                "namespace": "istio-system",
+                "labels": {"app": "istio-ingressgateway", "pod-template-hash": "7d9f8c6b5"},
+                "ownerReferences": [
+                    {"kind": "ReplicaSet", "name": "gw-7d9f8c6b5", "controller": True}
+                ],
+            },
+            "spec": {"containers": containers},
+            "status": {"phase": "Running"},
+        }
+    )
+    assert len(warnings) == sum(1 for c in containers if "zz" in c["image"] or " " in c["image"])
+    return pod
+
+
+def test_unparseable_image_is_unidentified_with_the_parse_reason(catalogue):
+    pod = _parsed_pod(
+        [
+            {"name": "istio-proxy", "image": "x@sha256:zz"},
+            {"name": "app", "image": "bad image"},
+            {"name": "metrics", "image": "prom/prometheus:v2.11.0"},
+        ]
+    )
+    result = identify(make_inventory(pods=(pod,)), catalogue)
+    # the container name istio-proxy does not make a bad image an Istio gateway
+    assert [(c.component, c.image) for c in result.components] == [
+        ("prometheus", "prom/prometheus:v2.11.0")
+    ]
+    assert [(u.workload, u.image, u.reason) for u in result.unidentified] == [
+        ("Deployment/gw", "bad image", "unparseable image reference 'bad image': "
+         "empty or contains spaces"),
+        ("Deployment/gw", "x@sha256:zz", "unparseable image reference 'x@sha256:zz': "
+         "invalid digest 'sha256:zz'"),
+    ]  # fmt: skip
+
+
+def test_detectors_are_not_asked_about_unparseable_images():
+    detector = _Fixed(Claim("a", Role.ADDON, "1", "o/a"))
+    pod = _parsed_pod([{"name": "main", "image": "x@sha256:zz"}])
+    result = run_detectors(make_inventory(pods=(pod,)), [detector])
+    assert detector.calls == 0 and result.components == ()
+    assert [u.image for u in result.unidentified] == ["x@sha256:zz"]
