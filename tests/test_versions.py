@@ -34,14 +34,13 @@ def unparsed(raw: str) -> Unparsed:
 
 # raw -> (normalized, comparable packaging version, build, variant, is_prerelease)
 KNOWN: dict[str, tuple[str, str, str | None, str | None, bool]] = {
-    # plain, v-prefixed, two-part and one-part
+    # plain, v-prefixed and two-part (one-part tags float: see NOT_VERSIONS)
     "1.29.3": ("1.29.3", "1.29.3", None, None, False),
     "v1.29.3": ("1.29.3", "1.29.3", None, None, False),
     "V1.29.3": ("1.29.3", "1.29.3", None, None, False),
     "0.6": ("0.6", "0.6", None, None, False),
     "1.4": ("1.4", "1.4", None, None, False),
     "v1.1": ("1.1", "1.1", None, None, False),
-    "2": ("2", "2", None, None, False),
     # distribution builds (kubelet/gitVersion strings and vendor images)
     "v1.28.3-eks-ab12cd3": ("1.28.3", "1.28.3", "eks-ab12cd3", None, False),
     "v1.16.13-eks-ec92d4": ("1.16.13", "1.16.13", "eks-ec92d4", None, False),
@@ -113,6 +112,11 @@ NOT_VERSIONS: dict[str, tuple[str, bool]] = {
     "edge": ("floating tag 'edge'", True),
     "alpine": ("floating tag 'alpine'", True),
     "stable-alpine": ("floating tag 'stable-alpine'", True),
+    # one-part tags (redis:7, node:20-alpine) move with every release of that major
+    "2": ("floating major tag '2': tracks the newest 2.x", True),
+    "7": ("floating major tag '7': tracks the newest 7.x", True),
+    "v1": ("floating major tag 'v1': tracks the newest 1.x", True),
+    "20-alpine": ("floating major tag '20-alpine': tracks the newest 20.x", True),
     "732704f18e34ba469df34b10c3b2465e0469d484": ("git commit SHA, not a version", False),
     "4929dd75": ("git commit SHA, not a version", False),
     "abc1234": ("git commit SHA, not a version", False),

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import httpx
 
-from tracker.evaluate import evaluate
+from tracker.evaluate import evaluate, running_version
 from tracker.evaluate.base import ReleaseStream
 from tracker.identify.registry import identify
 from tracker.inventory.base import InventorySource
@@ -28,6 +28,7 @@ from tracker.models import (
 from tracker.store.repository import Store
 from tracker.upstream.github import GitHubReleaseSource, default_client, token_key
 from tracker.upstream.sync import OldestNeeded, ProgressCallback, SyncSummary, sync_projects
+from tracker.versions import ParsedVersion
 
 
 @dataclass(frozen=True)
@@ -160,9 +161,12 @@ def oldest_running(
     for stored in store.latest_scans():
         for component in stored.identification.components:
             entry = catalogue.get(component.component)
-            if entry is None or not entry.project or not component.raw_version:
+            if entry is None or not entry.project:
                 continue
-            need = OldestNeeded(entry.tag_pattern, component.raw_version)
+            running = running_version(component, entry)  # applies the image tag rule
+            if not isinstance(running, ParsedVersion):
+                continue  # an unknown version cannot tell how far back to page
+            need = OldestNeeded(entry.tag_pattern, running.normalized)
             needed.setdefault(entry.project, {})[(need.tag_pattern, need.version)] = need
     return {project: list(needs.values()) for project, needs in needed.items()}
 

@@ -18,10 +18,15 @@ Rules, in the order they are applied (each has an example in the function docstr
    (``20171114-r3``, ``v20220510-4929dd75``, ``RELEASE.2017-12-28T01-21-00Z``) and bare build
    numbers of five or more digits are not versions -> ``Unparsed``: they cannot be ordered
    against upstream release versions.
-7. The release numbers (``1.29.3``, two-part ``0.6``, one-part ``2``) come next; then an
-   optional pre-release: ``alpha``, ``beta``, ``rc``, ``pre``/``preview`` (ordered as rc),
-   ``snapshot`` and ``dev`` (ordered before alpha), with or without separator and number
-   (``-rc.1``, ``-rc0``, ``rc2``, ``.snapshot.0``, ``-alpha``).
+7. The release numbers (``1.29.3``, two-part ``0.6``) come next. A one-part release without
+   pre-release (``redis:7``, ``node:20-alpine``) is a floating major tag -> ``Unparsed``
+   with ``floating=True``: image publishers move it to every new ``7.x.y``, so what runs
+   can change under it and it cannot be compared as ``7.0.0`` (that would call the newest
+   7.x outdated). Two-part tags stay versions: ``0.6`` or ``1.4`` are real releases of
+   some projects. Then an optional pre-release: ``alpha``, ``beta``, ``rc``,
+   ``pre``/``preview`` (ordered as rc), ``snapshot`` and ``dev`` (ordered before alpha),
+   with or without separator and number (``-rc.1``, ``-rc0``, ``rc2``, ``.snapshot.0``,
+   ``-alpha``).
 8. Whatever follows is split on ``-``, ``.`` and ``_``:
 
    - distribution builds go to ``build``: ``eks``, ``gke``, ``aks``, ``do``, ``kind`` with
@@ -277,6 +282,10 @@ def parse_version(raw: str) -> ParsedVersion | Unparsed:
 
     Not versions:
 
+    >>> parse_version("7")
+    Unparsed(raw='7', reason="floating major tag '7': tracks the newest 7.x", floating=True)
+    >>> parse_version("20-alpine").reason
+    "floating major tag '20-alpine': tracks the newest 20.x"
     >>> parse_version("latest")
     Unparsed(raw='latest', reason="floating tag 'latest'", floating=True)
     >>> parse_version("").reason
@@ -324,6 +333,10 @@ def parse_version(raw: str) -> ParsedVersion | Unparsed:
         pkg_pre = f"{_PRE_LABELS[label]}{number or 0}"
         pre_display = label if number is None else f"{label}.{int(number)}"
         rest = rest[pre.end() :]
+    elif "." not in release:
+        return Unparsed(
+            raw, f"floating major tag {text!r}: tracks the newest {int(release)}.x", floating=True
+        )
 
     suffix = _split_suffix(rest)
     if isinstance(suffix, str):

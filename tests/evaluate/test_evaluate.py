@@ -9,23 +9,31 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from tracker.evaluate import evaluate
+from tracker.identify.catalogue import load_catalogue
+from tracker.identify.registry import identify
 from tracker.models import (
     Behind,
     CatalogueEntry,
     Component,
     ComponentReport,
+    Container,
     Finding,
     Flag,
+    ImageReference,
+    Inventory,
+    Pod,
     Release,
     Role,
     Severity,
+    Source,
     Status,
+    Workload,
 )
 
 MakeRelease = Callable[..., Release]
@@ -82,7 +90,7 @@ CASES = {
     # finding saying the catalogue is probably stale.
     ("kubernetes", Role.CONTROL_PLANE, "v1.29.6+k3s1"): Expected(
         "1.29.6", "1.29.3", None, None, 0, None, Status.UP_TO_DATE,
-        (Flag.NO_UPSTREAM_DATA,), Severity.INFO,
+        (Flag.AHEAD_OF_CATALOGUE,), Severity.INFO,
     ),
     # v1.28.8 is listed before v1.29.3 and is the newest 1.28 patch: one line behind, info.
     ("kubernetes", Role.CONTROL_PLANE, "v1.28.8"): Expected(
@@ -350,7 +358,7 @@ def test_running_newer_than_catalogue_is_up_to_date_but_says_catalogue_is_stale(
     assert report.latest == "1.29.3"  # the highest known release, with its page
     assert report.latest_patch is None  # never a known release lower than what runs
     assert report.findings[0] == Finding(
-        Flag.NO_UPSTREAM_DATA,
+        Flag.AHEAD_OF_CATALOGUE,
         Severity.INFO,
         "kubernetes 1.29.6 is newer than every known stable release of kubernetes/kubernetes "
         "(highest 1.29.3): the release catalogue may be stale; run `tracker sync`",
@@ -415,4 +423,51 @@ def test_patch_behind_in_partial_catalogue_says_at_least(make_release: MakeRelea
     )  # fmt: skip
     assert patch.findings[0].message.startswith(
         "thing 2.4.0-rc.1 is at least 1 patch release behind 2.4.1"
+    )
+
+
+# ----------------------------------------------------------------- tags that are not pinned
+
+
+def test_floating_major_tag_is_unknown_not_outdated(
+    real_entries: dict[str, CatalogueEntry], real_releases: dict[str, list[Release]]
+) -> None:
+    """prom/prometheus:v3 runs the newest 3.x (3.14.0): never "3.0.0, 14 minors behind"."""
+    running = Component("prometheus", Role.ADDON, "v3", "prometheus/prometheus", image="x:v3")
+    [report] = evaluate("c", [running], real_entries, real_releases, TODAY)
+    assert (report.status, report.current, report.behind) == (Status.UNKNOWN, None, None)
+    assert report.flags == (Flag.UNKNOWN_VERSION,)
+    [finding] = report.findings
+    assert finding.severity is Severity.WARNING
+    assert "floating major tag 'v3': tracks the newest 3.x" in finding.message
+
+
+# ------------------------------------------------------------- image_tag_pattern applied once
+
+
+def test_etcd_image_tag_goes_raw_through_identify_and_is_parsed_once(
+    make_release: MakeRelease,
+) -> None:
+    catalogue = load_catalogue()
+    pod = Pod(
+        "kube-system",
+        "etcd-cp1",
+        Workload("StaticPod", "etcd", "kube-system"),
+        (Container("etcd", ImageReference.parse("registry.k8s.io/etcd:3.5.10-0")),),
+        node_name="cp1",
+    )
+    inventory = Inventory("c", Source.DUMP, datetime(2024, 1, 1, tzinfo=UTC), None, (), (pod,))
+    [etcd] = identify(inventory, catalogue).components
+    assert (etcd.component, etcd.raw_version) == ("etcd", "3.5.10-0")  # the tag as found
+    releases = {
+        "etcd-io/etcd": [
+            make_release(t, project="etcd-io/etcd") for t in ("v3.5.10", "v3.5.11", "v3.6.0")
+        ]
+    }
+    [report] = evaluate("c", [etcd], catalogue, releases, TODAY)
+    assert (report.current, report.latest, report.latest_patch, report.behind) == (
+        "3.5.10",
+        "3.6.0",
+        "3.5.11",
+        Behind.MINOR,
     )

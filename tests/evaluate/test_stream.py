@@ -66,6 +66,43 @@ def test_duplicate_versions_merge_to_the_plain_tag_and_earliest_date(
     assert merged.published_at == datetime(2023, 3, 20, tzinfo=UTC)
 
 
+def test_merged_release_is_stable_when_any_of_its_tags_is(make_release: MakeRelease) -> None:
+    """1.0.1 marked pre-release on GitHub and v1.0.1+build stable: 1.0.1 is a stable release."""
+    stream = build_stream(
+        "acme/thing",
+        DEFAULT,
+        [
+            make_release("v1.0.0", "2024-01-01T00:00:00Z"),
+            make_release("1.0.1", "2024-02-01T00:00:00Z", prerelease=True),
+            make_release("v1.0.1+build", "2024-02-02T00:00:00Z", url="https://example.test/b"),
+        ],
+    )
+    merged = stream.releases[-1]
+    assert (merged.prerelease, merged.release.tag, merged.url) == (
+        False,
+        "v1.0.1+build",
+        "https://example.test/b",
+    )
+    assert merged.published_at == datetime(2024, 2, 1, tzinfo=UTC)
+    running = Component("thing", Role.ADDON, "1.0.0", "acme/thing")
+    facts = place(running, version("1.0.0"), "acme/thing", stream, None, date(2024, 3, 1))
+    assert facts.latest is not None and facts.latest.version.normalized == "1.0.1"
+    assert (facts.behind, facts.releases_behind) == (Behind.PATCH, 1)
+
+
+def test_merged_release_is_prerelease_when_all_its_tags_are(make_release: MakeRelease) -> None:
+    stream = build_stream(
+        "acme/thing",
+        DEFAULT,
+        [
+            make_release("v1.0.0"),
+            make_release("v1.0.1", prerelease=True),
+            make_release("v1.0.1+build", prerelease=True),
+        ],
+    )
+    assert [r.prerelease for r in stream.releases] == [False, True]
+
+
 def test_github_prerelease_flag_is_respected(make_release: MakeRelease) -> None:
     stream = build_stream(
         "acme/thing", DEFAULT, [make_release("v1.0.0"), make_release("v1.1.0", prerelease=True)]

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import math
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from tests.fakes.kube_api import FakeKubeAPI, write_kubeconfig
 from tracker.errors import ClusterAPIError, ConfigError
@@ -219,3 +224,234 @@ def test_fake_server_paging_semantics(fake: FakeKubeAPI, kubeconfig: Path) -> No
     second = get(f"{fake.url}/api/v1/pods?limit=50&continue={meta['continue']}")
     assert isinstance(second["items"], list) and len(second["items"]) == 31
     assert "continue" not in second["metadata"]  # type: ignore[operator]
+
+
+# -- malformed kubeconfigs: one line naming the file and the field, never a traceback ------
+
+
+def _kubeconfig_doc(server: str = "http://127.0.0.1:1", user: object = None) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "c", "cluster": {"server": server}}],
+        "users": [{"name": "u", "user": {"token": TOKEN} if user is None else user}],
+        "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+        "current-context": "x",
+    }
+
+
+def _with(**changes: object) -> str:
+    doc = _kubeconfig_doc()
+    doc.update(changes)
+    return yaml.safe_dump(doc)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("- a\n- b\n", "the top level is a YAML list, not a mapping"),
+        ("just a string\n", "the top level is a YAML string, not a mapping"),
+        (_with(contexts=5), "'contexts' is a number, not a list"),
+        (
+            _with(contexts=[{"name": "x", "token": TOKEN}]),  # token in the wrong place
+            r"contexts\[0\] \(x\) has no 'context:' mapping",
+        ),
+        (_with(contexts=[{"name": "x", "context": "c"}]), r"'context' is a string, not a mapping"),
+        (_with(users=5), "'users' is a number, not a list"),
+        (_with(users=[7]), r"users\[0\] is a number, not a mapping"),
+        (_with(users=[{"name": "u", "token": TOKEN}]), r"users\[0\] \(u\) has no 'user:' mapping"),
+        (_with(users=[{"name": "u", "user": 7}]), r"users\[0\] \(u\): 'user' is a number"),
+        (_with(users=[{"user": {"token": TOKEN}}]), r"users\[0\] has no 'name' string"),
+        (
+            _with(users=[{"name": "u", "user": {"token": 12345}}]),
+            r"users\[0\] \(u\): 'token' is a number, not a string",
+        ),
+        (
+            _with(users=[{"name": "u", "user": {"exec": {"apiVersion": "v1"}}}]),
+            r"'exec' has no 'command' string",
+        ),
+        (_with(clusters=3), "'clusters' is a number, not a list"),
+        (
+            _with(clusters=[{"name": "c", "cluster": {"server": 5}}]),
+            r"clusters\[0\] \(c\): 'server' is a number, not a string",
+        ),
+        (
+            _with(clusters=[{"name": "c", "cluster": {"insecure-skip-tls-verify": True}}]),
+            r"clusters\[0\] \(c\) has no 'server' URL",
+        ),
+        (_with(**{"current-context": ["x"]}), "'current-context' is a list, not a string"),
+        # Not in our shape check: the client's own TypeError, reported without its text.
+        (
+            _with(users=[{"name": "u", "user": {"auth-provider": 5, "token": TOKEN}}]),
+            r"has an unexpected structure \(the kubernetes client failed with TypeError\)",
+        ),
+    ],
+)
+def test_malformed_kubeconfig_is_one_line(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "kubeconfig"
+    path.write_text(text)
+    with pytest.raises(ClusterAPIError, match=message) as info:
+        KubernetesAPI(kubeconfig=path).collect()
+    assert str(path) in info.value.message
+    assert info.value.hint
+    assert "\n" not in str(info.value)
+    assert TOKEN not in str(info.value)
+
+
+def test_client_config_errors_do_not_echo_entries(tmp_path: Path) -> None:
+    # The client's ConfigException may quote a whole entry (with its token); ours does not.
+    path = tmp_path / "kubeconfig"
+    path.write_text(_with(contexts=[{"name": "x", "context": {"user": "u", "token": TOKEN}}]))
+    with pytest.raises(
+        ClusterAPIError, match=r"Expected key cluster in .*/\{\.\.\.\}/context"
+    ) as info:
+        KubernetesAPI(kubeconfig=path).collect()
+    assert str(path) in info.value.message
+    assert TOKEN not in str(info.value)
+
+
+# -- exec credential plugins -------------------------------------------------------------
+
+EXEC_API = "client.authentication.k8s.io/v1beta1"
+
+
+def _exec_kubeconfig(tmp_path: Path, server: str, script: str) -> tuple[Path, Path]:
+    plugin = tmp_path / "get-token"
+    plugin.write_text("#!/bin/sh\n" + script)
+    plugin.chmod(0o755)
+    user = {"exec": {"command": str(plugin), "apiVersion": EXEC_API, "args": ["--x"]}}
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump(_kubeconfig_doc(server, user)))
+    return path, plugin
+
+
+@contextmanager
+def bare_logging() -> Iterator[logging.Logger]:
+    """The root logger with no handlers (as in the CLI), restored afterwards.
+
+    Used inside the test body: pytest adds its capture handlers for the call phase.
+    """
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers.clear()
+    try:
+        yield root
+    finally:
+        root.handlers[:] = saved
+
+
+def test_failing_exec_plugin_is_reported_without_its_output_or_log_noise(
+    fake: FakeKubeAPI,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    path, plugin = _exec_kubeconfig(
+        tmp_path, fake.url, f"echo 'login failed for token {TOKEN}' >&2\nexit 1\n"
+    )
+    levels = {n: logging.getLogger(n).level for n in ("urllib3", "kubernetes")}
+    with bare_logging() as root, pytest.raises(ClusterAPIError) as info:
+        try:
+            KubernetesAPI(kubeconfig=path).collect()
+        finally:
+            # The logging setup is as it was: no basicConfig() handler, no filters.
+            assert root.handlers == [] and root.filters == []
+    assert info.value.message == (
+        f"the kubeconfig's exec credential plugin '{plugin}' failed: it exited with status 1"
+    )
+    assert "log in again" in info.value.hint
+    assert TOKEN not in str(info.value)
+    assert fake.requests == []  # no misleading 401 / "cannot reach" afterwards
+    out, err = capfd.readouterr()
+    assert "ERROR:root" not in err and TOKEN not in out + err and err == ""
+    assert {n: logging.getLogger(n).level for n in levels} == levels
+
+
+@pytest.mark.parametrize(
+    ("script", "reason"),
+    [
+        (f"echo 'not json {TOKEN}'\n", "its output is not JSON"),
+        ('echo \'{"apiVersion": "x", "kind": "ExecCredential"}\'\n', "its output has no 'status'"),
+        (
+            f'echo \'{{"apiVersion": "{EXEC_API}", "kind": "ExecCredential", "status": {{}}}}\'\n',
+            "its output has neither a token nor a client certificate",
+        ),
+    ],
+)
+def test_exec_plugin_bad_output(
+    fake: FakeKubeAPI, tmp_path: Path, caplog: pytest.LogCaptureFixture, script: str, reason: str
+) -> None:
+    path, plugin = _exec_kubeconfig(tmp_path, fake.url, script)
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(ClusterAPIError) as info:
+        KubernetesAPI(kubeconfig=path).collect()
+    assert info.value.message.endswith(f"plugin '{plugin}' failed: {reason}")
+    assert TOKEN not in str(info.value)
+    assert caplog.records == []
+
+
+def test_missing_exec_plugin(fake: FakeKubeAPI, tmp_path: Path) -> None:
+    path = tmp_path / "kubeconfig"
+    user = {"exec": {"command": str(tmp_path / "no-such-plugin"), "apiVersion": EXEC_API}}
+    path.write_text(yaml.safe_dump(_kubeconfig_doc(fake.url, user)))
+    with pytest.raises(ClusterAPIError, match=r"could not be run \(No such file or directory\)"):
+        KubernetesAPI(kubeconfig=path).collect()
+
+
+def test_working_exec_plugin_token_is_used(fake: FakeKubeAPI, tmp_path: Path) -> None:
+    credential = json.dumps(
+        {"apiVersion": EXEC_API, "kind": "ExecCredential", "status": {"token": TOKEN}}
+    )
+    path, _ = _exec_kubeconfig(tmp_path, fake.url, f"echo '{credential}'\n")
+    inv = KubernetesAPI(kubeconfig=path).collect()
+    assert len(inv.pods) == 80
+    assert {r.authorization for r in fake.requests} == {f"Bearer {TOKEN}"}
+
+
+def test_urllib3_retry_warnings_are_not_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = write_kubeconfig(tmp_path / "kc", f"http://127.0.0.1:{_closed_port()}", TOKEN)
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(ClusterAPIError, match="cannot reach"):
+        KubernetesAPI(kubeconfig=path).collect()
+    assert [r.name for r in caplog.records] == []
+    # Logging works again afterwards.
+    logging.getLogger("urllib3.connectionpool").warning("after the scan")
+    assert [r.getMessage() for r in caplog.records] == ["after the scan"]
+
+
+# -- the CLI path ------------------------------------------------------------------------
+
+
+def test_cli_scan_with_stale_token_is_one_line_asking_to_refresh(
+    fake: FakeKubeAPI, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from tracker.cli import app
+
+    path = write_kubeconfig(tmp_path / "kc", fake.url, "stale-token-value")
+    db = f"sqlite:///{tmp_path / 't.db'}"
+    result = CliRunner().invoke(app, ["--database-url", db, "scan", "--kubeconfig", str(path)])
+    assert result.exit_code == 1
+    err = result.stderr.strip()
+    assert "\n" not in err and "Traceback" not in result.output
+    host = fake.url.removeprefix("http://")
+    assert f"API server {host} rejected the credentials (401 Unauthorized)" in err
+    assert "refresh your kubeconfig credentials" in err
+    assert "stale-token-value" not in result.output and "http://" not in result.output
+
+
+def test_cli_scan_with_failing_exec_plugin_is_one_line(fake: FakeKubeAPI, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from tracker.cli import app
+
+    path, plugin = _exec_kubeconfig(tmp_path, fake.url, f"echo {TOKEN} >&2\nexit 3\n")
+    db = f"sqlite:///{tmp_path / 't.db'}"
+    result = CliRunner().invoke(app, ["--database-url", db, "scan", "--kubeconfig", str(path)])
+    assert result.exit_code == 1
+    err = result.stderr.strip()
+    assert "\n" not in err and "Traceback" not in result.output
+    assert f"exec credential plugin '{plugin}' failed: it exited with status 3" in err
+    assert TOKEN not in result.output and "ERROR:root" not in result.output

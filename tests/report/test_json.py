@@ -24,7 +24,14 @@ COMPONENT_KEYS = [
 ]  # fmt: skip
 FINDING_KEYS = ["kind", "severity", "message"]
 UNIDENTIFIED_KEYS = ["cluster", "namespace", "workload", "image", "reason"]
-ALLOWED_FLAGS = {"outdated", "pre-release", "pre-1.0", "unknown-version", "no-upstream-data"}
+ALLOWED_FLAGS = {
+    "outdated",
+    "pre-release",
+    "pre-1.0",
+    "unknown-version",
+    "no-upstream-data",
+    "ahead-of-catalogue",  # design.md §3: flags grow with later checks
+}
 OPT_STR = (str, type(None))
 OPT_INT = (int, type(None))
 

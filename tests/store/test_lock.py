@@ -155,7 +155,23 @@ def test_expired_lock_of_another_host_is_taken_over(database_url: str) -> None:
     with Store.open(database_url) as store:
         _insert_foreign_lock(database_url, datetime.now(UTC) - timedelta(minutes=1))
         with store.job_lock("run"):
-            pass
+            engine = create_store_engine(database_url)
+            with engine.connect() as conn:
+                rows = conn.execute(sa.select(locks).where(locks.c.name == "run")).all()
+            engine.dispose()
+            # The stale foreign row was replaced by ours, not left beside it.
+            assert len(rows) == 1
+            assert rows[0].pid == os.getpid()
+            assert rows[0].owner != "other-host:4242:abc"
+            assert rows[0].host != "other-host.example"
+            assert rows[0].expires_at is not None
+            # And we really hold it: a second contender (own connection) is kept out.
+            with (
+                Store.open(database_url) as other,
+                pytest.raises(LockError, match=rf"pid {os.getpid()}\b"),
+                other.job_lock("run"),
+            ):
+                pass
 
 
 def test_live_lock_of_another_host_blocks_on_sqlite(database_url: str) -> None:

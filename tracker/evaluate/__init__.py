@@ -158,9 +158,7 @@ def evaluate_one(
     )
 
 
-def running_version(
-    component: Component, entry: CatalogueEntry | None
-) -> ParsedVersion | Unparsed:
+def running_version(component: Component, entry: CatalogueEntry | None) -> ParsedVersion | Unparsed:
     """Parse a component's running version: the one place an entry's ``image_tag_pattern``
     is applied (identify keeps the image tag raw in ``raw_version``).
 

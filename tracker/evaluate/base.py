@@ -32,13 +32,15 @@ class StreamRelease:
     """One distinct upstream version in a project's release stream.
 
     Several tags can carry one version (``v2.43.0`` and ``v2.43.0+stringlabels``): they are
-    one :class:`StreamRelease`, represented by the tag without build metadata (else the
-    earliest), and dated by the earliest publication among them.
+    one :class:`StreamRelease`, represented by a tag GitHub marks stable (if any), then the
+    tag without build metadata, then the earliest, and dated by the earliest publication
+    among them.
 
     Attributes:
         version: the parsed version of the tag (``version.version`` orders).
         release: the representative release (tag, url, GitHub flags).
-        prerelease: GitHub's ``prerelease`` flag or a pre-release version.
+        prerelease: True only when every tag of this version is a pre-release (GitHub's
+            ``prerelease`` flag or a pre-release version).
         published_at: the earliest publication (UTC) among the tags of this version;
             None when no tag has a date.
     """

@@ -1,6 +1,7 @@
 """The outdated check: is the running version behind upstream, and can we tell at all?
 
-Findings (kinds ``outdated``, ``unknown-version``, ``no-upstream-data``) and the severity
+Findings (kinds ``outdated``, ``unknown-version``, ``no-upstream-data``,
+``ahead-of-catalogue``) and the severity
 policy:
 
 ``outdated`` (the running version is lower than the latest release that counts):
@@ -29,13 +30,12 @@ can never be compared; ``info`` for pinned but unversioned references (digest-on
 commit SHAs, date-stamped builds).
 
 ``no-upstream-data`` (no release of the project is known, or none matches the catalogue
-entry's tag pattern): ``info``; run ``tracker sync`` or fix the catalogue entry. The same
-kind, also ``info``, when the running version is *newer* than every known release that
-counts (k3s ``v1.29.6+k3s1`` against a catalogue whose highest is 1.29.3): the row stays
-``up-to-date`` (nothing newer is known) but the catalogue lacks data for what runs, so it is
-probably stale or partial. No dedicated flag exists for this; ``no-upstream-data`` is the
-closest (upstream data for this version is missing) and it counts as ``unknown`` for
-``--fail-on unknown``, as it should: up-to-dateness could not really be checked.
+entry's tag pattern): ``info``; run ``tracker sync`` or fix the catalogue entry.
+
+``ahead-of-catalogue`` (``info``): the running version is *newer* than every known release
+that counts (k3s ``v1.29.6+k3s1`` against a catalogue whose highest is 1.29.3). The row
+stays ``up-to-date`` (nothing newer is known), but the catalogue lacks data for what runs,
+so it is probably stale or partial: run ``tracker sync``.
 
 Partial catalogues: when the running version is older than every known release (a first
 sync pages back only so far), ``releases_behind`` and ``days_behind`` are lower bounds and
@@ -94,7 +94,8 @@ def _plural(count: int, word: str) -> str:
 
 
 class OutdatedCheck:
-    """Findings ``outdated``, ``unknown-version`` and ``no-upstream-data`` (see module doc)."""
+    """Findings ``outdated``, ``unknown-version``, ``no-upstream-data`` and
+    ``ahead-of-catalogue`` (see module doc)."""
 
     def check(self, evaluation: Evaluation) -> Sequence[Finding]:
         """Return at most one finding of each kind this check owns, for ``evaluation``."""
@@ -125,7 +126,7 @@ class OutdatedCheck:
         known = "release" if current.is_prerelease else "stable release"
         source = f" of {evaluation.project}" if evaluation.project else ""
         return Finding(
-            Flag.NO_UPSTREAM_DATA,
+            Flag.AHEAD_OF_CATALOGUE,
             Severity.INFO,
             f"{evaluation.label} {current.normalized} is newer than every known {known}{source} "
             f"(highest {latest.version.normalized}): the release catalogue may be stale; "

@@ -9,6 +9,9 @@ Rules (design.md §4 "Latest"):
 - Order is version order, never GitHub's "latest" flag nor publication date: backport
   patches of older lines are published after newer lines (Kubernetes v1.28.8 after v1.29.3).
 - Tags with the same version (``v2.43.0`` and ``v2.43.0+stringlabels``) are one release.
+  It is a pre-release only when every one of those tags is (GitHub's ``prerelease`` flag
+  or a pre-release version): a ``1.0.1`` marked pre-release next to a stable
+  ``v1.0.1+build`` is a stable release, represented by the stable tag.
 - A release counts as a candidate when it is stable, or when the running version is itself
   a pre-release and the release is a pre-release of the same ``major.minor`` line.
 - The catalogue may be stale or partial (a first sync pages back only so far; an offline
@@ -63,19 +66,28 @@ def build_stream(project: str, tag_pattern: str, releases: Iterable[Release]) ->
 
 
 def _merge(members: list[tuple[ParsedVersion, Release]]) -> StreamRelease:
-    """One :class:`StreamRelease` for the tags sharing one version."""
+    """One :class:`StreamRelease` for the tags sharing one version.
 
-    def preference(member: tuple[ParsedVersion, Release]) -> tuple[bool, datetime, str]:
+    A pre-release only if every member is; represented by a stable member when there is
+    one, then the tag without build metadata, then the earliest published, then by tag.
+    """
+
+    def preference(member: tuple[ParsedVersion, Release]) -> tuple[bool, bool, datetime, str]:
         parsed, release = member
         published = _utc(release.published_at) if release.published_at else datetime.max
-        return (parsed.build is not None, published.replace(tzinfo=None), release.tag)
+        return (
+            release.prerelease,
+            parsed.build is not None,
+            published.replace(tzinfo=None),
+            release.tag,
+        )
 
     parsed, release = min(members, key=preference)
     dates = [_utc(r.published_at) for _, r in members if r.published_at is not None]
     return StreamRelease(
         version=parsed,
         release=release,
-        prerelease=parsed.is_prerelease or release.prerelease,
+        prerelease=all(p.is_prerelease or r.prerelease for p, r in members),
         published_at=min(dates) if dates else None,
     )
 

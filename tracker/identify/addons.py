@@ -39,4 +39,3 @@ class AddonDetector:
             raw_version=image_version(container.image),
             project=entry.project,
         )
-

@@ -32,6 +32,7 @@ listed as unidentified with the reason ``unparseable image reference '<raw>': <w
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -45,8 +46,8 @@ from tracker.models import (
     CatalogueEntry,
     Component,
     Identification,
-    Inventory,
     ImageReference,
+    Inventory,
     Pod,
     Role,
     Unidentified,
@@ -157,7 +158,7 @@ def _unparsed_reason(image: ImageReference) -> str:
     prefix = f"image reference {image.raw!r} "
     if why.startswith(prefix):
         why = why[len(prefix) :]
-        why = why.removeprefix("has ").removeprefix("is ")
+        why = re.sub(r"^(?:has an? |is )", "", why)
     return f"unparseable image reference {image.raw!r}: {why}"
 
 
@@ -224,8 +225,8 @@ class _Group:
             workload = str(pod.workload)
             if self.nodes:
                 count = len(self.nodes)
-                names = join_capped(sorted(self.nodes), _NODE_LIMIT, ", ")
-                details.append(f"static pod on {count} node{'s' if count != 1 else ''}: {names}")
+                nodes = join_capped(sorted(self.nodes), _NODE_LIMIT, ", ")
+                details.append(f"static pod on {count} node{'s' if count != 1 else ''}: {nodes}")
         details.extend(self.notes)
         if len(self.images) > 1:
             details.append("also " + ", ".join(self.images[1:]))

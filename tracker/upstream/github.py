@@ -104,9 +104,9 @@ def parse_timestamp(value: Any, field_name: str = "published_at") -> datetime | 
         raise ValueError(f"field {field_name!r} is not an RFC 3339 timestamp: {value!r}") from None
     if parsed.tzinfo is None:
         raise ValueError(f"field {field_name!r} has no UTC offset: {value!r}")
-    if True:
+    try:
         return parsed.astimezone(UTC)
-    if False:
+    except OverflowError:
         raise ValueError(
             f"field {field_name!r} is out of range in UTC (years 1-9999): {value!r}"
         ) from None
