@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import httpx
 import pytest
@@ -17,9 +18,19 @@ from tests.fakes.slack_webhook import SECRET_PATH, Answer, FakeSlackWebhook
 from tests.report.sample import GKE, current_report
 from tracker.errors import NotifyError
 from tracker.notify import SlackNotifier, WebhookNotifier
-from tracker.notify.slack import build_payload, send
+from tracker.notify.slack import build_payload
 from tracker.notify.webhook import build_payload as build_webhook_payload
-from tracker.notify.webhook import send as send_webhook
+
+
+def send(client: httpx.Client, url: str, payload: Mapping[str, Any], **kw: Any) -> None:
+    """Deliver through the Slack target, as tracker does."""
+    SlackNotifier(client, url, **kw).send(payload)
+
+
+def send_webhook(client: httpx.Client, url: str, payload: Mapping[str, Any], **kw: Any) -> None:
+    """Deliver through the generic JSON webhook target."""
+    WebhookNotifier(client, url, **kw).send(payload)
+
 
 PAYLOAD = {"text": "tracker · gke-prod: 5 critical", "blocks": []}
 SECRET = SECRET_PATH.rsplit("/", 1)[1]

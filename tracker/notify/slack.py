@@ -20,16 +20,13 @@ top-level ``text`` is the notification fallback.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from tracker.history import FindingChanges, FindingRef, VersionChange
 from tracker.models import ComponentReport, Report, Role, Severity, Status, severity_rank
-from tracker.notify.base import Digest, HttpNotifier, PayloadBuilder, make_digest, post_json
+from tracker.notify.base import Digest, HttpNotifier, PayloadBuilder, make_digest
 from tracker.report.base import behind_text, place, rfc3339
 
 MAX_BLOCKS = 50
@@ -227,22 +224,6 @@ def build_payload(
         "unfurl_links": False,
         "unfurl_media": False,
     }
-
-
-def send(
-    client: httpx.Client,
-    url: str,
-    payload: Mapping[str, Any],
-    *,
-    max_attempts: int = 5,
-    sleep: Callable[[float], None] = time.sleep,
-) -> None:
-    """POST ``payload`` to a Slack incoming webhook (retries: see :func:`post_json`).
-
-    Raises:
-        NotifyError: when delivery failed; the message never contains ``url``.
-    """
-    post_json(client, url, payload, target=TARGET, max_attempts=max_attempts, sleep=sleep)
 
 
 @dataclass

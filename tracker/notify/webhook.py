@@ -21,16 +21,12 @@ of each of the first :data:`MAX_WORST` open rows. Sent with the same reliable se
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from tracker.history import FindingChanges, VersionChange
 from tracker.models import ComponentReport, Finding, Report, severity_rank
-from tracker.notify.base import HttpNotifier, PayloadBuilder, make_digest, post_json
+from tracker.notify.base import HttpNotifier, PayloadBuilder, make_digest
 from tracker.report.base import rfc3339
 
 SCHEMA_VERSION = 1
@@ -104,22 +100,6 @@ def build_payload(
         "worst": [_finding(r, _worst_finding(r)) for r in d.open_rows[:MAX_WORST]],
         "open_total": len(d.open_rows),
     }
-
-
-def send(
-    client: httpx.Client,
-    url: str,
-    payload: Mapping[str, Any],
-    *,
-    max_attempts: int = 5,
-    sleep: Callable[[float], None] = time.sleep,
-) -> None:
-    """POST ``payload`` to the webhook; any 2xx is success (retries: see ``post_json``).
-
-    Raises:
-        NotifyError: when delivery failed; the message never contains ``url``.
-    """
-    post_json(client, url, payload, target=TARGET, max_attempts=max_attempts, sleep=sleep)
 
 
 @dataclass

@@ -26,6 +26,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
 
@@ -77,7 +78,7 @@ def safe_url(url: str | URL) -> str:
     """
     try:
         return sa.make_url(url).render_as_string(hide_password=True)
-    except Exception:
+    except (sa.exc.ArgumentError, ValueError, TypeError):
         return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", str(url))
 
 
@@ -89,7 +90,7 @@ def parse_url(url: str) -> URL:
     """
     try:
         parsed = sa.make_url(url)
-    except Exception as exc:
+    except (sa.exc.ArgumentError, ValueError, TypeError) as exc:
         raise StoreError(f"invalid database URL {safe_url(url)!r}", _URL_HINT) from exc
     if parsed.drivername in ("postgres", "postgresql"):
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -181,7 +182,7 @@ def create_store_engine(url: str) -> Engine:
             f"the PostgreSQL driver psycopg is not installed (needed for {safe_url(parsed)})",
             POSTGRES_HINT,
         ) from exc
-    except Exception as exc:
+    except (sa.exc.SQLAlchemyError, ValueError, TypeError) as exc:
         raise StoreError(f"cannot use database {safe_url(parsed)}: {exc}", _URL_HINT) from exc
     if parsed.get_backend_name() == "sqlite":
         _install_sqlite_hooks(engine)
@@ -278,7 +279,7 @@ def upgrade_to_head(engine: Engine, script_location: Path | None = None) -> str 
         with engine.connect() as conn:
             conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
             command.upgrade(alembic_config(conn, script_location), "head")
-    except Exception as exc:
+    except (sa.exc.SQLAlchemyError, CommandError, OSError, ValueError, RuntimeError) as exc:
         raise StoreError(
             f"migrating database {safe_url(url)} to schema {head} failed: {_short(exc, url)}",
             "the database was left unchanged; report this with the message above",
