@@ -362,6 +362,10 @@ def releases_list(
     Example: tracker releases list istio/istio --limit 10
     """
     with _errors():
+        if project.count("/") != 1 or not all(project.split("/")):
+            raise ConfigError(
+                f"{project!r} is not a GitHub project", "give it as owner/repo, e.g. istio/istio"
+            )
         settings = _settings()
         with Store.open(settings.database_url) as store:
             stored = store.releases(project)

@@ -47,6 +47,8 @@ def runs(tmp_path: Path, realdata: Path) -> Iterator[list[RunChanges]]:
 def test_runs_changes_and_days_open(runs: list[RunChanges]) -> None:
     text = format_history({"dd": runs}, component=None, today=date(2026, 11, 11), width=200)
     lines = [line.rstrip() for line in text.splitlines()]
+    assert lines[0].startswith("legend: + new finding, - resolved finding")
+    lines = lines[1:]
     assert lines[:5] == [
         "dd: 3 evaluated run(s)",
         "  2026-11-05 02:00 UTC  no change",

@@ -51,6 +51,10 @@ def format_history(
     def keep(name: str) -> bool:
         return component is None or name == component
 
+    console.print(
+        "legend: + new finding, - resolved finding (as it read then), ^ upgraded, v downgraded",
+        markup=False,
+    )
     for cluster, runs in histories.items():
         console.print(f"[bold]{cluster}[/bold]: {len(runs)} evaluated run(s)")
         if not runs:
