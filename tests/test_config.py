@@ -133,3 +133,13 @@ def test_misspelled_setting_variable_is_an_error() -> None:
         "TRACKER_TEST_POSTGRES_URL": "postgresql://localhost/test",
     }
     assert load_settings(None, environ=env) == Settings()
+
+
+def test_huge_duration_and_binary_secret_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="too long a duration"):
+        load_settings(None, environ={"TRACKER_SYNC_STALE_AFTER": "99999999999999w"})
+    token = tmp_path / "token"
+    token.write_bytes(b"\xff\xfe\x00garbage")
+    settings = load_settings(None, environ={"TRACKER_GITHUB_TOKEN_FILE": str(token)})
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        settings.github_token()

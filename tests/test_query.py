@@ -208,3 +208,27 @@ def test_query_reads_the_latest_evaluated_scan(db: str, realdata: Path, tmp_path
     assert [r[5] for r in query(local, "--component", "istio")] == ["1.12.1"]
     assert _invoke(local, "report", "--cluster", "docker-desktop").exit_code == 0
     assert [r[5] for r in query(local, "--component", "istio")] == ["1.13.9"]
+
+
+def test_history_skips_unevaluated_scans(tmp_path: Path, realdata: Path) -> None:
+    """Two evaluated runs, then two scans nobody evaluated: history still finds both runs."""
+    from tracker.query import cluster_history
+
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    pod = str(realdata / "pods" / "docker-desktop-istio-1.12.1.httpbin.pod.json")
+    node = str(realdata / "nodes" / "kind-v1.24.0.node.yaml")
+    steps = [
+        ("scan", "--from-dump", pod, "--cluster", "dd"),
+        ("report",),
+        ("scan", "--from-dump", pod, "--from-dump", node, "--cluster", "dd"),
+        ("report",),
+        ("scan", "--from-dump", pod, "--cluster", "dd"),
+        ("scan", "--from-dump", pod, "--cluster", "dd"),
+    ]
+    for step in steps:
+        assert _invoke(url, *step).exit_code == 0
+    with Store.open(url) as store:
+        runs = cluster_history(store, "dd", limit=2)
+    assert len(runs) == 2
+    assert runs[0].changes is not None and runs[0].changes.new  # the kind node's kubelet
+    assert runs[1].changes is None

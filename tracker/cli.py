@@ -26,7 +26,7 @@ from rich.markup import escape
 
 from tracker import __version__
 from tracker.config import Settings, load_settings
-from tracker.errors import ConfigError, IdentifyError, ReportError, TrackerError
+from tracker.errors import ConfigError, IdentifyError, NotifyError, ReportError, TrackerError
 from tracker.identify.catalogue import load_catalogue
 from tracker.inventory.base import InventorySource
 from tracker.job import SyncOptions, run_job
@@ -656,10 +656,12 @@ def notify_cmd(
         list[str] | None, typer.Option(help="Only this cluster (repeatable; default: all).")
     ] = None,
 ) -> None:
-    """Send (or with --dry-run, print) the digest of each cluster's latest run.
+    """Send (or with --dry-run, print) the digest of each cluster's latest run, now.
 
-    The Slack webhook URL comes from $TRACKER_SLACK_WEBHOOK_URL (or notify.slack settings),
-    never from the command line.
+    The digest shows the changes between the cluster's last two evaluated runs. It is sent
+    whatever notify.when says and is not kept in the outbox: `tracker run` is the reliable
+    path. Nothing is stored. The Slack webhook URL comes from $TRACKER_SLACK_WEBHOOK_URL (or
+    notify.slack settings), never from the command line.
 
     Example: tracker notify --dry-run --cluster prod
     """
@@ -677,7 +679,7 @@ def notify_cmd(
                 today=_today(),
                 clusters=names,
                 stale_after=settings.sync_stale_after,
-                save=not dry_run,
+                save=False,
             )
             notifiers = _notifiers(settings, client)
             if dry_run:
@@ -687,6 +689,7 @@ def notify_cmd(
                     "no notification target is configured",
                     "set TRACKER_SLACK_WEBHOOK_URL (or notify.slack.webhook_url_env / _file)",
                 )
+            failed = 0
             for name in names:
                 runs = cluster_history(store, name, limit=1)
                 changes = runs[0].changes if runs else None
@@ -694,9 +697,16 @@ def notify_cmd(
                     payload = notifier.build_payload(report, changes, cluster=name)
                     if dry_run:
                         _emit(json.dumps({"target": target, "payload": payload}, indent=2), None)
-                    else:
+                        continue
+                    try:
                         notifier.send(payload)
-                        err_console.print(f"sent the digest of {name} to {target}")
+                    except NotifyError as exc:  # report it, go on with the other digests
+                        failed += 1
+                        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True)
+                        continue
+                    err_console.print(f"sent the digest of {name} to {target}")
+        if failed:
+            raise typer.Exit(1)
 
 
 db_app = typer.Typer(help="The store's schema (Alembic migrations).", rich_markup_mode=None)

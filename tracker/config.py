@@ -40,7 +40,10 @@ def parse_duration(text: str) -> timedelta:
     m = _DURATION_RE.match(text)
     if not m:
         raise ValueError(f"{text!r} is not a duration like '30m', '12h' or '2d'")
-    return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+    try:
+        return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+    except OverflowError:
+        raise ValueError(f"{text!r} is too long a duration") from None
 
 
 def _str(value: Any) -> str:
@@ -140,11 +143,15 @@ def _secret(env_name: str, file: Path | None, field_name: str) -> str | None:
         return value
     if file is not None:
         try:
-            return file.read_text().strip() or None
+            return file.read_text(encoding="utf-8").strip() or None
         except OSError as exc:
             raise ConfigError(
                 f"{field_name}: cannot read {file}: {exc.strerror}",
                 "check the path and its permissions",
+            ) from None
+        except UnicodeDecodeError:
+            raise ConfigError(
+                f"{field_name}: {file} is not UTF-8 text", "the file must hold only the secret"
             ) from None
     return None
 

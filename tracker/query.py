@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from tracker.history import FindingChanges, FindingKey, diff_findings
 from tracker.models import Behind, ComponentReport, Flag, Status
-from tracker.store.repository import Store
+from tracker.store.repository import Store, StoredScan
 from tracker.versions import ParsedVersion, Unparsed, parse_version
 
 _BEHIND_ORDER = {Behind.PATCH: 1, Behind.MINOR: 2, Behind.MAJOR: 3}
@@ -139,11 +139,16 @@ def cluster_history(store: Store, cluster: str, *, limit: int = 10) -> list[RunC
     Raises:
         StoreError: the store cannot be read.
     """
-    evaluated = [
-        (scan, rows)
-        for scan in store.scans(cluster, limit=limit + 1)
-        if (rows := store.report_rows(scan.id))
-    ]
+    # scans that were never evaluated (a `tracker scan` with no report after it) are skipped,
+    # so read further back until limit + 1 evaluated runs are found or the history ends
+    evaluated: list[tuple[StoredScan, list[ComponentReport]]] = []
+    window = limit + 1
+    while True:
+        scans = store.scans(cluster, limit=window)
+        evaluated = [(scan, rows) for scan in scans if (rows := store.report_rows(scan.id))]
+        if len(evaluated) > limit or len(scans) < window:
+            break
+        window *= 2
     runs: list[RunChanges] = []
     for index, (scan, rows) in enumerate(evaluated[:limit]):
         before = evaluated[index + 1][1] if index + 1 < len(evaluated) else None
