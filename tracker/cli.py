@@ -80,6 +80,8 @@ class FailOn(StrEnum):
     PRE_RELEASE = "pre-release"
     PRE_1_0 = "pre-1.0"
     UNKNOWN = "unknown"
+    CRITICAL = "critical"
+    WARNING = "warning"
 
 
 class _State:

@@ -155,7 +155,8 @@ def oldest_running(
 ) -> dict[str, list[OldestNeeded]]:
     """Project -> the running versions (with their stream's tag rule) of every latest scan.
 
-    A first sync of a project pages back until these are covered (see ``sync_projects``).
+    A sync pages back until these are covered: the first one, and any later one whose stored
+    releases no longer cover a running version (see ``sync_projects``).
     """
     needed: dict[str, dict[tuple[str, str], OldestNeeded]] = {}
     for stored in store.latest_scans():

@@ -87,8 +87,14 @@ def test_fail_on_clean_report_never_hits() -> None:
 def test_fail_on_each_kind(flags: tuple[Flag, ...], behind: Behind | None, kind: str) -> None:
     report = with_row(flags, behind)
     assert fail_on_hit(report, [kind])
-    others = [k for k in FAIL_ON_KINDS if k != kind and not (kind == "major" and k == "outdated")]
+    severities = ("critical", "warning")  # the row's finding is a warning: those gates hit
+    others = [
+        k
+        for k in FAIL_ON_KINDS
+        if k != kind and k not in severities and not (kind == "major" and k == "outdated")
+    ]
     assert not fail_on_hit(report, others)
+    assert fail_on_hit(report, ["warning"]) and not fail_on_hit(report, ["critical"])
 
 
 def test_fail_on_unknown_kind() -> None:
@@ -111,3 +117,17 @@ def test_worst_first_order_uses_severity_then_behind_then_days() -> None:
         (Behind.MINOR, 981),
     ]
     assert [r.component.role for r in rows[5:7]] == [Role.CONTROL_PLANE, Role.KUBELET]
+
+
+def test_fail_on_severity() -> None:
+    from tests.report.sample import current_report
+    from tracker.report.base import fail_on_hit
+
+    report = current_report()
+    severities = {r.worst_severity for r in report.components if r.worst_severity}
+    assert fail_on_hit(report, ["critical"]) == any(s.value == "critical" for s in severities)
+    assert fail_on_hit(report, ["warning"]) == bool(
+        {s.value for s in severities} & {"critical", "warning"}
+    )
+    empty = type(report)(report.generated_at, report.clusters, (), ())
+    assert not fail_on_hit(empty, ["critical", "warning"])

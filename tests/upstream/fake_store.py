@@ -31,6 +31,7 @@ class FakeStore:
         self.data: dict[str, dict[str, Release]] = {}
         self.states: dict[tuple[str, str], FakeSyncState] = {}
         self.threads: set[int] = set()
+        self.reads: list[tuple[str, str]] = []  # (method, project) of releases/sync_state calls
 
     def _touch(self) -> None:
         self.threads.add(threading.get_ident())
@@ -40,6 +41,7 @@ class FakeStore:
 
     def releases(self, project: str) -> list[Release]:
         self._touch()
+        self.reads.append(("releases", project))
         return list(self.data.get(project, {}).values())
 
     def upsert_releases(
@@ -56,6 +58,7 @@ class FakeStore:
 
     def sync_state(self, project: str, token_key: str) -> FakeSyncState | None:
         self._touch()
+        self.reads.append(("sync_state", project))
         return self.states.get((project, token_key))
 
     def record_sync(
@@ -74,7 +77,7 @@ class FakeStore:
         self.states[(project, token_key)] = FakeSyncState(
             project=project,
             token_key=token_key,
-            etag=etag,
+            etag=etag if success else (old.etag if old else None),  # as the real store
             last_success_at=attempted_at if success else (old.last_success_at if old else None),
             last_attempt_at=attempted_at,
             last_error=None if success else error,

@@ -353,3 +353,122 @@ def test_connection_lost_mid_run_skips_projects_not_started(fake: FakeGitHub) ->
 def test_one_line_without_unreachable_has_no_stopped_clause(source: GitHubReleaseSource) -> None:
     summary = run(FakeStore(), source)
     assert summary.unreachable is None and "stopped" not in summary.one_line()
+
+
+# ----------------------------------------------------------------- a need older than stored
+
+ISTIO = ["istio/istio"]
+PLAIN = r"^(?P<version>\d.*)$"
+
+
+def _pages(fake: FakeGitHub) -> list[int]:
+    """Page numbers asked for, in order (page 1 has no ``page`` parameter)."""
+    return [int(s.query.get("page", "1")) for s in fake.log]
+
+
+def _istio_page(lists: dict[str, list[dict[str, Any]]], tag: str) -> int:
+    return [i["tag_name"] for i in lists["istio/istio"]].index(tag) // 100 + 1
+
+
+def test_older_running_version_pages_back_without_etag_then_warm_again(
+    fake: FakeGitHub, source: GitHubReleaseSource, lists: dict[str, list[dict[str, Any]]]
+) -> None:
+    store = FakeStore()
+    first_need = [OldestNeeded(PLAIN, "1.20.1")]
+    first = run(store, source, ISTIO, oldest_needed={"istio/istio": first_need})
+    assert first.requests == _istio_page(lists, "1.20.1") == 2
+    assert not any(t.startswith("1.12.") for t in store.data["istio/istio"])
+    # Plain warm sync: the need is covered, one free 304.
+    fake.log.clear()
+    assert run(store, source, ISTIO, oldest_needed={"istio/istio": first_need}).not_modified == 1
+
+    # A new cluster joins on istio 1.12.1: its releases are on page 3, never stored.
+    needs = {"istio/istio": [*first_need, OldestNeeded(PLAIN, "1.12.1")]}
+    fake.log.clear()
+    summary = run(store, source, ISTIO, oldest_needed=needs)
+    assert _istio_page(lists, "1.12.1") == 3
+    assert _pages(fake) == [1, 2, 3] and summary.requests == 3
+    assert "if-none-match" not in fake.log[0].headers  # a 304 would hide the missing pages
+    result = summary.results[0]
+    assert result.status is ProjectStatus.UPDATED and result.new_releases == 100
+    expected = {i["tag_name"] for i in lists["istio/istio"] if i["tag_name"].startswith("1.12.")}
+    assert expected and expected <= set(store.data["istio/istio"])
+    assert "1.12.1" in expected
+
+    # Covered now: warm again, one free request.
+    fake.log.clear()
+    remaining = fake.remaining
+    again = run(store, source, ISTIO, oldest_needed=needs)
+    assert again.requests == 1 and again.not_modified == 1
+    assert fake.log[0].headers.get("if-none-match") and fake.remaining == remaining
+
+
+def test_need_older_than_anything_upstream_reads_to_the_end_once(
+    fake: FakeGitHub, source: GitHubReleaseSource, lists: dict[str, list[dict[str, Any]]]
+) -> None:
+    store = FakeStore()
+    run(store, source, ISTIO, oldest_needed={"istio/istio": [OldestNeeded(PLAIN, "1.20.1")]})
+    ancient = {"istio/istio": [OldestNeeded(PLAIN, "0.0.1")]}  # istio's oldest is 0.1.0
+    last_page = -(-len(lists["istio/istio"]) // 100)
+    fake.log.clear()
+    summary = run(store, source, ISTIO, oldest_needed=ancient)
+    assert _pages(fake) == list(range(1, last_page + 1))
+    assert len(store.data["istio/istio"]) == len(lists["istio/istio"])
+    assert summary.ok
+    # The complete listing is remembered: the next sync is one free 304, not 5 pages.
+    fake.log.clear()
+    warm = run(store, source, ISTIO, oldest_needed=ancient)
+    assert warm.requests == 1 and warm.not_modified == 1
+    # ... and stays remembered through a changed sync (a new release at the top).
+    fake.publish("istio/istio", {"tag_name": "1.31.1", "published_at": "2026-08-31T10:00:00Z"})
+    fake.log.clear()
+    changed = run(store, source, ISTIO, oldest_needed=ancient)
+    assert _pages(fake) == [1] and changed.new_releases == 1
+    fake.log.clear()
+    assert run(store, source, ISTIO, oldest_needed=ancient).not_modified == 1
+    assert len(fake.log) == 1
+    # ... and through a failed sync.
+    fake.fail("istio/istio", Fault("502", times=4))
+    assert not run(store, source, ISTIO, oldest_needed=ancient).ok
+    fake.log.clear()
+    assert run(store, source, ISTIO, oldest_needed=ancient).not_modified == 1
+
+
+def test_uncovered_sync_stops_only_when_both_joined_and_covered(
+    fake: FakeGitHub, source: GitHubReleaseSource
+) -> None:
+    store = FakeStore()
+    run(store, source, ISTIO, oldest_needed={"istio/istio": [OldestNeeded(PLAIN, "1.20.1")]})
+    # A new patch of an old line, published now: it is listed first and covers the need,
+    # but page 1 (one release a page here) is not yet joined to what is stored.
+    fake.publish("istio/istio", {"tag_name": "1.12.10", "published_at": "2026-08-31T10:00:00Z"})
+    small = GitHubReleaseSource(
+        httpx.Client(transport=fake.mock_transport(API)), API, "ghp_test", per_page=1
+    )
+    fake.log.clear()
+    needs = {"istio/istio": [OldestNeeded(PLAIN, "1.12.10")]}
+    summary = run(store, small, ISTIO, oldest_needed=needs)
+    assert _pages(fake) == [1, 2]  # page 2 holds 1.31.0-rc.0, stored unchanged
+    assert summary.new_releases == 1 and "1.12.10" in store.data["istio/istio"]
+    fake.log.clear()  # covered now: warm (same page size, so the same page-1 ETag)
+    assert run(store, small, ISTIO, oldest_needed=needs).not_modified == 1
+
+
+def test_unparsable_need_does_not_force_paging(
+    fake: FakeGitHub, source: GitHubReleaseSource
+) -> None:
+    store = FakeStore()
+    run(store, source, ISTIO, oldest_needed={"istio/istio": [OldestNeeded(PLAIN, "1.20.1")]})
+    fake.log.clear()
+    needs = {"istio/istio": [OldestNeeded(PLAIN, "latest")]}
+    assert run(store, source, ISTIO, oldest_needed=needs).not_modified == 1
+    assert len(fake.log) == 1
+
+
+def test_full_sync_does_not_read_the_store_to_plan(source: GitHubReleaseSource) -> None:
+    store = FakeStore()
+    run(store, source)
+    store.reads.clear()
+    summary = run(store, source, full=True)
+    assert summary.ok and all(r.replaced for r in summary.results)
+    assert store.reads == []

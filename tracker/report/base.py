@@ -25,8 +25,17 @@ from tracker.models import (
     severity_rank,
 )
 
-FAIL_ON_KINDS: tuple[str, ...] = ("outdated", "major", "pre-release", "pre-1.0", "unknown")
-"""The values ``--fail-on`` accepts (design.md §3)."""
+FAIL_ON_KINDS: tuple[str, ...] = (
+    "outdated",
+    "major",
+    "pre-release",
+    "pre-1.0",
+    "unknown",
+    "critical",
+    "warning",
+)
+"""The values ``--fail-on`` accepts: design.md §3's kinds, plus severities (``critical``:
+a critical finding; ``warning``: a warning or critical one) for gating on the policy."""
 
 _BEHIND_RANK = {Behind.MAJOR: 3, Behind.MINOR: 2, Behind.PATCH: 1}
 
@@ -147,6 +156,9 @@ def _hits(row: ComponentReport, kind: str) -> bool:
         return Flag.PRE_RELEASE in row.flags
     if kind == "pre-1.0":
         return Flag.PRE_1_0 in row.flags
+    if kind in ("critical", "warning"):
+        worst = row.worst_severity
+        return worst is not None and severity_rank(worst) >= severity_rank(Severity(kind))
     # "unknown": no parseable running version, or no upstream data to compare with.
     return (
         Flag.UNKNOWN_VERSION in row.flags
@@ -160,7 +172,8 @@ def fail_on_hit(report: Report, kinds: Iterable[str]) -> bool:
 
     Kinds (design.md §3): ``outdated`` (flag ``outdated`` or status ``outdated``),
     ``major`` (``behind == major``), ``pre-release``, ``pre-1.0`` (those flags),
-    ``unknown`` (flag ``unknown-version`` or ``no-upstream-data``, or status ``unknown``).
+    ``unknown`` (flag ``unknown-version`` or ``no-upstream-data``, or status ``unknown``);
+    and by severity: ``critical`` (a critical finding), ``warning`` (warning or critical).
     Unidentified images never trigger it: they are not tracked components.
     An empty ``kinds`` never fails.
 

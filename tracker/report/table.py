@@ -107,7 +107,7 @@ def _cluster_header(name: str, summary: ClusterSummary | None, rows: list[Compon
         scanned = rfc3339(summary.scanned_at, field=f"clusters[{name}].scanned_at")
         text.append(f"  scanned {scanned}  source {summary.source.value}")
     counts = severity_counts(rows)
-    text.append(f"\n{len(rows)} components; findings: ")
+    text.append(f"\n{len(rows)} component{'' if len(rows) == 1 else 's'}; findings: ")
     text.append(", ".join(f"{n} {sev.value}" for sev, n in counts.items()))
     if summary is not None:
         for warning in summary.warnings:

@@ -8,8 +8,22 @@ How one project is synced (``tracker sync``; issue 3):
 3. **Cold** (nothing stored): pages are read until every running version of the project is
    covered (a release of that stream at or below the oldest running version; see
    :class:`OldestNeeded`), or until ``max_pages``.
-4. **Full** (``full=True``): every page is read (up to ``max_pages``); when the listing was
+4. **Uncovered** (releases stored, but a cluster runs an older version of a stream than any
+   stored release of it, e.g. a new cluster on istio 1.12 after a first sync that paged back
+   to 1.20): no ETag is sent (a ``304`` would hide what is missing) and pages are read until
+   *both* a page held a release stored unchanged *and* every running version is covered, or
+   until the listing ends (the version is older than anything upstream lists) or ``max_pages``.
+5. **Full** (``full=True``): every page is read (up to ``max_pages``); when the listing was
    complete, the stored releases are *replaced*, so deleted or re-tagged releases disappear.
+   Nothing stored is read to plan it.
+
+Remembering a complete listing (so step 4 is not repeated every run for a version older than
+anything upstream): when a fetch reads a listing to its last page, the sync appends a marker
+(``" +complete"``) to the validator it records in the store's sync state (``etag``; no schema
+change; stripped before the ETag is sent). Later syncs keep the marker: the listing is newest
+first, so they only add at the top, and everything older stays stored. A project so marked is
+never "uncovered"; it is planned as warm/changed. A full sync does not read the old marker,
+so a full sync capped by ``max_pages`` drops it (costing at most one more step-4 sync).
 
 Faults: a project that fails (404, 5xx storm, timeouts) is recorded as failed with its last
 error and the others continue; an exhausted primary rate limit stops the run cleanly (projects
@@ -166,22 +180,34 @@ ProgressCallback = Callable[[ProjectResult, int, int], None]
 """``progress(result, done, total)``, called in the caller's thread after each project."""
 
 
-def _covers(needs: Sequence[OldestNeeded]) -> StopCondition:
-    """A stop condition: True once every need has a release at or below its oldest version."""
+def _targets(needs: Sequence[OldestNeeded]) -> list[tuple[str, ParsedVersion]]:
+    """(tag pattern, oldest running version) per need; unparsable versions cannot be covered."""
     targets: list[tuple[str, ParsedVersion]] = []
     for need in needs:
         parsed = parse_version(need.version)
-        if isinstance(parsed, ParsedVersion):  # an unparsable version cannot be covered
+        if isinstance(parsed, ParsedVersion):
             targets.append((need.tag_pattern, parsed))
-    open_targets = list(targets)
+    return targets
+
+
+def _strike(open_targets: list[tuple[str, ParsedVersion]], releases: Sequence[Release]) -> None:
+    """Remove from ``open_targets`` each target a release of its stream at or below covers."""
+    for release in releases:
+        if not open_targets:
+            return
+        for target in list(open_targets):
+            pattern, oldest = target
+            version = parse_tag(release.tag, pattern)
+            if isinstance(version, ParsedVersion) and version.version <= oldest.version:
+                open_targets.remove(target)
+
+
+def _covers(needs: Sequence[OldestNeeded]) -> StopCondition:
+    """A stop condition: True once every need has a release at or below its oldest version."""
+    open_targets = _targets(needs)
 
     def stop(page: Sequence[Release]) -> bool:
-        for release in page:
-            for target in list(open_targets):
-                pattern, oldest = target
-                version = parse_tag(release.tag, pattern)
-                if isinstance(version, ParsedVersion) and version.version <= oldest.version:
-                    open_targets.remove(target)
+        _strike(open_targets, page)
         return not open_targets
 
     return stop
@@ -197,12 +223,50 @@ def _already_stored(stored: Sequence[Release]) -> StopCondition:
     return stop
 
 
+def _overlaps_and_covers(
+    stored: Sequence[Release], open_targets: list[tuple[str, ParsedVersion]]
+) -> StopCondition:
+    """A stop condition: True once a page read so far held a release stored unchanged (the
+    new top of the listing is joined to what is stored) *and* every open target is covered."""
+    overlap = _already_stored(stored)
+    joined = False
+
+    def stop(page: Sequence[Release]) -> bool:
+        nonlocal joined
+        joined = overlap(page) or joined
+        _strike(open_targets, page)
+        return joined and not open_targets
+
+    return stop
+
+
+# How the sync remembers "this project's listing was once read to its last page", without a
+# store schema change: a marker appended to the validator it records (the store's ``etag``
+# column, which it treats as opaque). A real ETag ends with a double quote, so the marker is
+# unambiguous; it is stripped before the validator is sent.
+_COMPLETE_MARK = " +complete"
+
+
+def _encode_validator(etag: str | None, complete: bool) -> str | None:
+    """The value recorded for the store: the source's validator plus the completeness marker."""
+    return f"{etag or ''}{_COMPLETE_MARK}" if complete else etag
+
+
+def _decode_validator(stored: str | None) -> tuple[str | None, bool]:
+    """A recorded value -> (validator to send, listing once complete)."""
+    if stored is not None and stored.endswith(_COMPLETE_MARK):
+        return stored[: -len(_COMPLETE_MARK)] or None, True
+    return stored, False
+
+
 @dataclass(frozen=True)
 class _Plan:
     project: str
-    etag: str | None
+    etag: str | None  # the validator to send (None: no conditional request)
     stop: StopCondition | None
     full: bool
+    recorded: str | None = None  # the recorded value as stored (kept when the sync fails)
+    complete: bool = False  # the listing was once read to its end (see _COMPLETE_MARK)
 
 
 def _plan(
@@ -212,16 +276,24 @@ def _plan(
     full: bool,
     oldest_needed: Mapping[str, Sequence[OldestNeeded]] | None,
 ) -> _Plan:
-    state = store.sync_state(project, token_key)
-    stored = store.releases(project)
-    if full:
+    """How to fetch ``project`` (module docstring, steps 1-5); reads the store, no request."""
+    if full:  # every page is read anyway: what is stored does not matter
         return _Plan(project, None, None, True)
-    etag = state.etag if state is not None and stored else None
-    if stored:
-        return _Plan(project, etag, _already_stored(stored), False)
-    if oldest_needed is not None and project in oldest_needed:
-        return _Plan(project, None, _covers(oldest_needed[project]), False)
-    return _Plan(project, None, None, False)
+    state = store.sync_state(project, token_key)
+    recorded = state.etag if state is not None else None
+    etag, complete = _decode_validator(recorded)
+    stored = store.releases(project)
+    needs = oldest_needed.get(project, ()) if oldest_needed is not None else ()
+    if not stored:
+        stop = _covers(needs) if oldest_needed is not None and project in oldest_needed else None
+        return _Plan(project, None, stop, False, recorded, complete)
+    open_targets = [] if complete else _targets(needs)
+    _strike(open_targets, stored)
+    if open_targets:  # an older version runs than stored: no ETag, a 304 would hide it
+        return _Plan(
+            project, None, _overlaps_and_covers(stored, open_targets), False, recorded, complete
+        )
+    return _Plan(project, etag, _already_stored(stored), False, recorded, complete)
 
 
 def sync_projects(
@@ -247,8 +319,10 @@ def sync_projects(
         concurrency: worker threads (``sync.concurrency``, default 8).
         max_pages: bound on pages per project (``sync.max_pages``); None: no bound.
         oldest_needed: project -> the oldest running version of each of its streams; a first
-            sync of a listed project stops once they are covered. Projects not listed (or
-            None) are read to the end (or ``max_pages``) on their first sync.
+            sync of a listed project stops once they are covered, and a later sync pages back
+            (without an ETag) when the stored releases do not cover them (module docstring,
+            step 4). Projects not listed (or None) are read to the end (or ``max_pages``) on
+            their first sync.
         progress: called after each project (see :data:`ProgressCallback`).
 
     The first project is fetched alone; the others start only if it did not find the API
@@ -316,7 +390,7 @@ def sync_projects(
                 plan.project,
                 token_key,
                 attempted_at=now,
-                etag=plan.etag,
+                etag=plan.recorded,  # the store keeps its previous value on failure anyway
                 success=False,
                 error=message,
             )
@@ -374,7 +448,7 @@ def _store(
             plan.project,
             token_key,
             attempted_at=now,
-            etag=outcome.etag,
+            etag=_encode_validator(outcome.etag, plan.complete),
             success=True,
             renamed_to=outcome.renamed_to,
         )
@@ -385,7 +459,9 @@ def _store(
         plan.project,
         token_key,
         attempted_at=now,
-        etag=outcome.etag,
+        # Once read to its end, a listing stays covered as far as GitHub goes: later syncs
+        # only add at the top (the listing is newest first), so the marker is kept.
+        etag=_encode_validator(outcome.etag, plan.complete or outcome.complete),
         success=True,
         renamed_to=outcome.renamed_to,
     )
