@@ -7,6 +7,7 @@ Exit codes: 0 ok; 1 a tracker error (one line on stderr, with a hint); 2 usage;
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import sys
@@ -613,6 +614,16 @@ def query_cmd(
         except ValueError as exc:
             raise ConfigError(str(exc), "give a version such as 1.22 or 1.22.3") from None
         settings = _settings()
+        if component is not None:
+            known = _catalogue(settings)
+            if component not in known:
+                close = difflib.get_close_matches(component, list(known), n=3)
+                raise ConfigError(
+                    f"--component {component!r} is not a catalogue id",
+                    f"did you mean {', '.join(close)}?"
+                    if close
+                    else "ids are lowercase, e.g. istio, kubernetes, cert-manager",
+                )
         with Store.open(settings.database_url) as store:
             _check_clusters(store, [cluster] if cluster else None)
             rows = query_rows(store, row_filter)
