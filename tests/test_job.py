@@ -26,10 +26,11 @@ from tracker.inventory.kubectl_dump import KubectlDump
 from tracker.job import JobResult, SyncOptions, report_files, run_job, sync_is_fresh
 from tracker.models import CatalogueEntry, Inventory
 from tracker.notify.slack import SlackNotifier
-from tracker.pipeline import scan
+from tracker.pipeline import build_report, scan
 from tracker.query import cluster_history, first_seen
 from tracker.report.history import format_history
 from tracker.store import Store
+from tracker.store.repository import MAX_NOTIFICATION_ATTEMPTS
 from tracker.upstream.catalogue_file import import_releases
 
 CLUSTER = "docker-desktop"
@@ -186,7 +187,8 @@ def test_first_run_of_unknown_cluster_with_failed_scan(
 ) -> None:
     result = run(store, catalogue, Broken(), DAY1)
     assert result.report is None
-    assert result.errors[-1] == "no scan of cluster 'docker-desktop' is stored: nothing to report"
+    # the scan's own error says why; no second line saying there is nothing to report
+    assert len(result.errors) == 1 and result.errors[0].startswith("scan failed:")
 
 
 def test_hanging_slack_keeps_the_message_for_the_next_run(
@@ -267,3 +269,121 @@ def test_report_dir_not_writable_is_one_error(
     result = run(store, catalogue, At(v1(realdata), DAY1), DAY1, report_dir=blocker / "sub")
     assert result.report is not None and result.files == ()
     assert len(result.errors) == 1 and result.errors[0].startswith("cannot write reports to")
+
+
+def test_report_in_between_does_not_swallow_the_next_runs_changes(
+    store: Store, catalogue: dict[str, CatalogueEntry], realdata: Path, tmp_path: Path
+) -> None:
+    with FakeSlackWebhook() as hook, httpx.Client(timeout=5) as client:
+        notifiers = {"slack": slack(client, hook.url)}
+        run(store, catalogue, At(v1(realdata), DAY1), DAY1, notifiers)
+        # `tracker scan` + `tracker report` by hand: the upgraded cluster is evaluated
+        manual = DAY1 + timedelta(hours=12)
+        scan(At(v2(realdata, tmp_path), manual), store, catalogue)
+        build_report(store, catalogue, today=manual.date(), now=manual, clusters=[CLUSTER])
+        day2 = DAY1 + timedelta(days=1)
+        result = run(store, catalogue, At(v2(realdata, tmp_path), day2), day2, notifiers)
+        assert len(hook.requests) == 2, "the upgrade was announced by the nightly run"
+    assert result.changes is not None
+    assert [(v.key.component, v.current.current) for v in result.changes.upgraded] == [
+        ("istio", "1.13.9")
+    ]
+
+
+@dataclass
+class CrashingNotifier:
+    """A notifier whose run dies after the report was built, before anything is queued."""
+
+    inner: SlackNotifier
+
+    def build_payload(self, *args: object, **kwargs: object) -> dict[str, object]:
+        raise KeyboardInterrupt("process killed")
+
+    def send(self, payload: dict[str, object]) -> None:  # pragma: no cover - never reached
+        self.inner.send(payload)
+
+
+def test_run_killed_before_queueing_is_announced_by_the_next_run(
+    store: Store, catalogue: dict[str, CatalogueEntry], realdata: Path, tmp_path: Path
+) -> None:
+    with FakeSlackWebhook() as hook, httpx.Client(timeout=5) as client:
+        good = slack(client, hook.url)
+        run(store, catalogue, At(v1(realdata), DAY1), DAY1, {"slack": good})
+        day2 = DAY1 + timedelta(days=1)
+        with pytest.raises(KeyboardInterrupt):
+            run(
+                store,
+                catalogue,
+                At(v2(realdata, tmp_path), day2),
+                day2,
+                {"slack": CrashingNotifier(good)},  # type: ignore[dict-item]
+            )
+        assert store.pending_notifications() == []
+        day3 = DAY1 + timedelta(days=2)
+        result = run(store, catalogue, At(v2(realdata, tmp_path), day3), day3, {"slack": good})
+        assert len(hook.requests) == 2, "the digest of day 2 was not lost"
+    assert result.changes is not None and result.changes.changed
+    assert [(v.key.component, v.current.current) for v in result.changes.upgraded] == [
+        ("istio", "1.13.9")
+    ]
+
+
+def test_run_reports_its_own_scan_when_a_newer_one_was_stored_meanwhile(
+    store: Store, catalogue: dict[str, CatalogueEntry], realdata: Path, tmp_path: Path
+) -> None:
+    run(store, catalogue, At(v1(realdata), DAY1), DAY1)
+    day2 = DAY1 + timedelta(days=1)
+    # stored by another process after this run scanned, before it got the lock
+    scan(At(v2(realdata, tmp_path), day2 + timedelta(minutes=5)), store, catalogue)
+    result = run(store, catalogue, At(v1(realdata), day2), day2)
+    assert result.report is not None
+    assert [c.scanned_at for c in result.report.clusters] == [day2]
+    assert {r.current for r in result.report.components if r.component.component == "istio"} == {
+        "1.12.1"
+    }
+    assert result.changes is not None and not result.changes.changed
+    # and its scan (not the newer one) is the next run's baseline
+    baseline = store.last_job_run_rows(CLUSTER)
+    assert baseline is not None
+    assert {r.current for r in baseline if r.component.component == "istio"} == {"1.12.1"}
+
+
+def test_rejected_notification_is_given_up_once_and_later_runs_succeed(
+    store: Store, catalogue: dict[str, CatalogueEntry], realdata: Path
+) -> None:
+    rejected = [Answer.error(400, "invalid_payload")] * 2
+    with FakeSlackWebhook(rejected) as hook, httpx.Client(timeout=5) as client:
+        notifiers = {"slack": slack(client, hook.url)}
+        first = run(store, catalogue, At(v1(realdata), DAY1), DAY1, notifiers)
+        assert first.errors and first.notifications_pending == 1
+        [item] = store.pending_notifications()
+        for _ in range(MAX_NOTIFICATION_ATTEMPTS - 2):  # the nights in between
+            store.mark_notification_failed(item.id, "HTTP 400 invalid_payload")
+        day2 = DAY1 + timedelta(days=1)
+        last = run(store, catalogue, At(v1(realdata), day2), day2, notifiers)
+        day3 = DAY1 + timedelta(days=2)
+        after = run(store, catalogue, At(v1(realdata), day3), day3, notifiers)
+    assert len(last.errors) == 1 and last.notifications_pending == 0
+    given_up = [w for w in last.warnings if "given up" in w]
+    assert given_up == [
+        f"notification to slack for {CLUSTER} given up after {MAX_NOTIFICATION_ATTEMPTS} "
+        "failed attempts: it will not be retried"
+    ]
+    assert hook.url not in given_up[0] and "XXsecretXX" not in given_up[0]
+    assert after.errors == () and after.notifications_pending == 0
+    assert not any("given up" in w for w in after.warnings)
+    assert len(hook.requests) == 2  # one per run (a 4xx is not retried within a run)
+
+
+def test_sync_options_repr_hides_the_token() -> None:
+    options = SyncOptions(token="ghp_XXsecretXXtoken")
+    assert "ghp_XXsecretXXtoken" not in repr(options)
+    assert "token" not in repr(options)
+    assert options.token == "ghp_XXsecretXXtoken"
+
+
+def test_changes_without_a_notification_target_warn(
+    store: Store, catalogue: dict[str, CatalogueEntry], realdata: Path
+) -> None:
+    result = run(store, catalogue, At(v1(realdata), DAY1), DAY1)
+    assert any("no notification target is configured" in w for w in result.warnings)

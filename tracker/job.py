@@ -7,7 +7,20 @@ process syncs at a time (the ``sync`` lock; a process that finds it held skips t
 A failed step is reported (one line in :attr:`JobResult.errors`) and the later steps still
 run where they can: a failed sync still reports on stored data (with a staleness warning);
 a failed scan still reports the cluster's last stored scan; a notification that cannot be
-delivered stays in the store's outbox and is sent, once, by the next run.
+delivered stays in the store's outbox and is retried by the next runs, up to
+:data:`tracker.store.repository.MAX_NOTIFICATION_ATTEMPTS` failed sends (then given up with
+a warning).
+
+Delivery is at least once, never exactly once: a run that dies after a target accepted a
+message but before the outbox recorded it sends the message again next time; a run that
+dies before its notifications were queued is diffed again by the next run, so changes are
+announced late, never lost.
+
+Baseline. Changes are computed against the scan the last *finished* run of this cluster
+evaluated (:meth:`Store.last_job_run_rows`), not against whatever was evaluated last:
+``tracker scan`` / ``tracker report`` in between do not move it. A run queues its
+notifications and marks its scan as the new baseline in one transaction
+(:meth:`Store.finish_job_run`) at its very end.
 
 The scan comes first, before the sync, so that a first sync knows the oldest version
 running in this cluster and pages back only that far.
@@ -16,7 +29,7 @@ running in this cluster and pages back only that far.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -42,13 +55,14 @@ class SyncOptions:
     Attributes:
         enabled: False skips the sync (``--no-sync``, the demo, air-gapped installs).
         min_interval: skip when every tracked project synced successfully within this.
+        token: the GitHub token; kept out of ``repr()`` (logs, tracebacks).
         timeout_seconds: per-request timeout towards GitHub.
         client: an httpx client to use (tests); None: a pooled client per run.
     """
 
     enabled: bool = True
     api_url: str = "https://api.github.com"
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)
     concurrency: int = 8
     max_pages: int | None = None
     min_interval: timedelta = timedelta(hours=6)
@@ -64,7 +78,8 @@ class JobResult:
     Attributes:
         cluster: the cluster scanned (or reported, when the scan failed).
         report: the evaluated report of that cluster, or None when nothing could be reported.
-        changes: findings new/resolved since the previous run; None on the first run.
+        changes: findings new/resolved since the last finished run of this cluster; None
+            when no run of it ever finished.
         sync: the sync summary, or None when the sync was skipped (see ``sync_skipped``).
         errors: one line per failed step (the job went on where it could).
         warnings: one line each (forbidden namespaces, stale release data, …).
@@ -149,26 +164,29 @@ def run_job(
     name = inventory.cluster if inventory is not None else cluster
     assert name is not None  # collect() succeeded, or cluster was given
     with store.job_lock(f"run:{name}", wait_seconds=lock_wait_seconds):
-        # The previous run is the cluster's latest *evaluated* scan, read before this run
-        # stores and evaluates anything: a scan stored in between by `tracker scan` (never
-        # evaluated) is skipped, and when this run's scan fails the re-evaluation of the
-        # last scan is compared with what was reported then (not with the run before it,
-        # which would announce the same changes a second time).
-        previous = store.latest_report_rows(cluster=name) or None
+        # The baseline is read before this run stores anything, and stays the baseline
+        # until finish_job_run below commits: a crash in between is diffed again next time.
+        previous = store.last_job_run_rows(name)
+        scan_id: int | None = None
         if inventory is not None:
-            store.save_scan(inventory, identify(inventory, catalogue))
+            scan_id = store.save_scan(inventory, identify(inventory, catalogue))
             warnings += inventory.warnings
 
         summary, skipped = _sync(store, catalogue, sync, now, errors)
 
-        scans = store.scans(name, limit=1)
-        if not scans:
-            errors.append(f"no scan of cluster {name!r} is stored: nothing to report")
+        # This run's own scan, even when another process stored a newer one meanwhile.
+        if scan_id is not None:
+            stored = store.scan(scan_id)
+        else:
+            stored = next(iter(store.scans(name, limit=1)), None)
+        if stored is None:
+            if not errors:  # a failed scan already said why there is nothing to report
+                errors.append(f"no scan of cluster {name!r} is stored: nothing to report")
             return JobResult(
                 name, None, None, summary, skipped, tuple(errors), tuple(warnings), (), 0, 0
             )
         report = build_report(
-            store, catalogue, today=today, now=now, clusters=[name], stale_after=stale_after
+            store, catalogue, today=today, now=now, stale_after=stale_after, scans=[stored]
         )
         warnings += report.warnings
         changes = diff_findings(previous, report.components) if previous is not None else None
@@ -181,10 +199,22 @@ def run_job(
                 errors.append(str(exc))
 
         link = str(files[0]) if files else None
-        for target, notifier in notifiers.items():
-            if should_notify(notify_when, changes):
-                payload = notifier.build_payload(report, changes, cluster=name, report_link=link)
-                store.enqueue_notification(target, name, payload)
+        notifications = [
+            (target, name, notifier.build_payload(report, changes, cluster=name, report_link=link))
+            for target, notifier in notifiers.items()
+            if should_notify(notify_when, changes)
+        ]
+        if not notifiers and notify_when != "never" and should_notify(notify_when, changes):
+            warnings.append(
+                "no notification target is configured (TRACKER_SLACK_WEBHOOK_URL, "
+                "TRACKER_WEBHOOK_URL or [notify] settings): this run's changes were not sent; "
+                'set notify.when = "never" to silence this'
+            )
+        if scan_id is not None:
+            store.finish_job_run(scan_id, now, notifications)
+        else:  # the scan failed: the stored scan reported is not this run's, no new baseline
+            for target, cluster_name, payload in notifications:
+                store.enqueue_notification(target, cluster_name, payload)
         sent, pending = _flush_outbox(store, notifiers, errors, warnings)
     return JobResult(
         name,
@@ -276,7 +306,7 @@ def _flush_outbox(
         return 0, len(store.pending_notifications())
     try:
         with store.job_lock("outbox", wait_seconds=OUTBOX_LOCK_WAIT_SECONDS):
-            return _send_pending(store, notifiers, errors)
+            return _send_pending(store, notifiers, errors, warnings)
     except LockError:
         pending = len(store.pending_notifications())
         warnings.append(
@@ -287,7 +317,7 @@ def _flush_outbox(
 
 
 def _send_pending(
-    store: Store, notifiers: Mapping[str, Notifier], errors: list[str]
+    store: Store, notifiers: Mapping[str, Notifier], errors: list[str], warnings: list[str]
 ) -> tuple[int, int]:
     sent = 0
     pending = 0
@@ -299,9 +329,14 @@ def _send_pending(
         try:
             notifier.send(item.payload)
         except NotifyError as exc:
-            store.mark_notification_failed(item.id, str(exc))
             errors.append(f"notification to {item.target} for {item.cluster} not sent: {exc}")
-            pending += 1
+            if store.mark_notification_failed(item.id, str(exc)):
+                warnings.append(
+                    f"notification to {item.target} for {item.cluster} given up after "
+                    f"{item.attempts + 1} failed attempts: it will not be retried"
+                )
+            else:
+                pending += 1
             continue
         store.mark_notification_sent(item.id)
         sent += 1

@@ -25,7 +25,7 @@ from tracker.models import (
     Inventory,
     Report,
 )
-from tracker.store.repository import Store
+from tracker.store.repository import Store, StoredScan
 from tracker.upstream.github import GitHubReleaseSource, default_client, token_key
 from tracker.upstream.sync import OldestNeeded, ProgressCallback, SyncSummary, sync_projects
 from tracker.versions import ParsedVersion
@@ -70,10 +70,10 @@ def stale_projects(
     )
 
 
-def _human(delta: timedelta) -> str:
+def human_duration(delta: timedelta) -> str:
     """``2 days``, ``12 hours``, ``30 minutes`` (the largest whole unit).
 
-    >>> _human(timedelta(hours=36))
+    >>> human_duration(timedelta(hours=36))
     '36 hours'
     """
     seconds = int(delta.total_seconds())
@@ -93,11 +93,13 @@ def build_report(
     clusters: Sequence[str] | None = None,
     stale_after: timedelta = timedelta(days=2),
     save: bool = True,
+    scans: Sequence[StoredScan] | None = None,
 ) -> Report:
     """Evaluate the latest scan of each cluster against the stored release catalogue.
 
-    The evaluated rows are stored with their scan (history compares consecutive runs), so
-    re-running a report is safe: it replaces that scan's rows.
+    The evaluated rows are stored with their scan (history and queries read them), so
+    re-running a report is safe: it replaces that scan's rows, except for a scan a nightly
+    job run has finished, whose rows the store keeps as that run's baseline.
 
     Args:
         today: the day findings are computed for (``days_behind`` counts up to it).
@@ -105,16 +107,20 @@ def build_report(
         clusters: only these clusters (default: every cluster in the store).
         stale_after: warn when a project's releases were last synced longer ago than this.
         save: store the evaluated rows with their scan (False: read-only, e.g. a dry run).
+        scans: evaluate exactly these scans instead of each cluster's latest (a nightly run
+            reports its own scan, even when another process stored a newer one meanwhile).
 
     Raises:
         StoreError: the store cannot be read or written.
     """
     now = now or datetime.now(UTC)
     releases = store.all_releases()
-    if clusters is not None and len(clusters) == 1:
-        scans = store.latest_scans(clusters[0])
-    else:
-        scans = [s for s in store.latest_scans() if clusters is None or s.summary.name in clusters]
+    if scans is None:
+        if clusters is not None and len(clusters) == 1:
+            scans = store.latest_scans(clusters[0])
+        else:
+            wanted = set(clusters) if clusters is not None else None
+            scans = [s for s in store.latest_scans() if wanted is None or s.summary.name in wanted]
     rows: list[ComponentReport] = []
     unidentified: list[ClusterUnidentified] = []
     streams: dict[tuple[str, str], ReleaseStream] = {}
@@ -130,7 +136,7 @@ def build_report(
     stale = stale_projects(store.last_synced(), used, now, stale_after)
     warnings = (
         [
-            f"release data for {len(stale)} project(s) is older than {_human(stale_after)} "
+            f"release data for {len(stale)} project(s) is older than {human_duration(stale_after)} "
             f"({', '.join(stale[:5])}{', …' if len(stale) > 5 else ''}): run `tracker sync`"
         ]
         if stale

@@ -46,11 +46,12 @@ POSTGRES_HINT = "install the PostgreSQL driver: pip install 'tracker[postgres]'"
 _URL_HINT = "set database.url (or TRACKER_DATABASE_URL) to a sqlite:/// or postgresql:// URL"
 
 
-def default_database_url() -> str:
+def default_database_url(*, create: bool = True) -> str:
     """Return the default SQLite URL, ``sqlite:///$XDG_DATA_HOME/tracker/tracker.db``.
 
     ``XDG_DATA_HOME`` defaults to ``~/.local/share`` (XDG Base Directory Specification);
-    a relative value is ignored, as the spec says. The directory is created.
+    a relative value is ignored, as the spec says. The directory is created unless
+    ``create`` is False (read-only callers such as ``tracker db current``).
 
     Raises:
         StoreError: when the directory cannot be created.
@@ -58,6 +59,8 @@ def default_database_url() -> str:
     xdg = os.environ.get("XDG_DATA_HOME", "")
     base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
     directory = base / "tracker"
+    if not create:
+        return f"sqlite:///{directory / 'tracker.db'}"
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -305,14 +308,21 @@ def open_engine(url: str | None = None) -> Engine:
 def schema_revisions(url: str | None = None) -> tuple[str | None, str | None]:
     """``(current, head)``: the database's schema revision (None: empty) and this tracker's.
 
-    Reads only; never migrates (``tracker db current``).
+    Reads only; never migrates (``tracker db current``), and never creates anything: a
+    SQLite file that does not exist (nor its directory) is reported as ``(None, head)``.
 
     Raises:
         StoreError: bad URL, missing driver or unreachable database.
     """
-    engine = create_store_engine(url if url is not None else default_database_url())
+    target = url if url is not None else default_database_url(create=False)
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    parsed = parse_url(target)
+    if parsed.get_backend_name() == "sqlite":
+        path = _sqlite_path(parsed)
+        if path is not None and not path.exists():
+            return None, head
+    engine = create_store_engine(target)
     try:
-        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
         with engine.connect() as conn:
             heads = MigrationContext.configure(conn).get_current_heads()
             conn.rollback()

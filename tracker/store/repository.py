@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -56,6 +57,9 @@ LOCK_TTL_SECONDS = 600.0
 
 LOCK_HEARTBEAT_SECONDS = 60.0
 """How often (seconds) the holder refreshes its lock row's expiry."""
+
+MAX_NOTIFICATION_ATTEMPTS = 10
+"""Failed sends after which an outbox item is given up (``failed_at`` set, never resent)."""
 
 _MAX_ERROR_CHARS = 2000
 _INSERT_CHUNK = 500  # rows per multi-row INSERT (SQLite allows 32766 bound parameters)
@@ -120,6 +124,22 @@ def _lock_key(name: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def _holder_namespace() -> str | None:
+    """``<boot id>/<PID namespace inode>`` of this process; None where /proc has neither.
+
+    Two processes can judge each other's PIDs only when this matches: containers that share
+    a hostname but not a PID namespace (or not a machine) see each other's PIDs as absent.
+    The boot id (``/proc/sys/kernel/random/boot_id``, not namespaced) tells machines apart,
+    the inode of ``/proc/self/ns/pid`` (see pid_namespaces(7)) tells PID namespaces apart.
+    """
+    parts: list[str] = []
+    with contextlib.suppress(OSError):
+        parts.append(Path("/proc/sys/kernel/random/boot_id").read_text().strip())
+    with contextlib.suppress(OSError):
+        parts.append(str(os.stat("/proc/self/ns/pid").st_ino))
+    return "/".join(parts)[:100] if parts else None
+
+
 def _pid_alive(pid: int) -> bool:
     """True unless the process surely does not exist (``kill(pid, 0)`` says ESRCH)."""
     try:
@@ -172,6 +192,7 @@ class Store:
         self._engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
         self._owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self._namespace = _holder_namespace()
 
     @classmethod
     def open(cls, url: str | None = None) -> Store:
@@ -372,6 +393,13 @@ class Store:
         with self._tx(f"reading the scans of cluster {cluster!r}") as conn:
             return self._load_scans(conn, query)
 
+    def scan(self, scan_id: int) -> StoredScan | None:
+        """The stored scan ``scan_id``, or None when there is no such scan."""
+        query = self._scan_select().where(t.scans.c.id == scan_id)
+        with self._tx(f"reading scan {scan_id}") as conn:
+            found = self._load_scans(conn, query)
+        return found[0] if found else None
+
     def clusters(self) -> list[str]:
         """Names of all clusters that have been scanned, sorted."""
         with self._tx("listing clusters") as conn:
@@ -429,27 +457,131 @@ class Store:
 
     # -- report rows -------------------------------------------------------------------
 
-    def save_report_rows(self, scan_id: int, rows: Sequence[ComponentReport]) -> None:
+    def save_report_rows(self, scan_id: int, rows: Sequence[ComponentReport]) -> bool:
         """Replace the evaluated rows of scan ``scan_id`` with ``rows`` (safe to re-run).
+
+        Concurrent calls for one scan are serialized by locking the scan row (``SELECT …
+        FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so the last one wins
+        and rows are never duplicated.
+
+        The rows of a scan the nightly job has finished (:meth:`finish_job_run`) are what
+        it notified about and the next run's baseline: they are kept, not replaced.
+
+        Returns:
+            True when the rows were saved; False when the scan is a finished job run.
 
         Raises:
             StoreError: when the scan does not exist, or on a database failure.
         """
         with self._tx(f"saving report rows of scan {scan_id}", write=True) as conn:
-            exists = conn.execute(
-                sa.select(t.scans.c.id).where(t.scans.c.id == scan_id)
-            ).scalar_one_or_none()
-            if exists is None:
-                raise StoreError(
-                    f"cannot save report rows: scan {scan_id} does not exist",
-                    "save the scan first (Store.save_scan)",
-                )
+            job_run_at = self._lock_scan(conn, scan_id, "save report rows")
+            if job_run_at is not None:
+                return False
             conn.execute(t.report_rows.delete().where(t.report_rows.c.scan_id == scan_id))
             if rows:
                 conn.execute(
                     t.report_rows.insert(),
                     [_report_values(scan_id, i, r) for i, r in enumerate(rows)],
                 )
+            return True
+
+    @staticmethod
+    def _lock_scan(conn: sa.Connection, scan_id: int, action: str) -> datetime | None:
+        """Lock the row of scan ``scan_id`` until the transaction ends; its ``job_run_at``.
+
+        Raises:
+            StoreError: when the scan does not exist.
+        """
+        row = conn.execute(
+            sa.select(t.scans.c.id, t.scans.c.job_run_at)
+            .where(t.scans.c.id == scan_id)
+            .with_for_update()
+        ).first()
+        if row is None:
+            raise StoreError(
+                f"cannot {action}: scan {scan_id} does not exist",
+                "save the scan first (Store.save_scan)",
+            )
+        job_run_at: datetime | None = row.job_run_at
+        return job_run_at
+
+    # -- nightly job baseline ----------------------------------------------------------
+
+    def last_job_run_rows(self, cluster: str) -> list[ComponentReport] | None:
+        """Rows of the scan of ``cluster`` the nightly job finished last.
+
+        "Last" is the highest scan id among scans with ``job_run_at`` set: runs of one
+        cluster save their scan while holding the ``run:<cluster>`` lock, so scan ids
+        follow the order the runs finished in (``scanned_at`` and ``job_run_at`` need not:
+        a run that waited for the lock scanned earlier than the run it waited for).
+
+        This is the baseline the next run diffs against: scans stored by ``tracker scan``
+        in between do not move it, and ``tracker report`` cannot rewrite its rows.
+
+        Returns:
+            the rows in saved order (empty when that scan had no components), or None when
+            no job run of ``cluster`` was ever finished.
+        """
+        latest = (
+            sa.select(t.scans.c.id)
+            .join(t.clusters, t.clusters.c.id == t.scans.c.cluster_id)
+            .where(t.clusters.c.name == cluster)
+            .where(t.scans.c.job_run_at.is_not(None))
+            .order_by(t.scans.c.id.desc())
+            .limit(1)
+        )
+        with self._tx(f"reading the last job run of cluster {cluster!r}") as conn:
+            scan_id = conn.execute(latest).scalar_one_or_none()
+            if scan_id is None:
+                return None
+            result = conn.execute(
+                sa.select(t.report_rows)
+                .where(t.report_rows.c.scan_id == scan_id)
+                .order_by(t.report_rows.c.position)
+            )
+            return [_report_from(row) for row in result]
+
+    def finish_job_run(
+        self,
+        scan_id: int,
+        at: datetime,
+        notifications: Sequence[tuple[str, str, dict[str, object]]],
+    ) -> list[int]:
+        """In ONE transaction: queue ``notifications`` and mark scan ``scan_id`` a job run.
+
+        Until this commits, the previous job run stays the baseline, so a run that dies
+        before it is diffed again by the next run (notified at least once, never lost).
+
+        Args:
+            at: when the run finished (aware; stored as UTC in ``scans.job_run_at``).
+            notifications: ``(target, cluster, payload)`` each; payload JSON-serializable.
+
+        Returns:
+            the outbox ids, in the order of ``notifications``.
+
+        Raises:
+            StoreError: the scan does not exist, or a database failure (nothing is stored).
+        """
+        with self._tx(f"finishing the job run of scan {scan_id}", write=True) as conn:
+            self._lock_scan(conn, scan_id, "finish the job run")
+            ids = [
+                int(
+                    conn.execute(
+                        t.outbox.insert()
+                        .values(
+                            target=target,
+                            cluster=cluster,
+                            payload=payload,
+                            created_at=_now(),
+                            attempts=0,
+                        )
+                        .returning(t.outbox.c.id)
+                    ).scalar_one()
+                )
+                for target, cluster, payload in notifications
+            ]
+            conn.execute(t.scans.update().where(t.scans.c.id == scan_id).values(job_run_at=at))
+        return ids
 
     def report_rows(self, scan_id: int) -> list[ComponentReport]:
         """The evaluated rows of scan ``scan_id`` in saved order (empty when none)."""
@@ -685,8 +817,10 @@ class Store:
         PostgreSQL: a session ``pg_advisory_lock`` on a dedicated connection (released by
         the server when the holder dies). SQLite: a row in ``locks`` written under
         ``BEGIN IMMEDIATE``, refreshed every :data:`LOCK_HEARTBEAT_SECONDS`; a row whose
-        holder process is gone (same host) or that expired (:data:`LOCK_TTL_SECONDS`
-        without refresh) is taken over. Both backends record the holder in ``locks`` for
+        holder process is gone or that expired (:data:`LOCK_TTL_SECONDS` without refresh)
+        is taken over. "Gone" (``kill(pid, 0)`` fails) is trusted only when the holder ran
+        on the same host name, machine (boot id) and PID namespace; otherwise only the
+        expiry counts. Both backends record the holder in ``locks`` for
         the error message. The lock is not re-entrant.
 
         Args:
@@ -727,6 +861,7 @@ class Store:
             "owner": self._owner,
             "host": socket.gethostname(),
             "pid": os.getpid(),
+            "holder_ns": self._namespace,
             "acquired_at": now,
             "expires_at": now + timedelta(seconds=LOCK_TTL_SECONDS),
         }
@@ -737,7 +872,11 @@ class Store:
             now = _now()
             row = conn.execute(sa.select(t.locks).where(t.locks.c.name == name)).first()
             if row is not None:
-                dead = row.host == socket.gethostname() and not _pid_alive(row.pid)
+                dead = (
+                    row.host == socket.gethostname()
+                    and row.holder_ns == self._namespace
+                    and not _pid_alive(row.pid)
+                )
                 if not dead and row.expires_at > now:
                     return row
                 conn.execute(t.locks.delete().where(t.locks.c.name == name))
@@ -819,8 +958,13 @@ class Store:
         return int(item_id)
 
     def pending_notifications(self, target: str | None = None) -> list[OutboxItem]:
-        """Unsent notifications (all targets, or one), oldest first."""
-        query = sa.select(t.outbox).where(t.outbox.c.sent_at.is_(None)).order_by(t.outbox.c.id)
+        """Notifications neither sent nor given up (all targets, or one), oldest first."""
+        query = (
+            sa.select(t.outbox)
+            .where(t.outbox.c.sent_at.is_(None))
+            .where(t.outbox.c.failed_at.is_(None))
+            .order_by(t.outbox.c.id)
+        )
         if target is not None:
             query = query.where(t.outbox.c.target == target)
         with self._tx("reading the notification outbox") as conn:
@@ -852,19 +996,40 @@ class Store:
                 .values(sent_at=_now())
             )
 
-    def mark_notification_failed(self, item_id: int, error: str) -> None:
+    def mark_notification_failed(
+        self, item_id: int, error: str, *, max_attempts: int = MAX_NOTIFICATION_ATTEMPTS
+    ) -> bool:
         """Record a failed send of item ``item_id``: ``attempts += 1``, ``last_error = error``.
+
+        When ``attempts`` reaches ``max_attempts`` the item is given up: ``failed_at`` is
+        set and :meth:`pending_notifications` never returns it again (a message the target
+        rejects for good, e.g. HTTP 400, must not fail every later run).
+
+        Returns:
+            True when this call gave the item up; False otherwise (also when it was given
+            up or sent before).
 
         Raises:
             StoreError: when no such item exists.
         """
         with self._tx(f"marking notification {item_id} failed", write=True) as conn:
             self._outbox_exists(conn, item_id)
-            conn.execute(
+            attempts = conn.execute(
                 t.outbox.update()
                 .where(t.outbox.c.id == item_id)
                 .values(attempts=t.outbox.c.attempts + 1, last_error=_truncate(error))
+                .returning(t.outbox.c.attempts)
+            ).scalar_one()
+            if attempts < max_attempts:
+                return False
+            gave_up = conn.execute(
+                t.outbox.update()
+                .where(t.outbox.c.id == item_id)
+                .where(t.outbox.c.sent_at.is_(None))
+                .where(t.outbox.c.failed_at.is_(None))
+                .values(failed_at=_now())
             )
+            return bool(gave_up.rowcount)
 
     @staticmethod
     def _outbox_exists(conn: sa.Connection, item_id: int) -> None:

@@ -7,14 +7,16 @@ drift apart (``alembic.autogenerate.compare_metadata`` finds no difference).
 Tables::
 
     clusters            one row per cluster name, with the API server that owns the name
-    scans               one row per scan (cluster, scanned_at, source, server_version, warnings)
+    scans               one row per scan (cluster, scanned_at, source, server_version, warnings,
+                        job_run_at: when the nightly job finished it)
     scan_components     identified components of a scan, in identification order
     scan_unidentified   images no rule claimed, in identification order
     report_rows         evaluated components of a scan (flags and findings as JSON lists)
     releases            the release catalogue: (project, tag) unique
     sync_state          per (project, token fingerprint): ETag, last success / attempt / error
-    locks               the job lock rows (owner, host, pid, acquired_at, expires_at)
-    outbox              notifications waiting to be sent (sent_at NULL) or sent
+    locks               the job lock rows (owner, host, pid, holder_ns, acquired_at, expires_at)
+    outbox              notifications waiting to be sent (sent_at and failed_at NULL), sent,
+                        or given up (failed_at set)
 
 Times are stored as UTC: ``TIMESTAMP WITH TIME ZONE`` on PostgreSQL, naive UTC text on
 SQLite; :class:`UTCDateTime` turns both back into timezone-aware UTC datetimes.
@@ -118,7 +120,11 @@ scans = sa.Table(
     sa.Column("source", sa.String(16), nullable=False),
     sa.Column("server_version", sa.String(255), nullable=True),
     sa.Column("warnings", sa.JSON, nullable=False),
+    # 0003: when `tracker run` finished this scan (its notifications queued); the latest
+    # such scan of a cluster is the next run's baseline. NULL: not (yet) a finished job run.
+    sa.Column("job_run_at", UTCDateTime, nullable=True),
     sa.Index("ix_scans_cluster_id_scanned_at", "cluster_id", "scanned_at"),
+    sa.Index("ix_scans_cluster_id_job_run_at", "cluster_id", "job_run_at"),
 )
 
 scan_components = sa.Table(
@@ -204,6 +210,8 @@ locks = sa.Table(
     sa.Column("pid", sa.Integer, nullable=False),
     sa.Column("acquired_at", UTCDateTime, nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False),
+    # 0003: boot id and PID namespace of the holder; the pid check applies only when equal.
+    sa.Column("holder_ns", sa.String(100), nullable=True),
 )
 
 outbox = sa.Table(
@@ -217,5 +225,7 @@ outbox = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("sent_at", UTCDateTime, nullable=True),
+    # 0003: set when the item reached the maximum number of attempts (never sent then).
+    sa.Column("failed_at", UTCDateTime, nullable=True),
     sa.Index("ix_outbox_sent_at_target", "sent_at", "target"),
 )
