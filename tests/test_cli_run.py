@@ -164,12 +164,17 @@ def test_two_runs_on_changed_dumps_history_and_one_message(
     assert runs[2].changes is None
     ch = runs[1].changes
     assert ch is not None
+    # 1.23.17 and 1.24.0 are older than the oldest of the 20 real releases (1.26.12), so
+    # each also carries the info finding that its counts are lower bounds
     assert [(r.key.role, r.row.current, r.key.kind) for r in ch.new] == [
-        ("kubelet", "1.23.17", "outdated")
+        ("kubelet", "1.23.17", "outdated"),
+        ("kubelet", "1.23.17", "partial-catalogue"),
     ]
     assert sorted((r.key.role, r.row.current, r.key.kind) for r in ch.resolved) == [
         ("control-plane", "1.24.0", "outdated"),
+        ("control-plane", "1.24.0", "partial-catalogue"),
         ("kubelet", "1.24.0", "outdated"),
+        ("kubelet", "1.24.0", "partial-catalogue"),
     ]
     assert sorted(
         (v.key.component, v.key.role, v.previous.current, v.current.current) for v in ch.upgraded
@@ -181,7 +186,7 @@ def test_two_runs_on_changed_dumps_history_and_one_message(
 
     # the Slack digest of the second run says the same
     assert "1.23.17" in message and "1.12.1" in message and "1.13.9" in message
-    assert "Resolved since the last run (2)" in message
+    assert "Resolved since the last run (4)" in message  # outdated + partial-catalogue, x2
 
     # and so does `tracker history`
     history = invoke(db, "history", "--cluster", CLUSTER)
@@ -190,8 +195,8 @@ def test_two_runs_on_changed_dumps_history_and_one_message(
     assert f"{CLUSTER}: 3 evaluated run(s)" in out
     assert "^ istio data-plane" in out and "1.12.1 -> 1.13.9" in out
     assert "^ kubernetes control-plane" in out and "1.24.0 -> 1.29.3" in out
-    assert out.count("+ kubernetes kubelet") == 1
-    assert out.count("- kubernetes") == 2
+    assert out.count("+ kubernetes kubelet") == 2  # outdated and partial-catalogue
+    assert out.count("- kubernetes") == 4
     assert "no change" in out
     only_istio = invoke(db, "history", "--cluster", CLUSTER, "--component", "istio").stdout
     assert "kubelet" not in only_istio and "1.12.1 -> 1.13.9" in only_istio

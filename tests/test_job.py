@@ -126,7 +126,10 @@ def test_changes_days_open_and_history(
     day2 = DAY1 + timedelta(days=1)
     second = run(store, catalogue, At(v2(realdata, tmp_path), day2), day2)
     assert second.changes is not None
-    assert [(r.key.role, r.row.current) for r in second.changes.new] == [("kubelet", "1.23.17")]
+    assert [(r.key.role, r.row.current, r.key.kind) for r in second.changes.new] == [
+        ("kubelet", "1.23.17", "outdated"),
+        ("kubelet", "1.23.17", "partial-catalogue"),  # older than every known release
+    ]
     assert second.changes.resolved == ()
     assert [(v.key.component, v.current.current) for v in second.changes.upgraded] == [
         ("istio", "1.13.9")

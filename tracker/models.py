@@ -63,6 +63,9 @@ class Flag(StrEnum):
     PRE_1_0 = "pre-1.0"
     UNKNOWN_VERSION = "unknown-version"
     NO_UPSTREAM_DATA = "no-upstream-data"
+    PARTIAL_CATALOGUE = "partial-catalogue"
+    """The running version is older than every known release of its stream: the
+    ``releases_behind`` and ``days_behind`` figures are lower bounds (shown as ``≥N``)."""
     AHEAD_OF_CATALOGUE = "ahead-of-catalogue"
     """The running version is newer than every known release: the catalogue is stale or
     partial (``tracker sync``); the status stays ``up-to-date``, as nothing newer is known."""

@@ -78,12 +78,12 @@ CASES = {
     # GKE kubelet. The 20-release list has no 1.18 line; first newer: v1.29.0 on 2023-12-13.
     ("kubernetes", Role.KUBELET, "v1.18.19-gke.1701"): Expected(
         "1.18.19", "1.29.3", None, Behind.MINOR, 16, 993, Status.OUTDATED,
-        (Flag.OUTDATED,), Severity.CRITICAL,
+        (Flag.OUTDATED, Flag.PARTIAL_CATALOGUE), Severity.CRITICAL,
     ),
     # EKS kubelet compares by its upstream version.
     ("kubernetes", Role.KUBELET, "v1.16.13-eks-ec92d4"): Expected(
         "1.16.13", "1.29.3", None, Behind.MINOR, 16, 993, Status.OUTDATED,
-        (Flag.OUTDATED,), Severity.CRITICAL,
+        (Flag.OUTDATED, Flag.PARTIAL_CATALOGUE), Severity.CRITICAL,
     ),
     # k3s /version: newer than anything in the (old) 20-release list. Still up to date
     # (nothing newer is known), but no latest patch lower than what runs, and an info

@@ -31,6 +31,7 @@ ALLOWED_FLAGS = {
     "unknown-version",
     "no-upstream-data",
     "ahead-of-catalogue",  # design.md §3: flags grow with later checks
+    "partial-catalogue",
 }
 OPT_STR = (str, type(None))
 OPT_INT = (int, type(None))

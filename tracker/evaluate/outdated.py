@@ -32,6 +32,10 @@ commit SHAs, date-stamped builds).
 ``no-upstream-data`` (no release of the project is known, or none matches the catalogue
 entry's tag pattern): ``info``; run ``tracker sync`` or fix the catalogue entry.
 
+``partial-catalogue`` (``info``): the running version is *older* than every known release
+of its stream (a first sync pages back only so far, an imported list may be short): the
+``outdated`` finding says "at least", and formatters show the counts as ``≥N``.
+
 ``ahead-of-catalogue`` (``info``): the running version is *newer* than every known release
 that counts (k3s ``v1.29.6+k3s1`` against a catalogue whose highest is 1.29.3). The row
 stays ``up-to-date`` (nothing newer is known), but the catalogue lacks data for what runs,
@@ -117,6 +121,18 @@ class OutdatedCheck:
             findings.append(self._outdated(evaluation, current))
         if isinstance(current, ParsedVersion) and evaluation.ahead_of_catalogue:
             findings.append(self._ahead(evaluation, current))
+        if isinstance(current, ParsedVersion) and evaluation.oldest_known is not None:
+            oldest = evaluation.oldest_known.version.normalized
+            source = f" of {evaluation.project}" if evaluation.project else ""
+            findings.append(
+                Finding(
+                    Flag.PARTIAL_CATALOGUE,
+                    Severity.INFO,
+                    f"{evaluation.label} {current.normalized} is older than every known release"
+                    f"{source} (oldest {oldest}): releases and days behind are lower bounds; "
+                    "run `tracker sync` to fetch the older releases",
+                )
+            )
         return findings
 
     @staticmethod

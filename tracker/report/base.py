@@ -118,6 +118,15 @@ def rfc3339(moment: datetime, *, field: str) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def count_text(row: ComponentReport, value: int | None) -> str:
+    """A ``releases_behind``/``days_behind`` figure: ``"16"``, ``"≥16"`` when the catalogue
+    does not reach back to the running version (flag ``partial-catalogue``), ``"-"``.
+    """
+    if value is None:
+        return "-"
+    return f"≥{value}" if Flag.PARTIAL_CATALOGUE in row.flags else str(value)
+
+
 def behind_text(row: ComponentReport) -> str:
     """How far behind, in words: ``"minor, 18 releases, 912 days"``; ``""`` when not behind.
 
@@ -133,10 +142,10 @@ def behind_text(row: ComponentReport) -> str:
         parts.append(row.behind.value)
     if row.releases_behind is not None:
         noun = "release" if row.releases_behind == 1 else "releases"
-        parts.append(f"{row.releases_behind} {noun}")
+        parts.append(f"{count_text(row, row.releases_behind)} {noun}")
     if row.days_behind is not None:
         noun = "day" if row.days_behind == 1 else "days"
-        parts.append(f"{row.days_behind} {noun}")
+        parts.append(f"{count_text(row, row.days_behind)} {noun}")
     return ", ".join(parts)
 
 

@@ -23,7 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tracker.models import ComponentReport, Flag, Report, Severity, Status
-from tracker.report.base import cluster_names, rfc3339, worst_first_key
+from tracker.report.base import cluster_names, count_text, rfc3339, worst_first_key
 
 FLEET_SCHEMA_VERSION = 1
 """``schema_version`` of :func:`fleet_to_dict`; a change of keys or meanings bumps it."""
@@ -55,7 +55,7 @@ def cell_text(row: ComponentReport) -> str:
     if row.status is Status.UNKNOWN:
         return f"{version} (unknown)"
     if row.behind is not None:
-        days = f", {row.days_behind}d" if row.days_behind is not None else ""
+        days = f", {count_text(row, row.days_behind)}d" if row.days_behind is not None else ""
         return f"{version} ({row.behind.value}{days})"
     flags = [f.value for f in row.flags if f is not Flag.OUTDATED]
     return f"{version} ({', '.join(flags)})" if flags else version

@@ -15,6 +15,7 @@ from tracker.report.base import (
     behind_text,
     cluster_names,
     cluster_rows,
+    count_text,
     place,
     rfc3339,
     severity_counts,
@@ -98,8 +99,8 @@ def _table(rows: list[ComponentReport]) -> list[str]:
             _cell(row.latest),
             _cell(row.latest_patch),
             _cell(row.behind.value if row.behind is not None else None),
-            _cell(row.releases_behind),
-            _cell(row.days_behind),
+            _cell(count_text(row, row.releases_behind)),
+            _cell(count_text(row, row.days_behind)),
             _cell(", ".join(f.value for f in row.flags)),
         ]
         lines.append("| " + " | ".join(cells) + " |")

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tracker.models import ClusterSummary, ComponentReport, Report, Severity, Status
-from tracker.report.base import cluster_names, cluster_rows, rfc3339, severity_counts
+from tracker.report.base import cluster_names, cluster_rows, count_text, rfc3339, severity_counts
 
 MAX_UNIDENTIFIED_LINES = 20
 """How many unidentified images a cluster lists before "and N more"."""
@@ -92,8 +92,8 @@ def _row_cells(row: ComponentReport) -> list[Text]:
         Text(_dash(row.latest)),
         Text(_dash(row.latest_patch)),
         Text(_dash(row.behind.value if row.behind is not None else None)),
-        Text(_dash(row.releases_behind), justify="right"),
-        Text(_dash(row.days_behind), justify="right"),
+        Text(count_text(row, row.releases_behind), justify="right"),
+        Text(count_text(row, row.days_behind), justify="right"),
         Text(",".join(f.value for f in row.flags) or "-"),
     ]
     return cells
