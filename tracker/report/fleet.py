@@ -24,6 +24,7 @@ from rich.text import Text
 
 from tracker.models import ComponentReport, Flag, Report, Severity, Status
 from tracker.report.base import cluster_names, count_text, rfc3339, worst_first_key
+from tracker.report.json import cluster_to_dict
 
 FLEET_SCHEMA_VERSION = 1
 """``schema_version`` of :func:`fleet_to_dict`; a change of keys or meanings bumps it."""
@@ -229,16 +230,7 @@ def fleet_to_dict(report: Report) -> dict[str, Any]:
     return {
         "schema_version": FLEET_SCHEMA_VERSION,
         "generated_at": rfc3339(report.generated_at, field="generated_at"),
-        "clusters": [
-            {
-                "name": c.name,
-                "scanned_at": rfc3339(c.scanned_at, field=f"clusters[{c.name}].scanned_at"),
-                "kubernetes_version": c.kubernetes_version,
-                "source": c.source.value,
-                "server": c.server,
-            }
-            for c in report.clusters
-        ],
+        "clusters": [{**cluster_to_dict(c), "server": c.server} for c in report.clusters],
         "components": [
             {
                 "component": component,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tracker.models import ComponentReport, Report
+from tracker.models import ClusterSummary, ComponentReport, Report
 from tracker.report.base import cluster_names, cluster_rows, rfc3339
 
 SCHEMA_VERSION = 1
@@ -46,6 +46,20 @@ def component_to_dict(row: ComponentReport) -> dict[str, Any]:
     }
 
 
+def cluster_to_dict(c: ClusterSummary) -> dict[str, Any]:
+    """One ``clusters[]`` entry of design.md §3: name, scanned_at, kubernetes_version, source.
+
+    Raises:
+        ReportError: when ``scanned_at`` is naive.
+    """
+    return {
+        "name": c.name,
+        "scanned_at": rfc3339(c.scanned_at, field=f"clusters[{c.name}].scanned_at"),
+        "kubernetes_version": c.kubernetes_version,
+        "source": c.source.value,
+    }
+
+
 def report_to_dict(report: Report) -> dict[str, Any]:
     """The whole report as plain JSON-ready data (dicts, lists, str, int, None).
 
@@ -55,15 +69,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "generated_at": rfc3339(report.generated_at, field="generated_at"),
-        "clusters": [
-            {
-                "name": c.name,
-                "scanned_at": rfc3339(c.scanned_at, field=f"clusters[{c.name}].scanned_at"),
-                "kubernetes_version": c.kubernetes_version,
-                "source": c.source.value,
-            }
-            for c in report.clusters
-        ],
+        "clusters": [cluster_to_dict(c) for c in report.clusters],
         "components": [
             component_to_dict(row)
             for name in cluster_names(report)
