@@ -14,7 +14,6 @@ import os
 import re
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pytest
 import sqlalchemy as sa
 
 import tracker
+from tests.conftest import fresh_postgres_database
 from tracker.identify.catalogue import load_catalogue
 from tracker.identify.registry import identify
 from tracker.inventory.kubectl_dump import KubectlDump
@@ -34,19 +34,8 @@ TIMEOUT_SECONDS = 180
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database (dropped afterwards); skipped without the server URL."""
-    url = os.environ.get("TRACKER_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("TRACKER_TEST_POSTGRES_URL not set")
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"tracker_fleet_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres_database("tracker_fleet") as url:
+        yield url
 
 
 def _tracker(url: str, *args: str) -> subprocess.Popen[str]:
