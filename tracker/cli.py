@@ -134,18 +134,22 @@ def _emit(text: str, output: Path | None) -> None:
     err_console.print(f"report written to {output}")
 
 
-def _formatter(format: Format, output: Path | None) -> Formatter:
-    """The report formatter. A table on a terminal uses its width (at least 130) and colours;
-    piped, it uses $COLUMNS when set, else 160; written to a file, 200."""
+def _table_style(output: Path | None) -> tuple[int, bool]:
+    """``(width, color)`` for a table: on a terminal its width (at least 130) and colours;
+    piped, $COLUMNS when set, else 160; written to a file, 200 and no colours."""
     out = Console()
     tty = output is None and out.is_terminal
     if output is not None:
-        width = 200
-    elif tty or os.environ.get("COLUMNS", "").isdigit():
-        width = max(out.width, 130)
-    else:
-        width = 160
-    return get_formatter(format.value, width=width, color=tty)
+        return 200, False
+    if tty or os.environ.get("COLUMNS", "").isdigit():
+        return max(out.width, 130), tty
+    return 160, False
+
+
+def _formatter(format: Format, output: Path | None) -> Formatter:
+    """The report formatter for ``format`` (tables styled by :func:`_table_style`)."""
+    width, color = _table_style(output)
+    return get_formatter(format.value, width=width, color=color)
 
 
 def _count(n: int, noun: str) -> str:
@@ -418,10 +422,8 @@ def _fleet(
     if format is Format.JSON:
         _emit(json.dumps(fleet_to_dict(report), indent=2), output)
     else:
-        tty = output is None and Console().is_terminal
-        _emit(
-            format_fleet(report, width=max(Console().width, 130) if tty else 160, color=tty), output
-        )
+        width, color = _table_style(output)
+        _emit(format_fleet(report, width=width, color=color), output)
     if fail_on and fail_on_hit(report, [f.value for f in fail_on]):
         raise typer.Exit(EXIT_FAIL_ON)
 

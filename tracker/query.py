@@ -142,10 +142,14 @@ def cluster_history(store: Store, cluster: str, *, limit: int = 10) -> list[RunC
     # scans that were never evaluated (a `tracker scan` with no report after it) are skipped,
     # so read further back until limit + 1 evaluated runs are found or the history ends
     evaluated: list[tuple[StoredScan, list[ComponentReport]]] = []
+    rows_of: dict[int, list[ComponentReport]] = {}  # each scan's rows are read once
     window = limit + 1
     while True:
         scans = store.scans(cluster, limit=window)
-        evaluated = [(scan, rows) for scan in scans if (rows := store.report_rows(scan.id))]
+        for scan in scans:
+            if scan.id not in rows_of:
+                rows_of[scan.id] = store.report_rows(scan.id)
+        evaluated = [(scan, rows_of[scan.id]) for scan in scans if rows_of[scan.id]]
         if len(evaluated) > limit or len(scans) < window:
             break
         window *= 2

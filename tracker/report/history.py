@@ -10,24 +10,25 @@ from rich.console import Console
 from rich.table import Table
 
 from tracker.history import FindingKey, FindingRef, VersionChange, days_open
+from tracker.models import ComponentReport
 from tracker.query import RunChanges, first_seen
 
 
-def _who(ref_row_component: str, role: str, namespace: str | None, workload: str | None) -> str:
-    where = "/".join(p for p in (namespace, workload) if p)
-    return f"{ref_row_component} {role}" + (f" ({where})" if where else "")
+def _who(row: ComponentReport) -> str:
+    c = row.component
+    where = "/".join(p for p in (c.namespace, c.workload) if p)
+    return f"{c.component} {c.role.value}" + (f" ({where})" if where else "")
 
 
 def _finding(ref: FindingRef) -> str:
-    c = ref.row.component
-    return f"{_who(c.component, c.role.value, c.namespace, c.workload)}: {ref.finding.message}"
+    return f"{_who(ref.row)}: {ref.finding.message}"
 
 
 def _change(change: VersionChange) -> str:
     c = change.current.component
     before = change.previous.current or change.previous.component.raw_version or "?"
     after = change.current.current or c.raw_version or "?"
-    return f"{_who(c.component, c.role.value, c.namespace, c.workload)}: {before} -> {after}"
+    return f"{_who(change.current)}: {before} -> {after}"
 
 
 def format_history(
