@@ -57,6 +57,8 @@ class FetchResult:
             (``published_at`` is then None).
         drafts: draft releases seen and dropped.
         malformed: one line per release item that failed validation and was left out.
+        warnings: one line per thing the source refused to do (e.g. follow a page link to
+            another host), for the sync summary.
         rate_limit_remaining: ``X-RateLimit-Remaining`` of the last response, if sent.
         rate_limit_reset: ``X-RateLimit-Reset`` of the last response as aware UTC, if sent.
     """
@@ -72,6 +74,7 @@ class FetchResult:
     from_tags: bool = False
     drafts: int = 0
     malformed: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
     rate_limit_remaining: int | None = None
     rate_limit_reset: datetime | None = None
 

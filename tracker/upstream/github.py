@@ -249,6 +249,24 @@ def _host(url: str) -> str:
     return f"{host}:{parsed.port}" if parsed.port is not None else host
 
 
+def origin(url: str | httpx.URL) -> tuple[str, str, int | None]:
+    """``(scheme, host, port)`` of ``url``, the default port made explicit (RFC 6454 origin).
+
+    Credentials go only to the configured API origin: a ``Link`` or redirect that leaves it
+    is never sent the token.
+
+    >>> origin("https://api.github.com/repos/a/b") == origin("https://API.github.com:443/x")
+    True
+    >>> origin("https://api.github.com/x") == origin("https://evil.example/x")
+    False
+    >>> origin("https://api.github.com/x") == origin("http://api.github.com/x")
+    False
+    """
+    parsed = httpx.URL(url)
+    port = parsed.port or {"https": 443, "http": 80}.get(parsed.scheme)
+    return parsed.scheme, parsed.host.lower(), port
+
+
 @dataclass
 class _Run:
     """Mutable bookkeeping of one fetch (requests made, last rate-limit headers)."""
@@ -258,6 +276,7 @@ class _Run:
     remaining: int | None = None
     reset: datetime | None = None
     malformed: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     drafts: int = 0
 
     def note(self, response: httpx.Response) -> None:
@@ -323,6 +342,7 @@ class GitHubReleaseSource:
             raise ValueError("connect_attempts must be at least 1")
         self._client = client
         self._api_url = api_url.rstrip("/")
+        self._origin = origin(self._api_url)
         self._token = token or None
         self._per_page = per_page
         self._max_attempts = max_attempts
@@ -434,6 +454,13 @@ class GitHubReleaseSource:
             next_url = response.links.get("next", {}).get("url")
             if not next_url:
                 return collected, pages, True
+            if origin(next_url) != self._origin:
+                # Never follow a Link off the API origin: it would carry the token there.
+                run.warnings.append(
+                    f"page {pages} links to another host ({_host(next_url)}); "
+                    "not followed, the listing stops here"
+                )
+                return collected, pages, False
             if (stop is not None and stop(page)) or (max_pages is not None and pages >= max_pages):
                 return collected, pages, False
             response = self._get(run, next_url, params=False)
@@ -483,13 +510,14 @@ class GitHubReleaseSource:
     def _url(self, repo: str, what: str) -> str:
         return f"{self._api_url}/repos/{repo}/{what}"
 
-    def _headers(self, etag: str | None) -> dict[str, str]:
+    def _headers(self, url: str, etag: str | None) -> dict[str, str]:
+        """Request headers; ``Authorization`` only when ``url`` is on the API origin."""
         headers = {
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": API_VERSION,
             "User-Agent": self._user_agent,
         }
-        if self._token:
+        if self._token and origin(url) == self._origin:
             headers["Authorization"] = f"Bearer {self._token}"
         if etag:
             headers["If-None-Match"] = etag
@@ -518,7 +546,7 @@ class GitHubReleaseSource:
             UpstreamError: still failing after ``max_attempts``, or a too long Retry-After.
         """
         query = {"per_page": str(self._per_page)} if params else None
-        headers = self._headers(etag)
+        headers = self._headers(url, etag)
         retrying = Retrying(
             stop=self._stop,
             wait=self._wait,
@@ -655,6 +683,7 @@ class GitHubReleaseSource:
             from_tags=from_tags,
             drafts=run.drafts,
             malformed=tuple(run.malformed),
+            warnings=tuple(run.warnings),
             rate_limit_remaining=run.remaining,
             rate_limit_reset=run.reset,
         )

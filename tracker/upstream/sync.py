@@ -93,6 +93,7 @@ class ProjectResult:
         renamed_to: the repository's new name when GitHub redirected.
         replaced: True when a complete full listing replaced the stored releases.
         malformed: one line per release item left out as malformed.
+        warnings: what the source refused to do (e.g. follow a link to another host).
     """
 
     project: str
@@ -107,6 +108,7 @@ class ProjectResult:
     replaced: bool = False
     drafts: int = 0
     malformed: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -442,6 +444,7 @@ def _store(
         from_tags=outcome.from_tags,
         drafts=outcome.drafts,
         malformed=outcome.malformed,
+        warnings=outcome.warnings,
     )
     if outcome.not_modified:
         store.record_sync(
@@ -492,6 +495,8 @@ def describe(result: ProjectResult) -> str:
         text += f"; renamed to {result.renamed_to}, update the catalogue"
     if result.malformed:
         text += f"; {len(result.malformed)} malformed release(s) left out"
+    for warning in result.warnings:
+        text += f"; {warning}"
     return text
 
 

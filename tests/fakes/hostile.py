@@ -1,0 +1,75 @@
+"""A programmable HTTP server on 127.0.0.1 for hostile-upstream tests.
+
+Each route maps a path to a function ``(handler) -> None`` that writes the whole answer, so a
+test can send a ``Link`` to another origin, a paging loop, a trickling body or a deep document.
+Every request is recorded with its headers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+Route = Callable[[BaseHTTPRequestHandler], None]
+
+
+@dataclass
+class HostileServer:
+    """Routes by path (query ignored); unknown paths answer 404."""
+
+    routes: dict[str, Route] = field(default_factory=dict)
+    seen: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    base: str = ""
+
+    @contextmanager
+    def serve(self) -> Iterator[str]:
+        """Serve in a thread on an ephemeral port; yields ``http://127.0.0.1:PORT``."""
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                fake.seen.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+                route = fake.routes.get(self.path.split("?", 1)[0])
+                try:
+                    if route is None:
+                        send(self, 404, b"{}")
+                    else:
+                        route(self)
+                except OSError:
+                    pass  # the client gave up
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        self.base = f"http://127.0.0.1:{server.server_port}"
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield self.base
+        finally:
+            server.shutdown()
+            server.server_close()
+
+
+def send(
+    handler: BaseHTTPRequestHandler,
+    status: int,
+    body: bytes,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Write one complete answer with a Content-Length."""
+    handler.send_response(status)
+    for key, value in (headers or {}).items():
+        handler.send_header(key, value)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
