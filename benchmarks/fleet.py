@@ -44,7 +44,7 @@ from tracker.report.fleet import format_fleet  # noqa: E402
 from tracker.store import Store  # noqa: E402
 from tracker.upstream.catalogue_file import import_releases  # noqa: E402
 
-REALDATA = ROOT.parent / "shared" / "realdata"
+REALDATA = ROOT / "tests" / "data" / "realdata"
 DUMPS = (
     "pods/gke-v1.18.19-kubevious-samples.podlist.json",
     "pods/docker-desktop-istio-1.12.1.httpbin.pod.json",

@@ -1,7 +1,7 @@
 """Inventory speed: a 10,000-pod cluster read from a dump file and from the (fake) API.
 
 Builds N pods (default 10,000) by cycling through the 81 real GKE pods of
-``../shared/realdata`` (renamed and spread over namespaces, so they are as large as real
+``tests/data/realdata`` (renamed and spread over namespaces, so they are as large as real
 pods: ~10 KB of JSON each), then times:
 
 * ``KubectlDump`` on the JSON ``List`` file (and on YAML with ``--yaml``);
@@ -34,7 +34,7 @@ from tests.fakes.kube_api import FakeKubeAPI, write_kubeconfig  # noqa: E402
 from tracker.inventory.kubectl_dump import KubectlDump  # noqa: E402
 from tracker.inventory.kubernetes_api import KubernetesAPI  # noqa: E402
 
-REALDATA = ROOT.parent / "shared" / "realdata"
+REALDATA = ROOT / "tests" / "data" / "realdata"
 
 
 def make_pods(count: int) -> list[dict[str, Any]]:

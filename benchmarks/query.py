@@ -1,6 +1,6 @@
 """Query speed on a store of N clusters x D days of history (default 100 x 90).
 
-Every cluster's history is the real GKE scan of ../shared/realdata (pods + nodes, 28
+Every cluster's history is the real GKE scan of tests/data/realdata (pods + nodes, 28
 evaluated rows, 11 unidentified images) stored once per day through the Store APIs
 (``save_scan`` + ``save_report_rows``); every 7th cluster runs Istio 1.12.1 sidecars
 (the real docker-desktop pod) so the typical question has answers. Then it times:
@@ -45,7 +45,7 @@ from tracker.store import Store  # noqa: E402
 from tracker.upstream.catalogue_file import import_releases  # noqa: E402
 
 REALDATA = Path(
-    os.environ.get("TRACKER_REALDATA", Path(__file__).resolve().parents[2] / "shared" / "realdata")
+    os.environ.get("TRACKER_REALDATA", Path(__file__).resolve().parents[1] / "tests" / "data" / "realdata")
 )
 TODAY = date(2026, 11, 30)
 

@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per request")
     parser.add_argument("--projects", type=int, default=40)
     parser.add_argument(
-        "--realdata", type=Path, default=ROOT.parent / "shared" / "realdata" / "releases"
+        "--realdata", type=Path, default=ROOT / "tests" / "data" / "realdata" / "releases"
     )
     args = parser.parse_args()
     lists = load_release_lists(args.realdata)

@@ -11,14 +11,15 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-REALDATA = Path(os.environ.get("TRACKER_REALDATA", REPO_ROOT.parent / "shared" / "realdata"))
+REALDATA = Path(os.environ.get("TRACKER_REALDATA", REPO_ROOT / "tests" / "data" / "realdata"))
 
 
 @pytest.fixture(scope="session")
 def realdata() -> Path:
-    """The read-only real data directory (../shared/realdata, see its PROVENANCE.md)."""
+    """The real data directory: ``tests/data/realdata`` (copied from the project's shared real
+    data, see its PROVENANCE.md), or ``TRACKER_REALDATA`` when set."""
     if not REALDATA.is_dir():
-        pytest.skip(f"real data not found at {REALDATA}")
+        raise FileNotFoundError(f"real data not found at {REALDATA}: restore tests/data/realdata")
     return REALDATA
 
 

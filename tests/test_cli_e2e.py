@@ -1,7 +1,7 @@
 """The main job end to end through the real CLI: scan real dumps, import real releases, report.
 
 These drive Typer's CliRunner over the real store (SQLite in a temp dir) with the recorded
-real cluster objects and release lists from ../shared/realdata.
+real cluster objects and release lists from tests/data/realdata.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`tracker run` end to end through the real CLI, on real dumps, with local fake servers.
 
 Each test drives Typer's CliRunner (or real ``python -m tracker`` processes for the lock)
-over a real store, the real release lists of ../shared/realdata, the fake Slack webhook
+over a real store, the real release lists of tests/data/realdata, the fake Slack webhook
 (tests/fakes/slack_webhook.py) and the fake GitHub API (tests/fakes/github_api.py), all on
 127.0.0.1. Nothing reaches the internet.
 """

@@ -1,4 +1,4 @@
-"""`tracker query` over stored scans built from ../shared/realdata, through the real CLI.
+"""`tracker query` over stored scans built from tests/data/realdata, through the real CLI.
 
 The store holds three real clusters, each scanned and evaluated once (`tracker scan` +
 `tracker report`) against the real release lists: GKE 1.18 (pod list + nodes), the

@@ -1,7 +1,7 @@
 """Real cluster dumps for fleet tests: eight clusters made of the real pod/node dumps.
 
 Each fleet member combines one real pod dump with one real node dump from
-../shared/realdata (see its PROVENANCE.md), so every member has its own shape: the GKE
+tests/data/realdata (see its PROVENANCE.md), so every member has its own shape: the GKE
 1.18 cluster (80 running pods), a Docker Desktop Istio 1.12.1 pod, Istio's injector
 goldens (native and classic sidecars), a minikube pod, on GKE, EKS, DOKS and kind nodes.
 """

@@ -1,4 +1,4 @@
-"""The shared parser on real objects from ../shared/realdata, plus small edge cases."""
+"""The shared parser on real objects from tests/data/realdata, plus small edge cases."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Real-shaped reports for the report, history and notify tests.
 
-Values come from ../shared/realdata: the GKE 1.18 cluster of kubevious/mock-data
+Values come from tests/data/realdata: the GKE 1.18 cluster of kubevious/mock-data
 (kubelet ``v1.18.19-gke.1701``, cert-manager ``v0.10.1``, ``prom/prometheus:v2.11.0`` and
 ``v2.11.1``, ``metrics-server-amd64:v0.3.6``, the EKS pod mixed into that export) and the
 Docker Desktop cluster running Istio 1.12.1 with ``kennethreitz/httpbin`` (untagged).

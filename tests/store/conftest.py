@@ -1,4 +1,4 @@
-"""Real-shaped store inputs built from ../shared/realdata (GKE 1.18 pod and node lists, releases).
+"""Real-shaped store inputs built from tests/data/realdata (GKE 1.18 pod and node lists, releases).
 
 The inventory and identification are built here by a small stand-in for the inventory and
 identify stages (which the store does not depend on): pods become Workload/Container objects,
