@@ -100,13 +100,10 @@ def test_unreadable_secret_is_one_warning(
     assert reason in warnings[0]
 
 
-def test_gzip_bomb_is_bounded(
-    secrets: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import tracker.inventory.helm as helm
-
-    monkeypatch.setattr(helm, "MAX_RELEASE_BYTES", 1024)
+def test_gzip_bomb_is_bounded(secrets: list[dict[str, Any]]) -> None:
     bomb = copy.deepcopy(secrets[2])
     bomb["data"]["release"] = encode({"name": "x", "pad": "0" * 100_000})
-    _, warnings = read_helm_releases([bomb])
-    assert "larger than" in warnings[0]
+    _, warnings = read_helm_releases([bomb], max_bytes=1024)
+    assert "larger than 1,024 bytes decompressed" in warnings[0]
+    releases, _ = read_helm_releases([secrets[2]], max_bytes=1024 * 1024)
+    assert [r.name for r in releases] == ["traefik-samples"]
