@@ -250,6 +250,7 @@ class Node:
         kubelet_version: raw ``nodeInfo.kubeletVersion``, e.g. ``v1.18.19-gke.1701``.
         container_runtime: e.g. ``containerd://1.6.4``.
         control_plane: True when the node carries the control-plane/master role label.
+        provider_id: ``spec.providerID`` (``aws:///us-east-2c/i-…``, ``kind://docker/…``).
     """
 
     name: str
@@ -261,6 +262,7 @@ class Node:
     architecture: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     control_plane: bool = False
+    provider_id: str | None = None
 
 
 @dataclass(frozen=True)
