@@ -266,6 +266,33 @@ class Node:
 
 
 @dataclass(frozen=True)
+class HelmRelease:
+    """One Helm 3 release, as its latest deployed revision's release Secret describes it.
+
+    Attributes:
+        name, namespace: the release and where it lives.
+        revision: Helm's revision number of the chosen record.
+        status: ``deployed``, or the latest revision's status when none is deployed.
+        chart: the chart name (``ingress-nginx``).
+        chart_version: the chart's version (``4.11.3``).
+        app_version: the chart's ``appVersion`` (``1.11.3``), or None.
+        updated: ``info.last_deployed`` as aware UTC, or None.
+        images: image references named in the rendered manifest, sorted (links a release
+            with the workloads it runs).
+    """
+
+    name: str
+    namespace: str
+    revision: int
+    status: str
+    chart: str
+    chart_version: str
+    app_version: str | None
+    updated: datetime | None = None
+    images: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Inventory:
     """Everything one scan read from one cluster.
 
@@ -278,6 +305,8 @@ class Inventory:
         server: the API server's identity, ``host:port`` from the client configuration
             (never credentials); None for a dump. The store refuses a scan whose cluster
             name is already held by another server.
+        helm_releases: the Helm releases read from release Secrets (empty when none were
+            read: no Secrets in a dump, or listing them is not allowed).
     """
 
     cluster: str
@@ -288,6 +317,7 @@ class Inventory:
     pods: tuple[Pod, ...]
     warnings: tuple[str, ...] = ()
     server: str | None = None
+    helm_releases: tuple[HelmRelease, ...] = ()
 
 
 @dataclass(frozen=True)

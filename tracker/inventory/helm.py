@@ -22,42 +22,16 @@ import json
 import re
 import zlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from tracker.models import HelmRelease
 
 __all__ = ["HELM_SECRET_TYPE", "MAX_RELEASE_BYTES", "HelmRelease", "read_helm_releases"]
 
 HELM_SECRET_TYPE = "helm.sh/release.v1"
 MAX_RELEASE_BYTES = 64 * 1024 * 1024
 _IMAGE_RE = re.compile(r"""^\s*(?:-\s*)?image:\s*["']?([^\s"'#]+)""", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class HelmRelease:
-    """One Helm release, as its latest deployed revision describes it.
-
-    Attributes:
-        name, namespace: the release and where it lives.
-        revision: Helm's revision number of the chosen record.
-        status: ``deployed``, or the latest revision's status when none is deployed.
-        chart: the chart name (``ingress-nginx``).
-        chart_version: the chart's version (``4.11.3``).
-        app_version: the chart's ``appVersion`` (``1.11.3``), or None.
-        updated: ``info.last_deployed`` as aware UTC, or None.
-        images: image references named in the rendered manifest, sorted (links a release with
-            the workloads it runs).
-    """
-
-    name: str
-    namespace: str
-    revision: int
-    status: str
-    chart: str
-    chart_version: str
-    app_version: str | None
-    updated: datetime | None = None
-    images: tuple[str, ...] = ()
 
 
 def _decode(value: str, max_bytes: int) -> Any:
