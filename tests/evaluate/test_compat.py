@@ -29,8 +29,8 @@ def v(raw: str) -> ParsedVersion:
     ("api", "node", "severity"),
     [
         ("v1.28.5", "v1.28.5", None),
-        ("v1.28.5", "v1.27.9", None),  # the demo case: allowed, one minor older
-        ("v1.28.5", "v1.26.3", None),
+        ("v1.28.5", "v1.27.9", Severity.INFO),  # the demo case: allowed, but lagging
+        ("v1.28.5", "v1.26.3", Severity.INFO),
         ("v1.28.5", "v1.25.16", Severity.WARNING),  # N-3 at 1.25+: the limit
         ("v1.28.5", "v1.24.17", Severity.CRITICAL),  # N-4
         ("v1.26.5", "v1.24.17", Severity.WARNING),  # kubelet < 1.25: only N-2

@@ -9,13 +9,16 @@ Kubernetes (https://kubernetes.io/releases/version-skew-policy/, "Supported vers
 - they may be up to 3 minors older (N-3); before 1.25 only 2 (the limit is read from the
   node component's own minor). Beyond that: ``skew``, critical. Exactly at the limit:
   ``skew``, warning, because "kubelets or kube-proxies that stay 3 minors behind must be
-  upgraded before the control plane can be upgraded again".
+  upgraded before the control plane can be upgraded again". Older within the limit:
+  ``skew``, info (supported, but the nodes lag the control plane).
 
 Istio (https://istio.io/latest/docs/releases/supported-releases/, "Control plane/data plane
 skew"; "Support status of Istio releases"):
 
 - a data plane (sidecar or gateway) must not be newer than its istiod (``skew``, critical);
 - istiod may be one minor ahead of the data plane; more is unsupported (``skew``, critical);
+  a data plane older than its istiod within that (an older minor or patch) is ``skew``,
+  info: the workloads were injected before istiod was upgraded, and a restart re-injects;
 - a data plane pointing at a revision that no istiod serves gets no configuration or
   certificate updates (``skew``, critical);
 - each Istio minor supports a range of Kubernetes minors (``supportedKubernetesVersions``,
@@ -68,8 +71,8 @@ def node_skew(apiserver: ParsedVersion, node: ParsedVersion, *, what: str) -> Ju
     """kubelet / kube-proxy (``what``) against the API server, per the Kubernetes policy.
 
     >>> from tracker.versions import parse_version
-    >>> node_skew(parse_version("v1.28.5"), parse_version("v1.27.9"), what="kubelet") is None
-    True
+    >>> node_skew(parse_version("v1.28.5"), parse_version("v1.27.9"), what="kubelet").severity
+    <Severity.INFO: 'info'>
     >>> print(node_skew(parse_version("v1.28.5"), parse_version("v1.29.1"), what="kubelet").message)
     kubelet 1.29.1 is newer than the API server 1.28.5: never supported;
     downgrade it or upgrade the control plane first
@@ -102,6 +105,15 @@ def node_skew(apiserver: ParsedVersion, node: ParsedVersion, *, what: str) -> Ju
             "next control-plane upgrade",
             KUBERNETES_SKEW_POLICY,
         )
+    if behind > 0:
+        return Judgment(
+            "skew",
+            Severity.INFO,
+            f"{what} {node.normalized} is {behind} minor release{'s' if behind != 1 else ''} "
+            f"older than the API server {apiserver.normalized} (supported up to {allowed}): "
+            "upgrade the nodes to match",
+            KUBERNETES_SKEW_POLICY,
+        )
     return None
 
 
@@ -112,8 +124,8 @@ def istio_data_plane_skew(
 
     >>> from tracker.versions import parse_version
     >>> istio_data_plane_skew(parse_version("1.29.3"), parse_version("1.28.7"),
-    ...     revision="default", what="sidecars") is None
-    True
+    ...     revision="default", what="sidecars").severity
+    <Severity.INFO: 'info'>
     """
     if istiod is None:
         return Judgment(
@@ -140,6 +152,15 @@ def istio_data_plane_skew(
             f"{what} {proxy.normalized} are {ahead} minor releases behind istiod "
             f"{istiod.normalized} (revision {revision!r}); at most 1 is supported: restart "
             "the workloads to re-inject the current proxy",
+            ISTIO_POLICY,
+        )
+    if proxy.version < istiod.version:
+        return Judgment(
+            "skew",
+            Severity.INFO,
+            f"{what} {proxy.normalized} are older than istiod {istiod.normalized} "
+            f"(revision {revision!r}): injected before the upgrade; restart the workloads to "
+            "re-inject",
             ISTIO_POLICY,
         )
     return None
