@@ -50,10 +50,14 @@ def test_kubelet_skew_policy(api: str, node: str, severity: Severity | None) -> 
 
 
 def test_istio_sidecars_against_their_revision() -> None:
-    # The demo case: 1.28.7 sidecars under a 1.29.3 istiod: one minor, allowed.
-    assert (
-        istio_data_plane_skew(v("1.29.3"), v("1.28.7"), revision="default", what="sidecars") is None
-    )
+    # The demo case: 1.28.7 sidecars under a 1.29.3 istiod: one minor, allowed, info.
+    lag = istio_data_plane_skew(v("1.29.3"), v("1.28.7"), revision="default", what="sidecars")
+    assert lag is not None and lag.severity is Severity.INFO
+    assert "restart the workloads" in lag.message
+    same = istio_data_plane_skew(v("1.29.3"), v("1.29.3"), revision="default", what="sidecars")
+    assert same is None
+    patch = istio_data_plane_skew(v("1.29.3"), v("1.29.1"), revision="default", what="sidecars")
+    assert patch is not None and patch.severity is Severity.INFO
     two = istio_data_plane_skew(v("1.29.3"), v("1.27.1"), revision="1-29", what="sidecars")
     assert (
         two is not None and two.severity is Severity.CRITICAL and "2 minor releases" in two.message
