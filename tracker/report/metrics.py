@@ -28,14 +28,15 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from urllib.error import URLError
-from urllib.parse import urlsplit, urlunsplit
+from urllib.error import HTTPError, URLError
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from prometheus_client import CollectorRegistry, push_to_gateway
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
+from prometheus_client.exposition import basic_auth_handler, default_handler
 from prometheus_client.openmetrics.exposition import generate_latest
 from prometheus_client.registry import Collector
 
@@ -224,10 +225,9 @@ def write_metrics_file(path: Path, text: str) -> None:
 
 
 def _redact(url: str) -> str:
-    """``url`` without user info, for messages (a Pushgateway URL may carry basic auth)."""
+    """``url`` without user info, query or fragment (a Pushgateway URL may carry basic auth)."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
+    netloc = parts.netloc.rpartition("@")[2]
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
@@ -241,6 +241,9 @@ def push_metrics(
 ) -> None:
     """PUT the report's metrics to a Pushgateway, replacing the group ``job``.
 
+    User info in ``url`` (``https://user:password@gateway:9091``) is sent as HTTP basic
+    auth to that host only, and never appears in messages.
+
     ``timeout`` is in seconds, per request. Uses :func:`prometheus_client.push_to_gateway`
     (the Pushgateway's text format).
 
@@ -248,17 +251,34 @@ def push_metrics(
         ReportError: ``url`` is not http(s), or the push failed (refused, timed out, HTTP
             error); the message names the URL without any credentials in it.
     """
+    parts = urlsplit(url)
     shown = _redact(url)
-    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ReportError(
             f"--push: {shown or 'the URL'} is not an http(s) URL",
             "give the Pushgateway's address, e.g. http://pushgateway:9091",
         )
+    user, password = unquote(parts.username or ""), unquote(parts.password or "")
+
+    def handler(
+        url: str,
+        method: str,
+        timeout: float | None,
+        headers: list[tuple[str, str]],
+        data: bytes,
+    ) -> Callable[[], None]:
+        if not user:
+            return default_handler(url, method, timeout, headers, data)
+        return basic_auth_handler(url, method, timeout, headers, data, user, password)
+
     registry = metrics_registry(report, last_sync)
     try:
-        push_to_gateway(url, job=job, registry=registry, timeout=timeout)
+        push_to_gateway(shown, job=job, registry=registry, timeout=timeout, handler=handler)
     except (URLError, OSError, ValueError) as e:
-        reason = getattr(e, "reason", None) or e
+        if isinstance(e, HTTPError):
+            reason: object = f"HTTP {e.code} {e.reason}"
+        else:
+            reason = getattr(e, "reason", None) or e
         raise ReportError(
             f"pushing metrics to {shown} failed: {reason}",
             "check that the Pushgateway is reachable, or write a file with --output",
