@@ -356,6 +356,10 @@ def test_report_in_headless_chromium(
     assert rows.count() == len(report.components)
     assert _component_column(tab) == [r.component.component for r in cluster_rows(report, "demo")]
 
+    shot = tmp_path / "html-report.png"
+    tab.screenshot(path=str(shot))
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
     box = tab.locator("#filter")
     assert box.is_visible()
     box.fill("cert-manager")
@@ -379,9 +383,6 @@ def test_report_in_headless_chromium(
     names = _component_column(tab)
     assert names == sorted(names) and names[0] == "argo-cd"
 
-    shot = tmp_path / "html-report.png"
-    tab.screenshot(path=str(shot))
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert errors == []
     context.close()
 
