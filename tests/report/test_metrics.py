@@ -23,9 +23,11 @@ from prometheus_client.samples import Sample
 from tests.report.demo_report import demo_fleet_report, demo_report
 from tracker.errors import ReportError
 from tracker.models import Report, Status
+from tracker.report.base import Formatter
 from tracker.report.metrics import (
     COMPONENT_LABELS,
     METRIC_NAMES,
+    MetricsFormatter,
     format_metrics,
     push_metrics,
     write_metrics_file,
@@ -151,6 +153,11 @@ def test_scan_and_sync_timestamps(report: Report) -> None:
     (sync,) = by_name(text, "tracker_last_sync_timestamp_seconds")
     assert sync.labels == {} and sync.value == LAST_SYNC.timestamp()
     assert not by_name(format_metrics(report), "tracker_last_sync_timestamp_seconds")
+
+
+def test_formatter_protocol_gives_the_same_text(report: Report) -> None:
+    formatter: Formatter = MetricsFormatter(last_sync=LAST_SYNC)
+    assert formatter.format(report) == format_metrics(report, last_sync=LAST_SYNC)
 
 
 def test_naive_times_are_report_errors(report: Report) -> None:

@@ -190,6 +190,21 @@ def format_metrics(report: Report, last_sync: datetime | None = None) -> str:
     return exposition.decode("utf-8")
 
 
+class MetricsFormatter:
+    """:func:`format_metrics` as a :class:`~tracker.report.base.Formatter` (``format(report)``).
+
+    Args:
+        last_sync: when upstream data was last synced (aware), or None to omit that metric.
+    """
+
+    def __init__(self, last_sync: datetime | None = None) -> None:
+        self.last_sync = last_sync
+
+    def format(self, report: Report) -> str:
+        """Return the OpenMetrics text. Raises ReportError for a naive timestamp."""
+        return format_metrics(report, self.last_sync)
+
+
 def write_metrics_file(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically (temp file in the same directory, fsync, os.replace),
     mode 0644, so node-exporter's textfile collector never reads half a file.
