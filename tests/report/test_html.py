@@ -243,6 +243,17 @@ def test_fleet_view_only_with_several_clusters(tmp_path: Path, page: str) -> Non
     assert nav == ["eks-prod", "eks-staging"]
 
 
+def test_cluster_without_scan_summary_still_shows_its_rows(report: Report) -> None:
+    doc = parse(HtmlFormatter().format(dataclasses.replace(report, clusters=())))
+    section = doc.find("section", "cluster")
+    first = section.find("dl").find("div")
+    assert (first.find("dt").all_text, first.find("dd").all_text) == (
+        "Scan",
+        "no scan summary for this cluster",
+    )
+    assert len(body_rows(section.find("table", "components"))) == 20
+
+
 # --- untrusted text ------------------------------------------------------------------------------
 
 
