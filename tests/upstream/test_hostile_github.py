@@ -43,7 +43,7 @@ def test_link_to_another_origin_is_not_followed_and_gets_no_token() -> None:
 
 def test_same_host_other_port_or_scheme_is_another_origin() -> None:
     source = GitHubReleaseSource(httpx.Client(), "https://api.github.test", TOKEN)
-    on = source._headers("https://api.github.test/repos/a/b/releases?page=2", None)
+    on = source.client.headers("https://api.github.test/repos/a/b/releases?page=2", None)
     assert on["Authorization"] == f"Bearer {TOKEN}"
     for url in (
         "https://api.github.test:8443/repos/a/b/releases",
@@ -51,4 +51,4 @@ def test_same_host_other_port_or_scheme_is_another_origin() -> None:
         "https://evil.test/repos/a/b/releases",
         "https://api.github.test.evil.test/repos/a/b/releases",
     ):
-        assert "Authorization" not in source._headers(url, None), url
+        assert "Authorization" not in source.client.headers(url, None), url

@@ -8,8 +8,9 @@ Two shapes are read:
 - an object ``{"owner/repo": [release, ...], ...}``.
 
 ``export`` writes the second shape, so an export imports back unchanged. Items are validated
-with the same rules as the GitHub source (:func:`tracker.upstream.github.parse_release`): drafts
-dropped, ``tag_name`` required, ``published_at`` RFC 3339 with an offset (stored as UTC).
+with the same rules as the GitHub source
+(:func:`tracker.upstream.github.schema.parse_release`): drafts dropped, ``tag_name``
+required, ``published_at`` RFC 3339 with an offset (stored as UTC).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from typing import Any
 
 from tracker.errors import ReleaseFileError
 from tracker.models import Release
-from tracker.upstream.base import ReleaseStore
-from tracker.upstream.github import parse_release
+from tracker.upstream.github.schema import parse_release
+from tracker.upstream.stores import ReleaseStore
 
 _PROJECT_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _HINT = "each item needs at least tag_name; see README.md, 'Release import file'"
