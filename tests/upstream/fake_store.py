@@ -1,4 +1,4 @@
-"""An in-memory store implementing ``tracker.upstream.base.UpstreamStore`` (the sync's seam)."""
+"""An in-memory store implementing ``tracker.upstream.stores.UpstreamStore`` (the sync's seam)."""
 
 from __future__ import annotations
 

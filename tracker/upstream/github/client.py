@@ -48,6 +48,9 @@ ANONYMOUS_WARNING = (
 )
 REDIRECTS = (301, 302, 303, 307, 308)
 _MAX_REDIRECTS = 5
+MAX_PAGES = 1000
+"""A listing never reads more pages than this in one fetch (100,000 releases at 100 a page):
+a server inventing a new page URL on every answer cannot keep a sync busy forever."""
 
 
 def token_key(token: str | None) -> str:
@@ -495,6 +498,9 @@ class GitHubClient:
             if not link:
                 return Listing(tuple(collected), count, True)
             if (stop is not None and stop(page)) or (max_pages is not None and count >= max_pages):
+                return Listing(tuple(collected), count, False)
+            if count >= MAX_PAGES:
+                run.warnings.append(f"stopped after {MAX_PAGES} pages; the listing stops here")
                 return Listing(tuple(collected), count, False)
             next_url = str(response.url.join(link))
             following = self.follow(run, next_url, seen, start_page + count - 1)
