@@ -104,9 +104,8 @@ class FetchResult:
 class UpstreamSource(Protocol):
     """Turns a project id into upstream data of one :class:`DataKind`.
 
-    Implementations: :class:`tracker.upstream.github.releases.GitHubReleaseSource`; tests use
-    it over ``httpx.MockTransport`` or a local fake server. Thread-safe: the sync calls
-    ``fetch`` from several threads at once.
+    Implementations are registered in :data:`tracker.upstream.sources.FACTORIES` by name.
+    Thread-safe: the sync calls ``fetch`` from several threads at once.
     """
 
     @property
