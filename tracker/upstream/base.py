@@ -110,7 +110,7 @@ class UpstreamSource(Protocol):
 
     @property
     def name(self) -> str:
-        """The source's name as a catalogue entry spells it (``source = "github"``)."""
+        """The source's name as a catalogue entry spells it (its ``source`` key)."""
         ...
 
     @property
