@@ -231,3 +231,31 @@ def test_rate_limit_after_page_2_keeps_pages_and_the_next_sync_resumes_at_page_3
         "v5",
     ]
     assert all(headers["authorization"] == f"Bearer {TOKEN}" for _, headers in api.seen)
+
+
+def test_resume_point_that_no_longer_answers_reads_from_the_top() -> None:
+    api = HostileServer()
+    with api.serve() as api_url:
+        api.routes[RELEASES] = json_page(_page("v2", "v1"), {"ETag": 'W/"top"'})
+        api.routes["/gone"] = raw(b"{}", status=404)
+        validator = f'W/"old"  resume:releases:{api_url}/gone'
+        with httpx.Client(timeout=5) as client:
+            result = _source(client, api_url).fetch("acme/app", validator=validator)
+    assert [path for path, _ in api.seen] == ["/gone", f"{RELEASES}?per_page=100"]
+    assert "if-none-match" not in api.seen[1][1]  # the rest is missing: no "not modified"
+    assert [r.tag for r in result.releases] == ["v2", "v1"] and result.complete
+    assert result.validator == 'W/"top"'
+    assert result.warnings == (
+        "the interrupted listing could not be resumed (HTTP 404); read from the top",
+    )
+
+
+def test_resume_point_on_another_host_is_never_requested() -> None:
+    api, other = HostileServer(), HostileServer()
+    with api.serve() as api_url, other.serve() as other_url:
+        api.routes[RELEASES] = json_page(_page("v1"))
+        validator = f'W/"old"  resume:releases:{other_url}{RELEASES}'
+        with httpx.Client(timeout=5) as client:
+            result = _source(client, api_url).fetch("acme/app", validator=validator)
+    assert other.seen == [] and [r.tag for r in result.releases] == ["v1"]
+    assert result.warnings == ("the stored resume point is on another host; read from the top",)

@@ -176,6 +176,7 @@ class GitHubReleaseSource:
                 resumed = self._resume(run, releases_etag, tags_etag, resume, stop, max_pages)
                 if resumed is not None:
                     return resumed
+                releases_etag = tags_etag = None  # the rest is missing: not "not modified"
             return self._fetch(run, releases_etag, tags_etag, stop, max_pages)
         except UpstreamError as exc:
             exc.requests = run.requests
