@@ -85,7 +85,8 @@ def send(
         headers=dict(headers or {}),
         params=dict(params) if params is not None else None,
         content=content,
-        timeout=httpx.Timeout(timeout),
+        # Every phase within the budget; a shorter connect timeout of the client is kept.
+        timeout=httpx.Timeout(timeout, connect=min(timeout, client.timeout.connect or timeout)),
     )
     response = client.send(request, stream=True, follow_redirects=False)
     try:

@@ -6,8 +6,8 @@ names), so nothing here depends on which source serves it.
 
 How one project is synced (``tracker sync``; issue 3):
 
-1. **Warm**: the stored validator is sent; "not modified" ends the project (for GitHub one
-   request, free of rate limit).
+1. **Warm**: the stored validator is sent; "not modified" ends the project (one request, often
+   free of the rate limit).
 2. **Changed**: page 1 differs; pages are read only until a page holds a release already
    stored *unchanged* (so an edited release, e.g. a pre-release promoted to stable, is updated).
 3. **Cold** (nothing stored): pages are read until every running version of the project is
