@@ -259,3 +259,32 @@ def test_resume_point_on_another_host_is_never_requested() -> None:
             result = _source(client, api_url).fetch("acme/app", validator=validator)
     assert other.seen == [] and [r.tag for r in result.releases] == ["v1"]
     assert result.warnings == ("the stored resume point is on another host; read from the top",)
+
+
+def test_interrupted_first_sync_of_a_running_version_resumes_without_rebuying_pages() -> None:
+    from tracker.upstream.sync import OldestNeeded
+
+    api = HostileServer()
+    needs = {"acme/app": [OldestNeeded(r"^v?(?P<version>\d.*)$", "1.0")]}
+    with api.serve() as api_url:
+        api.routes[RELEASES] = json_page(
+            _page("v5.0", "v4.0"), {"ETag": 'W/"p1"', **_next(f"{api_url}/p?page=2")}
+        )
+        api.routes["/p?page=2"] = json_page(_page("v3.0", "v2.0"), _next(f"{api_url}/p?page=3"))
+        api.routes["/p?page=3"] = Sequence(rate_limited(), json_page(_page("v1.0", "v0.9")))
+        store = FakeStore()
+        with httpx.Client(timeout=5) as client:
+            source = _source(client, api_url)
+            first = sync_projects(
+                store, source, ["acme/app"], token_key="k", now=NOW, oldest_needed=needs
+            )
+            assert first.rate_limited and first.results[0].fetched == 4
+            seen_before = len(api.seen)
+            # The stored releases do not cover 1.0: the plan is unconditional, yet it resumes.
+            second = sync_projects(
+                store, source, ["acme/app"], token_key="k", now=NOW, oldest_needed=needs
+            )
+    assert [path for path, _ in api.seen[seen_before:]] == ["/p?page=3"]
+    assert "if-none-match" not in api.seen[-1][1]
+    assert second.results[0].fetched == 2 and not second.rate_limited
+    assert "v1.0" in {r.tag for r in store.releases("acme/app")}
