@@ -334,6 +334,8 @@ class CatalogueEntry:
             release tags and extracts the version, e.g. ``^controller-v(?P<version>.+)$``.
         image_tag_pattern: same for image tags when they differ from release tags
             (None: the image tag is the version, prefixes like ``v`` handled by versions.py).
+        source: the upstream source that serves ``project`` (``tracker.upstream.sources``),
+            default ``github``.
     """
 
     id: str
@@ -342,6 +344,7 @@ class CatalogueEntry:
     images: tuple[str, ...]
     tag_pattern: str = r"^v?(?P<version>\d.*)$"
     image_tag_pattern: str | None = None
+    source: str = "github"
 
 
 @dataclass(frozen=True)
