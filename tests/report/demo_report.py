@@ -17,7 +17,7 @@ from tracker.inventory.kubectl_dump import KubectlDump
 from tracker.models import Report
 from tracker.pipeline import build_report, scan
 from tracker.store.repository import Store
-from tracker.upstream.catalogue_file import import_releases
+from tracker.upstream.release_file import import_releases
 
 DEMO_TODAY = date(2026, 11, 30)
 DEMO_NOW = datetime(2026, 11, 30, 3, 0, 0, tzinfo=UTC)
