@@ -348,7 +348,7 @@ def test_sync_skip_within_min_interval_then_failed_sync_reports_stale_data(
 
         second = invoke(db, *args, env=env)
         assert second.exit_code == 0, second.output
-        assert "sync skipped: release catalogue synced within 6:00:00" in second.stderr
+        assert "sync skipped: upstream data synced within 6:00:00" in second.stderr
         assert len(fake.log) == seen, "a sync within sync.min_interval must not call GitHub"
 
         # GitHub rate-limits us; the last good sync is older than stale_after
