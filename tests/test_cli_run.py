@@ -26,9 +26,9 @@ from tests.fakes.github_api import FakeGitHub, Fault, load_release_lists
 from tests.fakes.slack_webhook import SECRET_PATH, Answer, FakeSlackWebhook
 from tracker.cli import app
 from tracker.identify.catalogue import load_catalogue
-from tracker.pipeline import tracked_projects
-from tracker.query import cluster_history
 from tracker.store import Store
+from tracker.workflows.query import cluster_history
+from tracker.workflows.sync import tracked_projects
 
 REPO = Path(__file__).resolve().parent.parent
 CLUSTER = "docker-desktop"

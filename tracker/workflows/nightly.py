@@ -28,7 +28,7 @@ running in this cluster and pages back only that far.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -278,7 +278,7 @@ class NightlyOptions:
         lock_wait_seconds: how long to wait for another run of this cluster.
     """
 
-    source: SourceOptions = SourceOptions()
+    source: SourceOptions = field(default_factory=SourceOptions)
     sync: bool = True
     lock_wait_seconds: float = 0.0
 

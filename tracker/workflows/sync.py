@@ -17,15 +17,39 @@ from typing import TYPE_CHECKING
 from tracker.config import Settings
 from tracker.errors import ReportError
 from tracker.models import CatalogueEntry, Release
+from tracker.upstream.sync import (
+    OldestNeeded,
+    ProgressCallback,
+    ProjectResult,
+    ProjectStatus,
+    SyncSummary,
+)
 from tracker.workflows.common import load_components, open_store
 
 if TYPE_CHECKING:
     import httpx
 
     from tracker.store import Store
-    from tracker.upstream.sync import OldestNeeded, ProgressCallback, SyncSummary
 
-ProgressFactory = Callable[[int], AbstractContextManager["ProgressCallback | None"]]
+__all__ = [
+    "ProgressCallback",
+    "ProgressFactory",
+    "ProjectResult",
+    "ProjectStatus",
+    "StoredReleases",
+    "SyncOptions",
+    "SyncSummary",
+    "export_release_file",
+    "import_release_file",
+    "no_progress",
+    "oldest_running",
+    "run_sync",
+    "stored_releases",
+    "sync_upstream",
+    "tracked_projects",
+]
+
+ProgressFactory = Callable[[int], AbstractContextManager[ProgressCallback | None]]
 """``factory(total_projects)`` -> a context manager yielding the per-project callback."""
 
 
@@ -86,7 +110,6 @@ def oldest_running(
     releases no longer cover a running version (see ``tracker.upstream.sync.sync_projects``).
     """
     from tracker.evaluate import running_version
-    from tracker.upstream.sync import OldestNeeded
     from tracker.versions import ParsedVersion
 
     needed: dict[str, dict[tuple[str, str], OldestNeeded]] = {}
