@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from tracker.errors import ReportError, TrackerError
 from tracker.evaluate.policy import FAIL_ON, fail_on_hit
 from tracker.report import FORMATTERS, get_formatter
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from tracker.models import Report
     from tracker.report.base import Formatter
 
@@ -36,7 +36,22 @@ else:
 EXIT_FAIL_ON = 3
 """The exit code of a ``--fail-on`` hit (design.md §3)."""
 
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+_consoles: dict[str, Console] = {}
+
+
+def _err_console() -> Console:
+    """The stderr console, made on first use (importing rich costs start-up time)."""
+    if "err" not in _consoles:
+        from rich.console import Console
+
+        _consoles["err"] = Console(stderr=True, highlight=False, soft_wrap=True)
+    return _consoles["err"]
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
 
 
 @contextmanager
@@ -46,24 +61,24 @@ def errors() -> Iterator[None]:
     try:
         yield
     except TrackerError as exc:
-        hint = f" [dim](hint: {escape(exc.hint)})[/]" if exc.hint else ""
-        err_console.print(f"[bold red]error:[/] {escape(exc.message)}{hint}", markup=True)
+        hint = f" [dim](hint: {_escape(exc.hint)})[/]" if exc.hint else ""
+        _err_console().print(f"[bold red]error:[/] {_escape(exc.message)}{hint}", markup=True)
         raise typer.Exit(exc.exit_code) from None
 
 
 def warn(message: str) -> None:
     """``warning: <message>`` on stderr (the message is escaped: never read as markup)."""
-    err_console.print(f"[yellow]warning:[/] {escape(message)}", markup=True)
+    _err_console().print(f"[yellow]warning:[/] {_escape(message)}", markup=True)
 
 
 def error(message: str) -> None:
     """``error: <message>`` on stderr, for a failed step the command goes on after."""
-    err_console.print(f"[bold red]error:[/] {escape(message)}", markup=True)
+    _err_console().print(f"[bold red]error:[/] {_escape(message)}", markup=True)
 
 
 def note(message: str) -> None:
     """A plain line on stderr (progress, summaries)."""
-    err_console.print(message, markup=False)
+    _err_console().print(message, markup=False)
 
 
 def emit(text: str, output: Path | None) -> None:
@@ -80,7 +95,7 @@ def emit(text: str, output: Path | None) -> None:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise ReportError(f"cannot write report to {output}: {exc.strerror}") from None
-    err_console.print(f"report written to {output}", markup=False)
+    _err_console().print(f"report written to {output}", markup=False)
 
 
 def table_style(output: Path | None) -> tuple[int, bool]:
@@ -88,6 +103,8 @@ def table_style(output: Path | None) -> tuple[int, bool]:
     piped, $COLUMNS when set, else 160; written to a file, 200 and no colours."""
     if output is not None:
         return 200, False
+    from rich.console import Console
+
     out = Console()
     tty = out.is_terminal
     if tty or os.environ.get("COLUMNS", "").isdigit():

@@ -5,13 +5,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from tracker.workflows.sync import ProgressCallback, ProjectResult, ProjectStatus
+if TYPE_CHECKING:
+    from tracker.workflows.sync import ProgressCallback, ProjectResult
 
 
 def describe(result: ProjectResult) -> str:
     """One plain line for a project result, e.g. ``istio/istio: 3 new releases (2 requests)``."""
+    from tracker.workflows.sync import ProjectStatus
+
     if result.status is ProjectStatus.NOT_MODIFIED:
         text = f"{result.project}: not modified"
     elif result.status is ProjectStatus.UPDATED:
@@ -43,6 +46,8 @@ def progress_printer(total: int, *, stream: IO[str] | None = None) -> Iterator[P
             summary = sync_projects(store, source, projects, ..., progress=progress)
         print(summary.one_line())
     """
+    from tracker.workflows.sync import ProjectStatus
+
     out = stream if stream is not None else sys.stderr
     if out.isatty():
         from rich.console import Console

@@ -7,9 +7,7 @@ component catalogue and evaluated; nothing is synced, kept or sent.
 
 from __future__ import annotations
 
-import tempfile
 from datetime import UTC, date, datetime
-from importlib import resources
 from pathlib import Path
 
 from tracker.models import Report
@@ -30,6 +28,9 @@ def run_demo(*, today: date | None = None, now: datetime | None = None) -> Repor
     Raises:
         TrackerError: only if the installed package is broken (a demo file is missing).
     """
+    import tempfile
+    from importlib import resources
+
     from tracker.identify.catalogue import load_catalogue
     from tracker.inventory.kubectl_dump import KubectlDump
     from tracker.store import Store

@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING
 
 from tracker.config import Settings
 from tracker.errors import InventoryError, LockError, ReportError, UpstreamError
-from tracker.history import FindingChanges, diff_findings
 from tracker.models import CatalogueEntry, Inventory, Report
 from tracker.workflows.common import load_components, open_store, today
 from tracker.workflows.notify import deliver_outbox, notifiers_for
@@ -50,6 +49,7 @@ from tracker.workflows.sync import (
 )
 
 if TYPE_CHECKING:
+    from tracker.history import FindingChanges
     from tracker.inventory.base import InventorySource
     from tracker.notify.base import Notifier
     from tracker.store import Store
@@ -135,6 +135,7 @@ def nightly(
         LockError: another run of this cluster holds the lock (after ``lock_wait_seconds``).
         StoreError: the store cannot be opened or written at all.
     """
+    from tracker.history import diff_findings
     from tracker.identify.registry import identify
     from tracker.notify.base import should_notify
 

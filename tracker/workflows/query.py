@@ -6,19 +6,18 @@ rows and their findings); neither contacts a cluster or an upstream source.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tracker.config import Settings
 from tracker.errors import ConfigError
-from tracker.history import RunChanges, diff_findings
 from tracker.models import Behind, ComponentReport, Flag, Status
 from tracker.versions import ParsedVersion, Unparsed, parse_version
 from tracker.workflows.common import load_components, open_store, require_clusters
 
 if TYPE_CHECKING:
+    from tracker.history import RunChanges
     from tracker.store import Store, StoredScan
 
 _BEHIND_ORDER = {Behind.PATCH: 1, Behind.MINOR: 2, Behind.MAJOR: 3}
@@ -128,6 +127,8 @@ def cluster_history(store: Store, cluster: str, *, limit: int = 10) -> list[RunC
     Raises:
         StoreError: the store cannot be read.
     """
+    from tracker.history import RunChanges, diff_findings
+
     # scans that were never evaluated (a `tracker scan` with no report after it) are skipped,
     # so read further back until limit + 1 evaluated runs are found or the history ends
     evaluated: list[tuple[StoredScan, list[ComponentReport]]] = []
@@ -169,6 +170,8 @@ def run_query(settings: Settings, row_filter: RowFilter) -> list[ComponentReport
     if row_filter.component is not None:
         known = load_components(settings)
         if row_filter.component not in known:
+            import difflib
+
             close = difflib.get_close_matches(row_filter.component, list(known), n=3)
             raise ConfigError(
                 f"--component {row_filter.component!r} is not a catalogue id",

@@ -6,7 +6,6 @@ arguments (``tracker sync`` and ``tracker run`` both use :meth:`SyncOptions.from
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
@@ -17,19 +16,19 @@ from typing import TYPE_CHECKING
 from tracker.config import Settings
 from tracker.errors import ReportError
 from tracker.models import CatalogueEntry, Release
-from tracker.upstream.sync import (
-    OldestNeeded,
-    ProgressCallback,
-    ProjectResult,
-    ProjectStatus,
-    SyncSummary,
-)
 from tracker.workflows.common import load_components, open_store
 
 if TYPE_CHECKING:
     import httpx
 
     from tracker.store import Store
+    from tracker.upstream.sync import (
+        OldestNeeded,
+        ProgressCallback,
+        ProjectResult,
+        ProjectStatus,
+        SyncSummary,
+    )
 
 __all__ = [
     "ProgressCallback",
@@ -49,7 +48,7 @@ __all__ = [
     "tracked_projects",
 ]
 
-ProgressFactory = Callable[[int], AbstractContextManager[ProgressCallback | None]]
+ProgressFactory = Callable[[int], AbstractContextManager["ProgressCallback | None"]]
 """``factory(total_projects)`` -> a context manager yielding the per-project callback."""
 
 
@@ -96,6 +95,15 @@ class SyncOptions:
         )
 
 
+def __getattr__(name: str) -> object:
+    """The sync result types of ``tracker.upstream.sync``, imported on first use."""
+    if name in ("ProgressCallback", "ProjectResult", "ProjectStatus", "SyncSummary"):
+        from tracker.upstream import sync
+
+        return getattr(sync, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def tracked_projects(catalogue: Mapping[str, CatalogueEntry]) -> list[str]:
     """Every upstream project (``owner/repo``) the component catalogue tracks, sorted, unique."""
     return sorted({e.project for e in catalogue.values() if e.project})
@@ -110,6 +118,7 @@ def oldest_running(
     releases no longer cover a running version (see ``tracker.upstream.sync.sync_projects``).
     """
     from tracker.evaluate import running_version
+    from tracker.upstream.sync import OldestNeeded
     from tracker.versions import ParsedVersion
 
     needed: dict[str, dict[tuple[str, str], OldestNeeded]] = {}
@@ -257,6 +266,8 @@ def stored_releases(settings: Settings, project: str) -> StoredReleases:
         synced = store.last_synced().get(project)
         known = store.projects() if not releases else []
     if not releases:
+        import difflib
+
         close = difflib.get_close_matches(project, known, n=3)
         raise ReportError(
             f"no releases stored for {project}",
