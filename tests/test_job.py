@@ -396,3 +396,14 @@ def test_changes_without_a_notification_target_warn(
 ) -> None:
     result = run(store, catalogue, At(v1(realdata), DAY1), DAY1)
     assert any("no notification target is configured" in w for w in result.warnings)
+
+
+def test_evaluating_stores_nothing_until_saved(
+    store: Store, catalogue: dict[str, CatalogueEntry], realdata: Path
+) -> None:
+    scanned = scan(At(v1(realdata), DAY1), store, catalogue)
+    evaluated = evaluate_report(store, catalogue, today=DAY1.date(), now=DAY1)
+    assert evaluated.report.components
+    assert store.report_rows(scanned.scan_id) == []  # evaluating is read-only
+    save_report(store, evaluated)
+    assert store.report_rows(scanned.scan_id) == list(evaluated.report.components)
