@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from tracker.history import RunChanges
 from tracker.identify.catalogue import load_catalogue
 from tracker.identify.registry import identify
 from tracker.inventory.kubectl_dump import KubectlDump
-from tracker.pipeline import build_report
-from tracker.query import RunChanges, cluster_history
 from tracker.report.history import format_history
 from tracker.store import Store
 from tracker.upstream.release_file import import_releases
+from tracker.workflows.query import cluster_history
+from tracker.workflows.report import evaluate_report, save_report
 
 DAY1 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 
@@ -40,7 +41,7 @@ def runs(tmp_path: Path, realdata: Path) -> Iterator[list[RunChanges]]:
         for pod, when in plan:
             inventory = replace(KubectlDump([pod, node], cluster="dd").collect(), scanned_at=when)
             store.save_scan(inventory, identify(inventory, catalogue))
-            build_report(store, catalogue, today=when.date(), now=when)
+            save_report(store, evaluate_report(store, catalogue, today=when.date(), now=when))
         yield cluster_history(store, "dd")
 
 

@@ -13,12 +13,12 @@ import pytest
 
 from tests.fakes.github_api import FakeGitHub, Fault, load_release_lists
 from tests.upstream.fake_store import FakeStore
+from tracker.cli.progress import describe
 from tracker.upstream.github import GitHubReleaseSource, token_key
 from tracker.upstream.sync import (
     OldestNeeded,
     ProjectResult,
     ProjectStatus,
-    describe,
     sync_projects,
 )
 

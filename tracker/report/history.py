@@ -9,9 +9,8 @@ from datetime import date
 from rich.console import Console
 from rich.table import Table
 
-from tracker.history import FindingKey, FindingRef, VersionChange, days_open
+from tracker.history import FindingKey, FindingRef, RunChanges, VersionChange, days_open, first_seen
 from tracker.models import ComponentReport
-from tracker.query import RunChanges, first_seen
 
 
 def _who(row: ComponentReport) -> str:
@@ -41,7 +40,7 @@ def format_history(
     """Render each cluster's runs (newest first) and its open findings with days open.
 
     Args:
-        histories: cluster -> runs as :func:`tracker.query.cluster_history` returns them.
+        histories: cluster -> runs as :func:`tracker.workflows.query.cluster_history` returns them.
         component: only changes and findings of this catalogue id (None: all).
         today: the day "days open" counts up to. A finding already open in the oldest run
             kept counts from that run (a lower bound: raise ``limit`` to look further back).
