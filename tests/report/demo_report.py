@@ -15,9 +15,10 @@ from pathlib import Path
 from tracker.identify.catalogue import load_catalogue
 from tracker.inventory.kubectl_dump import KubectlDump
 from tracker.models import Report
-from tracker.pipeline import build_report, scan
 from tracker.store.repository import Store
 from tracker.upstream.release_file import import_releases
+from tracker.workflows.report import evaluate_report, save_report
+from tracker.workflows.scan import scan
 
 DEMO_TODAY = date(2026, 11, 30)
 DEMO_NOW = datetime(2026, 11, 30, 3, 0, 0, tzinfo=UTC)
@@ -41,4 +42,6 @@ def demo_fleet_report(tmp_path: Path, *, clusters: tuple[str, ...]) -> Report:
                 [tmp_path / "cluster.json", tmp_path / "version.json"], cluster=cluster
             )
             scan(dump, store, catalogue)
-        return build_report(store, catalogue, today=DEMO_TODAY, now=DEMO_NOW)
+        evaluated = evaluate_report(store, catalogue, today=DEMO_TODAY, now=DEMO_NOW)
+        save_report(store, evaluated)
+        return evaluated.report
