@@ -6,14 +6,15 @@ rows and their findings); neither contacts a cluster or GitHub.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 
-from tracker.history import FindingChanges, FindingKey, diff_findings
+from tracker.history import RunChanges, diff_findings, first_seen
 from tracker.models import Behind, ComponentReport, Flag, Status
 from tracker.store.repository import Store, StoredScan
 from tracker.versions import ParsedVersion, Unparsed, parse_version
+
+__all__ = ["RowFilter", "RunChanges", "cluster_history", "first_seen", "query_rows"]
+# RunChanges and first_seen live in tracker.history (pure); re-exported here for callers.
 
 _BEHIND_ORDER = {Behind.PATCH: 1, Behind.MINOR: 2, Behind.MAJOR: 3}
 
@@ -114,23 +115,6 @@ def query_rows(store: Store, row_filter: RowFilter) -> list[ComponentReport]:
     return [r for r in rows if row_filter.matches(r)]
 
 
-@dataclass(frozen=True)
-class RunChanges:
-    """One run of one cluster compared with the run before it.
-
-    Attributes:
-        scanned_at: when this run's scan was taken (UTC).
-        changes: what changed since the previous run; None for the first run kept.
-        open_rows: this run's rows that have findings.
-    """
-
-    cluster: str
-    scan_id: int
-    scanned_at: datetime
-    changes: FindingChanges | None
-    open_rows: tuple[ComponentReport, ...]
-
-
 def cluster_history(store: Store, cluster: str, *, limit: int = 10) -> list[RunChanges]:
     """The last ``limit`` evaluated runs of ``cluster``, newest first, each diffed with its parent.
 
@@ -166,31 +150,3 @@ def cluster_history(store: Store, cluster: str, *, limit: int = 10) -> list[RunC
             )
         )
     return runs
-
-
-def first_seen(runs: Sequence[RunChanges]) -> dict[FindingKey, date]:
-    """When each finding open in the newest run was first seen in its current streak.
-
-    ``runs`` is newest first (as :func:`cluster_history` returns). A finding's streak goes
-    back run by run while the finding was ``still_open``; it starts at the run where it was
-    ``new`` and not also still open (one key can hold several rows: sidecars mid-upgrade),
-    or at the oldest run kept, whose date is then a lower bound.
-    """
-    if not runs:
-        return {}
-    newest = runs[0]
-    open_keys = {
-        FindingKey.of(row, finding) for row in newest.open_rows for finding in row.findings
-    }
-    seen: dict[FindingKey, date] = {}
-    for key in open_keys:
-        start = newest.scanned_at
-        for run in runs:
-            start = run.scanned_at
-            if run.changes is None:
-                break
-            new = any(ref.key == key for ref in run.changes.new)
-            if new and not any(ref.key == key for ref in run.changes.still_open):
-                break
-        seen[key] = start.date()
-    return seen

@@ -18,7 +18,8 @@ module:
   as HTML entities (https://api.slack.com/reference/surfaces/formatting#escaping), which
   neutralises ``<!channel>`` and ``<url|text>``; and, since mrkdwn has no escape for its
   formatting characters, ``*``, ``_``, ``~`` and `````` ` `````` are replaced by look-alikes
-  (``∗`` U+2217, ``ˍ`` U+02CD, ``∼`` U+223C, ``ˋ`` U+02CB; the approach of jsx-slack's
+  (U+2217 ASTERISK OPERATOR, U+02CD MODIFIER LETTER LOW MACRON, U+223C TILDE OPERATOR,
+  U+02CB MODIFIER LETTER GRAVE ACCENT; the approach of jsx-slack's
   ``<Escape>``), so a name can never open bold, italics, strike-through or code.
 * :func:`json_text`: JSON keeps the raw value; only inside JSON strings, and written as
   JSON escapes (``\u001b``, ``\u202e``), so the document is the same data and is still safe
@@ -26,8 +27,8 @@ module:
 
 >>> for_terminal("evil\x1b[2J\u202ename")
 'evil\\x1b[2J\\u202ename'
->>> for_slack("evil<!channel> *x*")
-'evil&lt;!channel&gt; ∗x∗'
+>>> for_slack("evil<!channel>")
+'evil&lt;!channel&gt;'
 >>> for_markdown("a|b <i>")
 'a\\|b \\<i\\>'
 """
@@ -38,13 +39,14 @@ import json
 import re
 import unicodedata
 from typing import Any
+from urllib.parse import quote
 
-__all__ = ["for_markdown", "for_slack", "for_terminal", "is_unsafe", "json_text"]
+__all__ = ["for_markdown", "for_slack", "for_terminal", "is_unsafe", "json_text", "safe_url"]
 
 _PLAIN = re.compile(r"[\x20-\x7e]*")
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#!~&])")
-_SLACK_LOOKALIKES = str.maketrans({"*": "∗", "_": "ˍ", "~": "∼", "`": "ˋ"})
+_SLACK_LOOKALIKES = str.maketrans({"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"})
 
 
 def is_unsafe(char: str) -> bool:
@@ -96,12 +98,35 @@ def for_markdown(text: str) -> str:
 def for_slack(text: str) -> str:
     """``text`` for Slack mrkdwn (and the plain ``text`` fallback): see the module docstring.
 
-    >>> for_slack("<https://evil.example|click> & `x` ~y~ _z_")
-    '&lt;https://evil.example|click&gt; &amp; ˋxˋ ∼y∼ ˍzˍ'
+    >>> for_slack("<https://evil.example|click> & x")
+    '&lt;https://evil.example|click&gt; &amp; x'
+    >>> for_slack("*b* _i_ ~s~ `c`") == "\u2217b\u2217 \u02cdi\u02cd \u223cs\u223c \u02cbc\u02cb"
+    True
     """
     escaped = for_terminal(text)
     escaped = escaped.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return escaped.translate(_SLACK_LOOKALIKES)
+
+
+_URL_UNSAFE = frozenset(" \"'()<>[]\\^`{|}")
+
+
+def safe_url(url: str | None) -> str | None:
+    """An upstream URL fit to embed in a Markdown or Slack link: only ``http(s)://``, and
+    every character outside printable ASCII or special in those syntaxes percent-encoded.
+    None for anything else (``javascript:``, a path, None).
+
+    >>> safe_url("https://github.com/a/b/releases/tag/v1 (x)|<!channel>")
+    'https://github.com/a/b/releases/tag/v1%20%28x%29%7C%3C!channel%3E'
+    >>> safe_url("javascript:alert(1)") is None
+    True
+    """
+    if not url or not url.startswith(("https://", "http://")):
+        return None
+    return "".join(
+        quote(c, safe="") if c in _URL_UNSAFE or not (c.isascii() and c.isprintable()) else c
+        for c in url
+    )
 
 
 def _json_escape(char: str) -> str:

@@ -155,7 +155,8 @@ class Column:
         soft_min: truncate (``…``) down to this width in step 2; None: never truncated.
         hard_min: truncate down to this width in step 4 (default ``soft_min``).
         wrap: a list of words (flags, a message): wraps between words, never truncated,
-            never narrower than its longest word.
+            never narrower than its longest word (with ``soft_min`` set: than the shorter of
+            the longest word and ``soft_min``; a longer word then ends with ``…``).
         legend: the legend entry when the column is shown (``days: days since …``).
     """
 
@@ -244,7 +245,10 @@ def _layout(
         cells = [_pick(row[i], short) for row in rows]
         nat = max([len(header), *(c.cell_len for c in cells)])
         if col.wrap:
-            floor = max([len(header), *(_longest_word(c) for c in cells)])
+            longest = max((_longest_word(c) for c in cells), default=1)
+            if col.soft_min is not None:  # a longer word (a URL) ends with "…" instead
+                longest = min(longest, col.soft_min)
+            floor = max(len(header), longest)
         elif col.soft_min is not None:
             minimum = col.hard_min if hard and col.hard_min is not None else col.soft_min
             floor = max(len(header), minimum)
