@@ -2,7 +2,8 @@
 
 Pure: it reads only the runs it is given (:class:`tracker.history.RunChanges`), never the
 store. The open-findings table is laid out by :func:`tracker.report.table.fit_table` (fits
-the width; drop order: role, then where; the finding message wraps between words).
+the width; drop order: role, then where; the finding message wraps between words and gives
+up width last).
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ from tracker.report.table import (
 from tracker.text import for_terminal
 
 HISTORY_COLUMNS: tuple[Column, ...] = (
-    Column("component", soft_min=14, hard_min=10, shrink=3),
-    Column("role", drop=1, drop_last=True),
-    Column("where", drop=2, drop_last=True, soft_min=20, hard_min=10, shrink=1),
-    Column("finding", wrap=True, soft_min=24, shrink=2),
+    Column("component", soft_min=14, hard_min=10, shrink=2),
+    Column("role", drop=1),
+    Column("where", drop=2, drop_last=True, soft_min=16, hard_min=10, shrink=1),
+    Column("finding", wrap=True, soft_min=24, shrink=3),
     Column("severity", short_header="sev"),
     Column(
         "days open",
