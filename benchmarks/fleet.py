@@ -42,7 +42,7 @@ from tracker.models import Report  # noqa: E402
 from tracker.pipeline import build_report  # noqa: E402
 from tracker.report.fleet import format_fleet  # noqa: E402
 from tracker.store import Store  # noqa: E402
-from tracker.upstream.catalogue_file import import_releases  # noqa: E402
+from tracker.upstream.release_file import import_releases  # noqa: E402
 
 REALDATA = ROOT / "tests" / "data" / "realdata"
 DUMPS = (

@@ -42,10 +42,12 @@ from tracker.inventory.kubectl_dump import KubectlDump  # noqa: E402
 from tracker.pipeline import build_report  # noqa: E402
 from tracker.query import RowFilter, cluster_history, query_rows  # noqa: E402
 from tracker.store import Store  # noqa: E402
-from tracker.upstream.catalogue_file import import_releases  # noqa: E402
+from tracker.upstream.release_file import import_releases  # noqa: E402
 
 REALDATA = Path(
-    os.environ.get("TRACKER_REALDATA", Path(__file__).resolve().parents[1] / "tests" / "data" / "realdata")
+    os.environ.get(
+        "TRACKER_REALDATA", Path(__file__).resolve().parents[1] / "tests" / "data" / "realdata"
+    )
 )
 TODAY = date(2026, 11, 30)
 

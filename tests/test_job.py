@@ -31,7 +31,7 @@ from tracker.query import cluster_history, first_seen
 from tracker.report.history import format_history
 from tracker.store import Store
 from tracker.store.repository import MAX_NOTIFICATION_ATTEMPTS
-from tracker.upstream.catalogue_file import import_releases
+from tracker.upstream.release_file import import_releases
 
 CLUSTER = "docker-desktop"
 DAY1 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)

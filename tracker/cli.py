@@ -45,7 +45,7 @@ from tracker.report.json import component_to_dict
 from tracker.report.release_list import format_release_list
 from tracker.store.engine import schema_revisions
 from tracker.store.repository import Store
-from tracker.upstream.catalogue_file import export_releases, import_releases
+from tracker.upstream.release_file import export_releases, import_releases
 from tracker.upstream.sync import SyncSummary, progress_printer
 
 EXIT_FAIL_ON = 3

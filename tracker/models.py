@@ -253,6 +253,7 @@ class Node:
         kubelet_version: raw ``nodeInfo.kubeletVersion``, e.g. ``v1.18.19-gke.1701``.
         container_runtime: e.g. ``containerd://1.6.4``.
         control_plane: True when the node carries the control-plane/master role label.
+        provider_id: ``spec.providerID`` (``aws:///us-east-2c/i-…``, ``kind://docker/…``).
     """
 
     name: str
@@ -264,6 +265,34 @@ class Node:
     architecture: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     control_plane: bool = False
+    provider_id: str | None = None
+
+
+@dataclass(frozen=True)
+class HelmRelease:
+    """One Helm 3 release, as its latest deployed revision's release Secret describes it.
+
+    Attributes:
+        name, namespace: the release and where it lives.
+        revision: Helm's revision number of the chosen record.
+        status: ``deployed``, or the latest revision's status when none is deployed.
+        chart: the chart name (``ingress-nginx``).
+        chart_version: the chart's version (``4.11.3``).
+        app_version: the chart's ``appVersion`` (``1.11.3``), or None.
+        updated: ``info.last_deployed`` as aware UTC, or None.
+        images: image references named in the rendered manifest, sorted (links a release
+            with the workloads it runs).
+    """
+
+    name: str
+    namespace: str
+    revision: int
+    status: str
+    chart: str
+    chart_version: str
+    app_version: str | None
+    updated: datetime | None = None
+    images: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -279,6 +308,8 @@ class Inventory:
         server: the API server's identity, ``host:port`` from the client configuration
             (never credentials); None for a dump. The store refuses a scan whose cluster
             name is already held by another server.
+        helm_releases: the Helm releases read from release Secrets (empty when none were
+            read: no Secrets in a dump, or listing them is not allowed).
     """
 
     cluster: str
@@ -289,6 +320,7 @@ class Inventory:
     pods: tuple[Pod, ...]
     warnings: tuple[str, ...] = ()
     server: str | None = None
+    helm_releases: tuple[HelmRelease, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -305,6 +337,8 @@ class CatalogueEntry:
             release tags and extracts the version, e.g. ``^controller-v(?P<version>.+)$``.
         image_tag_pattern: same for image tags when they differ from release tags
             (None: the image tag is the version, prefixes like ``v`` handled by versions.py).
+        source: the upstream source that serves ``project`` (``tracker.upstream.sources``),
+            default ``github``.
     """
 
     id: str
@@ -313,6 +347,7 @@ class CatalogueEntry:
     images: tuple[str, ...]
     tag_pattern: str = r"^v?(?P<version>\d.*)$"
     image_tag_pattern: str | None = None
+    source: str = "github"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from tracker.pipeline import build_report, scan
 from tracker.report.base import worst_first_key
 from tracker.report.fleet import cell_text, fleet_grid, fleet_to_dict, format_fleet
 from tracker.store import Store
-from tracker.upstream.catalogue_file import import_releases
+from tracker.upstream.release_file import import_releases
 
 TODAY = date(2024, 6, 1)
 

@@ -17,7 +17,7 @@ from tracker.pipeline import build_report
 from tracker.query import RunChanges, cluster_history
 from tracker.report.history import format_history
 from tracker.store import Store
-from tracker.upstream.catalogue_file import import_releases
+from tracker.upstream.release_file import import_releases
 
 DAY1 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 
