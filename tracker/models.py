@@ -69,6 +69,9 @@ class Flag(StrEnum):
     AHEAD_OF_CATALOGUE = "ahead-of-catalogue"
     """The running version is newer than every known release: the catalogue is stale or
     partial (``tracker sync``); the status stays ``up-to-date``, as nothing newer is known."""
+    SKEW = "skew"
+    """Two parts of the cluster are at versions their project's skew policy does not allow
+    together, or that differ during an upgrade (kubernetes.io version-skew policy)."""
 
 
 class Severity(StrEnum):

@@ -51,6 +51,7 @@ from tracker.report.base import (
     severity_counts,
 )
 from tracker.report.fleet import cell_text, fleet_grid
+from tracker.text import for_terminal
 
 _INVISIBLE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]"
@@ -79,11 +80,7 @@ def visible(text: str) -> str:
     'café'
     """
 
-    def repl(match: re.Match[str]) -> str:
-        code = ord(match.group())
-        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-    return _INVISIBLE.sub(repl, text)
+    return for_terminal(text)  # the one escaping rule of every output (tracker/text.py)
 
 
 def safe_url(url: object) -> str | None:
