@@ -7,7 +7,6 @@ Exit codes: 0 ok; 1 a tracker error (one line on stderr, with a hint); 2 usage;
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Annotated
@@ -26,6 +25,7 @@ from tracker.cli.output import (
     exit_on_fail,
     formatter,
     note,
+    style,
     table_style,
     warn,
 )
@@ -104,6 +104,10 @@ def main(
             show_default=False,
         ),
     ] = None,
+    no_color: Annotated[
+        bool,
+        typer.Option("--no-color", help="No colours in tables (also: NO_COLOR set)."),
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
@@ -114,6 +118,7 @@ def main(
     """
     state.config = config
     state.database_url = database_url
+    style.no_color = no_color
 
 
 @app.command("scan")
@@ -190,7 +195,7 @@ def report_cmd(
 def _fleet(
     format: str, output: Path | None, clusters: list[str], fail_on: list[FailOnChoice] | None
 ) -> None:
-    from tracker.report.fleet import fleet_to_dict, format_fleet
+    from tracker.report.fleet import format_fleet, format_fleet_json
 
     if format not in ("table", "json"):
         raise ReportError(
@@ -198,7 +203,7 @@ def _fleet(
         )
     fleet = report.run_fleet(_settings(), clusters=clusters)
     if format == "json":
-        emit(json.dumps(fleet_to_dict(fleet), indent=2), output)
+        emit(format_fleet_json(fleet), output)
     else:
         width, color = table_style(output)
         emit(format_fleet(fleet, width=width, color=color), output)
@@ -256,7 +261,11 @@ def releases_list(
 
     with errors():
         stored = sync.stored_releases(_settings(), project)
-        emit(format_release_list(project, list(stored.releases), stored.synced, limit), None)
+        width, color = table_style(None)
+        text = format_release_list(
+            project, list(stored.releases), stored.synced, limit, width=width, color=color
+        )
+        emit(text, None)
 
 
 @releases_app.command("import")
@@ -404,9 +413,9 @@ def query_cmd(
             raise ConfigError(str(exc), "give a version such as 1.22 or 1.22.3") from None
         rows = query.run_query(_settings(), row_filter)
         if str(format) == "json":
-            from tracker.report.json import component_to_dict
+            from tracker.report.json import rows_to_json
 
-            emit(json.dumps([component_to_dict(r) for r in rows], indent=2), None)
+            emit(rows_to_json(rows), None)
             return
         note(f"{len(rows)} matching rows")
         if rows:
@@ -436,7 +445,11 @@ def history_cmd(
 
     with errors():
         histories = query.run_history(_settings(), clusters=cluster or [], limit=limit)
-        emit(format_history(histories, component=component, today=today()), None)
+        width, color = table_style(None)
+        text = format_history(
+            histories, component=component, today=today(), width=width, color=color
+        )
+        emit(text, None)
 
 
 @app.command("notify")

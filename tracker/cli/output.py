@@ -7,7 +7,6 @@ The choices are GENERATED from the registries (:data:`tracker.report.FORMATTERS`
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -90,26 +89,40 @@ def emit(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
+    if not output.parent.is_dir():
+        raise ReportError(
+            f"cannot write report to {output}: directory {output.parent} does not exist",
+            "create it first, or choose another --output",
+        )
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise ReportError(f"cannot write report to {output}: {exc.strerror}") from None
     _err_console().print(f"report written to {output}", markup=False)
 
 
+class _Style:
+    no_color = False
+
+
+style = _Style()
+"""Process-wide output style set by the global options (``--no-color``)."""
+
+
 def table_style(output: Path | None) -> tuple[int, bool]:
-    """``(width, color)`` for a table: on a terminal its width (at least 130) and colours;
-    piped, $COLUMNS when set, else 160; written to a file, 200 and no colours."""
+    """``(width, color)`` for a table: ``COLUMNS`` when set, else the terminal's width, else
+    120 (piped); colours only on a terminal, never with ``NO_COLOR`` or ``--no-color``;
+    written to a file, 200 and no colours (:func:`tracker.report.table.table_width`)."""
     if output is not None:
         return 200, False
     from rich.console import Console
 
+    from tracker.report.table import color_enabled, table_width
+
     out = Console()
     tty = out.is_terminal
-    if tty or os.environ.get("COLUMNS", "").isdigit():
-        return max(out.width, 130), tty
-    return 160, False
+    width = table_width(terminal_width=out.width if tty else None)
+    return width, color_enabled(is_terminal=tty, no_color_flag=style.no_color)
 
 
 def formatter(name: str, output: Path | None) -> Formatter:

@@ -1,4 +1,4 @@
-"""Report formatters (table, JSON, Markdown): pure, ``format(report) -> str``.
+"""Report formatters (table, JSON, Markdown, HTML): pure, ``format(report) -> str``.
 
 :data:`FORMATTERS` is the registry of report formats: name -> a factory taking the table
 style (``width`` in characters, ``color`` on/off; formats other than ``table`` ignore it).
@@ -45,8 +45,14 @@ def _markdown(*, width: int = 160, color: bool = False) -> Formatter:
     return MarkdownFormatter()
 
 
+def _html(*, width: int = 160, color: bool = False) -> Formatter:
+    from tracker.report.html import HtmlFormatter
+
+    return HtmlFormatter()
+
+
 FORMATTERS: Mapping[str, FormatterFactory] = MappingProxyType(
-    {"table": _table, "json": _json, "markdown": _markdown}
+    {"table": _table, "json": _json, "markdown": _markdown, "html": _html}
 )
 """The report formats, in help order: name -> factory (see the module docstring)."""
 
