@@ -125,6 +125,9 @@ class SyncStateView(Protocol):
     @property
     def last_success_at(self) -> datetime | None: ...
 
+    @property
+    def complete(self) -> bool: ...
+
 
 class ReleaseStore(Protocol):
     """The store methods release import/export uses (``tracker.store.repository.Store``)."""
@@ -178,6 +181,8 @@ class CatalogueStore(Protocol):
         success: bool,
         error: str | None = None,
         renamed_to: str | None = None,
+        complete: bool = False,
     ) -> None:
-        """Record one sync attempt (``last_success_at`` moves only when ``success``)."""
+        """Record one sync attempt (``last_success_at`` moves only when ``success``;
+        ``complete``: the listing was once read to its end, kept on failure)."""
         ...
