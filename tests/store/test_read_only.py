@@ -208,3 +208,16 @@ def test_read_only_sessions_refuse_writes(
             pass
     with Store.open(database_url) as store:
         assert len(store.pending_notifications()) == 1  # the refused write left nothing
+
+
+def test_read_only_open_of_a_path_with_uri_characters(
+    tmp_path: Path, make_inventory: MakeInventory, identify_fn: Identify
+) -> None:
+    odd = tmp_path / "a b é"
+    odd.mkdir()
+    url = f"sqlite:///{odd / 'tracker.db'}"
+    _fill(url, make_inventory, identify_fn)
+    with Store.open(url, read_only=True) as store:
+        assert store.clusters() == ["prod"]
+        assert "tracker.db" in store.url
+    assert {p.name for p in odd.iterdir()} <= {"tracker.db", "tracker.db-wal", "tracker.db-shm"}

@@ -152,7 +152,16 @@ def run_detectors(
 def kubernetes_version(server_version: str | None, components: Sequence[Component]) -> str | None:
     """A cluster's Kubernetes version: the normalized ``server_version`` (``v1.18.19-gke.1701``
     -> ``1.18.19``), else the raw value, else the raw version of the ``kubernetes``
-    control-plane component (normalized likewise); None when neither is known."""
+    control-plane component (normalized likewise); None when neither is known.
+
+    >>> kubernetes_version("v1.18.19-gke.1701", ())
+    '1.18.19'
+    >>> k3s = Component("kubernetes", Role.CONTROL_PLANE, "v1.27.4+k3s1", None)
+    >>> kubernetes_version(None, (k3s,))
+    '1.27.4'
+    >>> kubernetes_version(None, ()) is None
+    True
+    """
     raw = server_version or next(
         (
             c.raw_version

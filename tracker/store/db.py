@@ -24,6 +24,7 @@ import enum
 import os
 import re
 import sqlite3
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,7 +136,11 @@ def _check_sqlite_path(url: URL, *, read_only: bool) -> None:
         )
     if read_only:
         if not path.is_file():
-            raise StoreError(f"no tracker database at {path}", UPGRADE_HINT)
+            raise StoreError(
+                f"no tracker database at {path}",
+                "nothing has been stored there yet: run `tracker scan` or `tracker db upgrade` "
+                "first, or point database.url to the database",
+            )
         return
     if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise StoreError(
@@ -154,8 +159,7 @@ def _read_only_uri(path: Path) -> str:
     is right because nobody without write access to that directory can be writing to it
     through WAL either.
     """
-    quoted = str(path.resolve()).replace("?", "%3f").replace("#", "%23")
-    uri = f"file:{quoted}?mode=ro"
+    uri = f"file:{urllib.parse.quote(str(path.resolve()), safe='/')}?mode=ro"
     try:
         conn = sqlite3.connect(uri, uri=True)
         try:
@@ -212,13 +216,17 @@ def create_store_engine(url: str, *, read_only: bool = False) -> Engine:
     parsed = parse_url(url)
     kwargs: dict[str, Any] = {}
     connect_args: dict[str, Any] = {}
-    target: URL | str = parsed
     if parsed.get_backend_name() == "sqlite":
         _check_sqlite_path(parsed, read_only=read_only)
         connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_SECONDS
         path = sqlite_path(parsed)
         if read_only and path is not None:
-            target = f"sqlite:///{_read_only_uri(path)}&uri=true"
+            # Connect by the file: URI ourselves (SQLAlchemy would re-join an unquoted path
+            # with the query); the URL stays the plain one for messages and lock files.
+            uri = _read_only_uri(path)
+            kwargs["creator"] = lambda: sqlite3.connect(
+                uri, uri=True, timeout=SQLITE_BUSY_TIMEOUT_SECONDS, check_same_thread=False
+            )
     else:
         if "connect_timeout" not in parsed.query:
             connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_SECONDS
@@ -227,7 +235,7 @@ def create_store_engine(url: str, *, read_only: bool = False) -> Engine:
         kwargs["pool_pre_ping"] = True
     kwargs["connect_args"] = connect_args
     try:
-        engine = sa.create_engine(target, **kwargs)
+        engine = sa.create_engine(parsed, **kwargs)
     except ImportError as exc:
         raise StoreError(
             f"the PostgreSQL driver psycopg is not installed (needed for {safe_url(parsed)})",

@@ -50,6 +50,7 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _KEY_COLUMNS = frozenset(
     {
         "clusters.name",
+        "clusters.server",
         "releases.project",
         "releases.tag",
         "sync_state.project",
