@@ -385,14 +385,14 @@ def upgrade_to_head(engine: Engine, script_location: Path | None = None) -> str 
         StoreError: the database cannot be reached, its schema is newer than this tracker
             (an unknown revision), or a migration failed (nothing was changed).
     """
-    from alembic import command
-    from alembic.util import CommandError
-
     status = _status(engine, script_location)
     if status.state is SchemaState.AHEAD:
         raise _newer_error(status)
     if status.state is SchemaState.CURRENT:
         return status.head
+    from alembic import command  # only when there is something to migrate: a heavy import
+    from alembic.util import CommandError
+
     url = engine.url
     try:
         with engine.connect() as conn:
