@@ -1,13 +1,13 @@
 """Alembic environment for tracker.
 
-tracker calls Alembic programmatically (``tracker.store.engine.upgrade_to_head``) and passes
+tracker calls Alembic programmatically (``tracker.store.db.upgrade_to_head``) and passes
 an open connection in ``config.attributes["connection"]``. From the ``alembic`` CLI
 (``alembic -c migrations/alembic.ini ...``) the URL comes from ``TRACKER_DATABASE_URL``, else
 ``sqlalchemy.url`` in the ini file, else tracker's default SQLite database.
 
 All pending revisions run in ONE transaction, so a failed upgrade leaves the database as it
 was: PostgreSQL has transactional DDL; on SQLite the engine emits a real ``BEGIN IMMEDIATE``
-(see ``tracker.store.engine``), schema changes use batch mode (copy-and-move, the procedure
+(see ``tracker.store.db``), schema changes use batch mode (copy-and-move, the procedure
 in https://www.sqlite.org/lang_altertable.html) with foreign keys off during the upgrade and
 ``PRAGMA foreign_key_check`` before commit. Concurrent upgrades are serialized by an
 advisory transaction lock on PostgreSQL and by the write lock on SQLite.
@@ -20,7 +20,7 @@ import os
 import sqlalchemy as sa
 from alembic import context
 
-from tracker.store.engine import create_store_engine, default_database_url
+from tracker.store.db import create_store_engine, default_database_url
 from tracker.store.tables import metadata
 
 MIGRATION_LOCK_KEY = 0x7472_6163_6B65_72  # "tracker" as an int, for pg_advisory_xact_lock

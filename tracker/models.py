@@ -395,10 +395,16 @@ class Unidentified:
 
 @dataclass(frozen=True)
 class Identification:
-    """What identify made of one inventory."""
+    """What identify made of one inventory.
+
+    ``kubernetes_version`` is the cluster's Kubernetes version decided at scan time (the
+    normalized API server version, else the control plane's), None when unknown; the
+    store keeps it as given.
+    """
 
     components: tuple[Component, ...]
     unidentified: tuple[Unidentified, ...]
+    kubernetes_version: str | None = None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tracker.identify.registry import kubernetes_version
 from tracker.models import (
     Component,
     Container,
@@ -142,7 +143,11 @@ def identify(inventory: Inventory) -> Identification:
                 instances=n,
             )
         )
-    return Identification(tuple(components), tuple(unidentified))
+    return Identification(
+        tuple(components),
+        tuple(unidentified),
+        kubernetes_version=kubernetes_version(inventory.server_version, components),
+    )
 
 
 def load_releases(realdata: Path, project: str) -> list[Release]:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -17,17 +13,17 @@ from alembic import command
 from typer.testing import CliRunner
 
 from tracker.cli import app
-from tracker.errors import LockError, StoreError
+from tracker.errors import StoreError
 from tracker.models import Identification, Inventory
 from tracker.store import Store
-from tracker.store.engine import (
+from tracker.store.db import (
     BEGIN_OPTION,
     alembic_config,
     create_store_engine,
     schema_revisions,
 )
-from tracker.store.repository import MAX_NOTIFICATION_ATTEMPTS, _holder_namespace
-from tracker.store.tables import locks, report_rows
+from tracker.store.outbox import MAX_NOTIFICATION_ATTEMPTS
+from tracker.store.tables import report_rows
 
 from .test_scans import _rows
 
@@ -183,54 +179,6 @@ def test_upgrading_a_0002_database_keeps_its_data_with_no_baseline(
     engine.dispose()
     assert scans["job_run_at"]["nullable"] is True
     assert ("cluster_id", "job_run_at") in indexes
-
-
-def _insert_lock(url: str, pid: int, holder_ns: str | None) -> None:
-    engine = create_store_engine(url)
-    now = datetime.now(UTC)
-    with engine.begin() as conn:
-        conn.execute(
-            locks.insert().values(
-                name="run",
-                owner=f"{socket.gethostname()}:{pid}:abc",
-                host=socket.gethostname(),
-                pid=pid,
-                holder_ns=holder_ns,
-                acquired_at=now,
-                expires_at=now + timedelta(minutes=5),
-            )
-        )
-    engine.dispose()
-
-
-def _dead_pid() -> int:
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    return proc.pid
-
-
-@pytest.mark.parametrize("same_namespace", [True, False])
-def test_sqlite_lock_trusts_the_pid_check_only_in_the_same_pid_namespace(
-    tmp_path: Path, same_namespace: bool
-) -> None:
-    url = f"sqlite:///{tmp_path / 'lock.db'}"
-    ours = _holder_namespace()
-    assert ours is not None  # Linux: boot id and PID namespace are readable
-    theirs = ours if same_namespace else "0f0f0f0f-other-machine-boot-id/4026531836"
-    with Store.open(url) as store:
-        # Same hostname, a PID that does not exist here, a lock that has not expired.
-        _insert_lock(url, _dead_pid(), theirs)
-        if same_namespace:
-            with store.job_lock("run"):  # the holder is surely dead: taken over
-                pass
-        else:  # another container with our hostname: its PID means nothing here
-            with pytest.raises(LockError, match="pid"), store.job_lock("run"):
-                pass
-
-
-def test_holder_namespace_names_boot_and_pid_namespace() -> None:
-    boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    assert _holder_namespace() == f"{boot}/{os.stat('/proc/self/ns/pid').st_ino}"
 
 
 def test_db_current_on_a_missing_sqlite_file_creates_nothing(

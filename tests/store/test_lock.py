@@ -1,9 +1,13 @@
-"""The job lock across REAL processes, on SQLite and PostgreSQL; stale-lock takeover."""
+"""The job lock across REAL processes, on SQLite (file lock) and PostgreSQL (advisory lock).
+
+A killed holder never blocks the next run: the OS (or the server) frees its lock.
+"""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,7 +20,7 @@ import sqlalchemy as sa
 
 from tracker.errors import LockError
 from tracker.store import Store
-from tracker.store.engine import create_store_engine
+from tracker.store.db import create_store_engine
 from tracker.store.tables import locks
 
 REPO = Path(__file__).resolve().parents[2]
@@ -126,16 +130,34 @@ def test_lock_of_a_killed_process_is_taken_over(database_url: str, holders: list
     holder = Holder(database_url)
     holders.append(holder)
     holder.wait_locked()
-    holder.kill()  # SIGKILL: no cleanup, the lock row (SQLite) stays behind
-    with Store.open(database_url) as store, store.job_lock("run", wait_seconds=10):
-        engine = create_store_engine(database_url)
-        with engine.connect() as conn:
-            row = conn.execute(sa.select(locks).where(locks.c.name == "run")).one()
-        engine.dispose()
-        assert row.pid == os.getpid()
+    holder.kill()  # SIGKILL: no cleanup; its label row stays behind, the OS frees the lock
+    with Store.open(database_url) as store:
+        started = time.monotonic()
+        with store.job_lock("run", wait_seconds=0):  # no waiting for an expiry
+            engine = create_store_engine(database_url)
+            with engine.connect() as conn:
+                row = conn.execute(sa.select(locks).where(locks.c.name == "run")).one()
+            engine.dispose()
+            assert row.pid == os.getpid()  # the dead holder's label was replaced
+        assert time.monotonic() - started < 5
 
 
-def _insert_foreign_lock(url: str, expires_at: datetime) -> None:
+def test_many_killed_holders_in_a_row_never_block_the_next(
+    database_url: str, holders: list[Holder]
+) -> None:
+    Store.open(database_url).close()
+    for _ in range(3):
+        holder = Holder(database_url)
+        holders.append(holder)
+        holder.wait_locked()
+        holder.kill()
+    last = Holder(database_url)
+    holders.append(last)
+    last.wait_locked()
+    last.release()
+
+
+def _insert_foreign_label(url: str, acquired_at: datetime) -> None:
     engine = create_store_engine(url)
     with engine.begin() as conn:
         conn.execute(
@@ -144,27 +166,26 @@ def _insert_foreign_lock(url: str, expires_at: datetime) -> None:
                 owner="other-host:4242:abc",
                 host="other-host.example",
                 pid=4242,
-                acquired_at=expires_at - timedelta(hours=1),
-                expires_at=expires_at,
+                acquired_at=acquired_at,
             )
         )
     engine.dispose()
 
 
-def test_expired_lock_of_another_host_is_taken_over(database_url: str) -> None:
+def test_a_label_row_alone_never_blocks(database_url: str) -> None:
+    # A label left by a holder that died (on any host) decides nothing: only the advisory
+    # lock (PostgreSQL) or the file lock (SQLite) does. The new holder's label replaces it.
     with Store.open(database_url) as store:
-        _insert_foreign_lock(database_url, datetime.now(UTC) - timedelta(minutes=1))
+        _insert_foreign_label(database_url, datetime.now(UTC) - timedelta(minutes=1))
         with store.job_lock("run"):
             engine = create_store_engine(database_url)
             with engine.connect() as conn:
                 rows = conn.execute(sa.select(locks).where(locks.c.name == "run")).all()
             engine.dispose()
-            # The stale foreign row was replaced by ours, not left beside it.
             assert len(rows) == 1
             assert rows[0].pid == os.getpid()
             assert rows[0].owner != "other-host:4242:abc"
             assert rows[0].host != "other-host.example"
-            assert rows[0].expires_at is not None
             # And we really hold it: a second contender (own connection) is kept out.
             with (
                 Store.open(database_url) as other,
@@ -174,19 +195,24 @@ def test_expired_lock_of_another_host_is_taken_over(database_url: str) -> None:
                 pass
 
 
-def test_live_lock_of_another_host_blocks_on_sqlite(database_url: str) -> None:
-    with Store.open(database_url) as store:
-        _insert_foreign_lock(database_url, datetime.now(UTC) + timedelta(minutes=5))
-        if database_url.startswith("sqlite"):
-            with (
-                pytest.raises(LockError, match=r"pid 4242 on other-host\.example"),
-                store.job_lock("run"),
-            ):
-                pass
-        else:
-            # PostgreSQL decides by the advisory lock, held by nobody: the row is only a label.
-            with store.job_lock("run"):
-                pass
+def test_the_lock_is_not_reentrant_and_names_its_holder(database_url: str) -> None:
+    with Store.open(database_url) as store, store.job_lock("run"):
+        with pytest.raises(LockError) as info, store.job_lock("run"):
+            pass
+        message = str(info.value)
+        assert f"pid {os.getpid()} on {socket.gethostname()}" in message
+        if database_url.startswith("sqlite"):  # the SQLite message names the lock file
+            assert "lock file " in message and ".lock" in message
+
+
+def test_sqlite_lock_file_lies_beside_the_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fleet.db'}"
+    with Store.open(url) as store, store.job_lock("run:" + "c" * 300):
+        [lock] = [p for p in tmp_path.iterdir() if p.name.endswith(".lock")]
+        assert lock.name.startswith("fleet.db.run_ccc")
+        assert len(lock.name) < 100  # a long lock name is hashed into the file name
+    with Store.open(url) as store, store.job_lock("run:" + "c" * 300):
+        pass  # released and taken again
 
 
 def test_lock_is_released_when_the_block_raises(database_url: str) -> None:

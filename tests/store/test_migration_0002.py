@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 
 from tracker.models import Identification, Inventory
 from tracker.store import Store
-from tracker.store.engine import BEGIN_OPTION, alembic_config, create_store_engine
+from tracker.store.db import BEGIN_OPTION, alembic_config, create_store_engine
 from tracker.store.tables import metadata
 
 SCANNED_AT = datetime.fromisoformat("2024-03-16T02:00:05+00:00")

@@ -18,7 +18,7 @@ from alembic.script import ScriptDirectory
 import tracker
 from tracker.errors import StoreError
 from tracker.store import Store, default_database_url
-from tracker.store.engine import (
+from tracker.store.db import (
     alembic_config,
     create_store_engine,
     migrations_directory,

@@ -22,6 +22,7 @@ class FakeSyncState:
     last_attempt_at: datetime | None
     last_error: str | None
     renamed_to: str | None
+    complete: bool = False
 
 
 class FakeStore:
@@ -71,6 +72,7 @@ class FakeStore:
         success: bool,
         error: str | None = None,
         renamed_to: str | None = None,
+        complete: bool = False,
     ) -> None:
         self._touch()
         old = self.states.get((project, token_key))
@@ -82,6 +84,7 @@ class FakeStore:
             last_attempt_at=attempted_at,
             last_error=None if success else error,
             renamed_to=renamed_to or (old.renamed_to if old else None),
+            complete=complete if success else (old.complete if old else False),
         )
 
     def snapshot(self) -> dict[str, dict[str, Release]]:

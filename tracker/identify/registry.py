@@ -52,8 +52,9 @@ from tracker.models import (
     Role,
     Unidentified,
 )
+from tracker.versions import ParsedVersion, parse_version
 
-__all__ = ["identify", "run_detectors"]
+__all__ = ["identify", "kubernetes_version", "run_detectors"]
 
 _ROLE_ORDER = {role: i for i, role in enumerate(Role)}
 _NAMESPACE_LIMIT = 10
@@ -138,12 +139,41 @@ def run_detectors(
 
     cluster = [c for d in cluster_detectors for c in d.components(inventory)]
     built = sorted((g.component() for g in groups.values()), key=_sort_key)
+    components = (*cluster, *built)
     return Identification(
-        components=(*cluster, *built),
+        components=components,
         unidentified=tuple(
             sorted(unidentified.values(), key=lambda u: (u.namespace, u.workload, u.image))
         ),
+        kubernetes_version=kubernetes_version(inventory.server_version, components),
     )
+
+
+def kubernetes_version(server_version: str | None, components: Sequence[Component]) -> str | None:
+    """A cluster's Kubernetes version: the normalized ``server_version`` (``v1.18.19-gke.1701``
+    -> ``1.18.19``), else the raw value, else the raw version of the ``kubernetes``
+    control-plane component (normalized likewise); None when neither is known.
+
+    >>> kubernetes_version("v1.18.19-gke.1701", ())
+    '1.18.19'
+    >>> k3s = Component("kubernetes", Role.CONTROL_PLANE, "v1.27.4+k3s1", None)
+    >>> kubernetes_version(None, (k3s,))
+    '1.27.4'
+    >>> kubernetes_version(None, ()) is None
+    True
+    """
+    raw = server_version or next(
+        (
+            c.raw_version
+            for c in components
+            if c.component == "kubernetes" and c.role is Role.CONTROL_PLANE and c.raw_version
+        ),
+        None,
+    )
+    if not raw:
+        return None
+    parsed = parse_version(raw)
+    return parsed.normalized if isinstance(parsed, ParsedVersion) else raw
 
 
 _STATIC_POD = "StaticPod"

@@ -1,11 +1,38 @@
-"""The store: scans, evaluation results, the release catalogue, sync state, job lock, outbox.
+"""The store: scans, evaluation results, upstream data, sync state, job lock, outbox.
 
 SQLite by default (``$XDG_DATA_HOME/tracker/tracker.db``), PostgreSQL by URL. The schema is
-created and upgraded only by the Alembic migrations in ``migrations/``, on open.
-``repository.py`` is the only module with SQL.
+created and upgraded only by the Alembic migrations in ``migrations/``, on open (or checked,
+never changed, with ``Store.open(url, read_only=True)``).
+
+Modules, one concern each: ``db`` (URL -> engine, transactions, errors, schema check and
+upgrade on open), ``tables`` (the schema), ``mapping`` (rows <-> dataclasses; fitting values
+to columns), ``scans``, ``upstream``, ``outbox``, ``locks``; ``facade`` holds :class:`Store`,
+which delegates to them. Only these modules hold SQL.
 """
 
-from tracker.store.engine import default_database_url, safe_url
-from tracker.store.repository import OutboxItem, Store, StoredScan, SyncState
+from tracker.store.db import (
+    SchemaState,
+    SchemaStatus,
+    default_database_url,
+    safe_url,
+    schema_revisions,
+    schema_status,
+)
+from tracker.store.facade import Store
+from tracker.store.outbox import MAX_NOTIFICATION_ATTEMPTS, OutboxItem
+from tracker.store.scans import StoredScan
+from tracker.store.upstream import SyncState
 
-__all__ = ["OutboxItem", "Store", "StoredScan", "SyncState", "default_database_url", "safe_url"]
+__all__ = [
+    "MAX_NOTIFICATION_ATTEMPTS",
+    "OutboxItem",
+    "SchemaState",
+    "SchemaStatus",
+    "Store",
+    "StoredScan",
+    "SyncState",
+    "default_database_url",
+    "safe_url",
+    "schema_revisions",
+    "schema_status",
+]

@@ -13,8 +13,11 @@ Tables::
     scan_unidentified   images no rule claimed, in identification order
     report_rows         evaluated components of a scan (flags and findings as JSON lists)
     releases            the release catalogue: (project, tag) unique
-    sync_state          per (project, token fingerprint): ETag, last success / attempt / error
-    locks               the job lock rows (owner, host, pid, holder_ns, acquired_at, expires_at)
+    sync_state          per (project, token fingerprint): validator (ETag), listing once read to
+                        its end (complete), last success / attempt / error
+    locks               who holds a job lock (owner, host, pid, acquired_at): a label for the
+                        message of a refused contender; the lock itself is an advisory lock
+                        (PostgreSQL) or a file lock (SQLite), see ``tracker.store.locks
     outbox              notifications waiting to be sent (sent_at and failed_at NULL), sent,
                         or given up (failed_at set)
 
@@ -123,6 +126,8 @@ scans = sa.Table(
     # 0003: when `tracker run` finished this scan (its notifications queued); the latest
     # such scan of a cluster is the next run's baseline. NULL: not (yet) a finished job run.
     sa.Column("job_run_at", UTCDateTime, nullable=True),
+    # 0004: the Kubernetes version decided at scan time (Identification.kubernetes_version).
+    sa.Column("kubernetes_version", sa.String(255), nullable=True),
     sa.Index("ix_scans_cluster_id_scanned_at", "cluster_id", "scanned_at"),
     sa.Index("ix_scans_cluster_id_job_run_at", "cluster_id", "job_run_at"),
 )
@@ -193,11 +198,14 @@ sync_state = sa.Table(
     _id(),
     sa.Column("project", sa.String(255), nullable=False),
     sa.Column("token_key", sa.String(128), nullable=False),
-    sa.Column("etag", sa.String(255), nullable=True),
+    # 0004: TEXT (was VARCHAR(255)): the source's validator is opaque, of any length.
+    sa.Column("etag", sa.Text, nullable=True),
     sa.Column("last_success_at", UTCDateTime, nullable=True),
     sa.Column("last_attempt_at", UTCDateTime, nullable=True),
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("renamed_to", sa.String(255), nullable=True),
+    # 0004: the listing was once read to its last page (was a marker inside etag).
+    sa.Column("complete", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("project", "token_key", name="uq_sync_state_project_token_key"),
 )
 
@@ -209,9 +217,7 @@ locks = sa.Table(
     sa.Column("host", sa.String(255), nullable=False),
     sa.Column("pid", sa.Integer, nullable=False),
     sa.Column("acquired_at", UTCDateTime, nullable=False),
-    sa.Column("expires_at", UTCDateTime, nullable=False),
-    # 0003: boot id and PID namespace of the holder; the pid check applies only when equal.
-    sa.Column("holder_ns", sa.String(100), nullable=True),
+    # 0004: expires_at and holder_ns dropped (no heartbeat or PID liveness check any more).
 )
 
 outbox = sa.Table(

@@ -27,6 +27,11 @@ class SyncStateView(Protocol):
     @property
     def last_success_at(self) -> datetime | None: ...
 
+    @property
+    def complete(self) -> bool:
+        """True once a listing of the project was read to its end (kept on failure)."""
+        ...
+
 
 class ReleaseStore(Protocol):
     """The store methods release import/export uses."""
@@ -80,6 +85,8 @@ class UpstreamStore(Protocol):
         success: bool,
         error: str | None = None,
         renamed_to: str | None = None,
+        complete: bool = False,
     ) -> None:
-        """Record one sync attempt (``last_success_at`` moves only when ``success``)."""
+        """Record one sync attempt (``last_success_at`` moves only when ``success``;
+        ``complete``: the listing was once read to its end, kept on failure)."""
         ...

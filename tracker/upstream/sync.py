@@ -24,12 +24,12 @@ How one project is synced (``tracker sync``; issue 3):
    Nothing stored is read to plan it.
 
 Remembering a complete listing (so step 4 is not repeated every run for a version older than
-anything upstream): when a fetch reads a listing to its last page, the sync appends a marker
-(``" +complete"``) to the validator it records in the store's sync state (``etag``; no schema
-change; stripped before the ETag is sent). Later syncs keep the marker: the listing is newest
-first, so they only add at the top, and everything older stays stored. A project so marked is
-never "uncovered"; it is planned as warm/changed. A full sync does not read the old marker,
-so a full sync capped by ``max_pages`` drops it (costing at most one more step-4 sync).
+anything upstream): when a fetch reads a listing to its last page, the sync records
+``complete`` in the store's sync state (its own column, beside the ETag). Later syncs keep it:
+the listing is newest first, so they only add at the top, and everything older stays stored. A
+project so marked is never "uncovered"; it is planned as warm/changed. A full sync does not
+read the old flag, so a full sync capped by ``max_pages`` drops it (costing at most one more
+step-4 sync).
 
 Faults: a project that fails (404, 5xx storm, timeouts) is recorded as failed with its last
 error and the others continue; an exhausted primary rate limit stops the run cleanly (projects
@@ -250,25 +250,6 @@ def _overlaps_and_covers(
     return stop
 
 
-# How the sync remembers "this project's listing was once read to its last page", without a
-# store schema change: a marker appended to the validator it records (the store's ``etag``
-# column, which it treats as opaque). A real ETag ends with a double quote, so the marker is
-# unambiguous; it is stripped before the validator is sent.
-_COMPLETE_MARK = " +complete"
-
-
-def _encode_validator(etag: str | None, complete: bool) -> str | None:
-    """The value recorded for the store: the source's validator plus the completeness marker."""
-    return f"{etag or ''}{_COMPLETE_MARK}" if complete else etag
-
-
-def _decode_validator(stored: str | None) -> tuple[str | None, bool]:
-    """A recorded value -> (validator to send, listing once complete)."""
-    if stored is not None and stored.endswith(_COMPLETE_MARK):
-        return stored[: -len(_COMPLETE_MARK)] or None, True
-    return stored, False
-
-
 @dataclass(frozen=True)
 class _Plan:
     project: str
@@ -276,7 +257,7 @@ class _Plan:
     stop: StopCondition | None
     full: bool
     recorded: str | None = None  # the recorded value as stored (kept when the sync fails)
-    complete: bool = False  # the listing was once read to its end (see _COMPLETE_MARK)
+    complete: bool = False  # the listing was once read to its end (the store's sync state)
     conditional: bool = True  # False: "not modified" would hide missing data (step 4)
 
 
@@ -292,7 +273,7 @@ def _plan(
         return _Plan(project, None, None, True)
     state = store.sync_state(project, token_key)
     recorded = state.etag if state is not None else None
-    etag, complete = _decode_validator(recorded)
+    etag, complete = recorded, state.complete if state is not None else False
     stored = store.releases(project)
     needs = oldest_needed.get(project, ()) if oldest_needed is not None else ()
     if not stored:
@@ -483,7 +464,8 @@ def _store(
             plan.project,
             token_key,
             attempted_at=now,
-            etag=_encode_validator(outcome.validator, plan.complete),
+            etag=outcome.validator,
+            complete=plan.complete,
             success=True,
             renamed_to=outcome.renamed_to,
         )
@@ -496,7 +478,8 @@ def _store(
         attempted_at=now,
         # Once read to its end, a listing stays covered as far as upstream goes: later syncs
         # only add at the top (the listing is newest first), so the marker is kept.
-        etag=_encode_validator(outcome.validator, plan.complete or outcome.complete),
+        etag=outcome.validator,
+        complete=plan.complete or outcome.complete,
         success=True,
         renamed_to=outcome.renamed_to,
     )
