@@ -26,8 +26,7 @@ from tracker.inventory.kubectl_dump import KubectlDump
 from tracker.models import CatalogueEntry, Inventory
 from tracker.notify.slack import SlackNotifier
 from tracker.report.history import format_history
-from tracker.store import Store
-from tracker.store.repository import MAX_NOTIFICATION_ATTEMPTS
+from tracker.store import MAX_NOTIFICATION_ATTEMPTS, Store
 from tracker.upstream.release_file import import_releases
 from tracker.workflows import notify as notify_workflow
 from tracker.workflows.nightly import NightlyResult, nightly, report_files, sync_is_fresh

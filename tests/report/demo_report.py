@@ -15,7 +15,7 @@ from pathlib import Path
 from tracker.identify.catalogue import load_catalogue
 from tracker.inventory.kubectl_dump import KubectlDump
 from tracker.models import Report
-from tracker.store.repository import Store
+from tracker.store import Store
 from tracker.upstream.release_file import import_releases
 from tracker.workflows.report import evaluate_report, save_report
 from tracker.workflows.scan import scan

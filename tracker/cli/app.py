@@ -505,5 +505,9 @@ def db_current() -> None:
     """
     with errors():
         schema = db.current(_settings())
-    state_ = "up to date" if schema.up_to_date else "needs `tracker db upgrade`"
+    state_ = {
+        "empty": "empty: `tracker db upgrade` creates the schema",
+        "behind": "needs `tracker db upgrade`",
+        "current": "up to date",
+    }.get(schema.state.value, schema.state.value)
     typer.echo(f"current: {schema.current or 'empty'}  head: {schema.head}  ({state_})")

@@ -1,10 +1,9 @@
 """Security advisories in the OSV format, validated once at the boundary.
 
-OSV (Open Source Vulnerability format, https://ossf.github.io/osv-schema/, ``docs/schema.md``)
-is what the GitHub Advisory Database publishes (``advisories/github-reviewed/...``) and what
-the Go vulnerability database serves. :func:`parse_osv` turns one record into an
-:class:`Advisory`; :func:`events_from_constraint` turns GitHub REST's free-text
-``vulnerable_version_range`` (``">= 1.0.0, < 1.0.1"``) into the same event timeline, so the
+OSV (Open Source Vulnerability format, ossf/osv-schema ``docs/schema.md``) is what the
+public advisory databases publish (GHSA records, the Go vulnerability database) and what
+``tracker advisories import`` reads. :func:`parse_osv` turns one record into an
+:class:`Advisory`; sources with another shape convert to the same event timeline, so the
 matcher (:mod:`tracker.evaluate.advisories`) sees one shape whatever the source.
 
 Rules taken from the schema:
@@ -38,7 +37,6 @@ __all__ = [
     "AdvisoryFormatError",
     "AffectedPackage",
     "AffectedRange",
-    "events_from_constraint",
     "parse_osv",
     "parse_osv_any",
     "severity_word",
@@ -66,8 +64,8 @@ class AffectedPackage:
     """The part of an advisory about one package (OSV ``affected[]`` item).
 
     Attributes:
-        ecosystem: ``Go``, ``npm``, ... as in OSV (GitHub REST's lower-case ``go`` is
-            normalized to OSV's spelling).
+        ecosystem: ``Go``, ``npm``, ... as in OSV (a lower-case ``go`` from another source
+            is normalized to OSV's spelling).
         name: the package name (``k8s.io/ingress-nginx``, ``istio.io/istio``).
         ranges: the comparable ranges (``SEMVER`` / ``ECOSYSTEM``).
         versions: explicitly listed affected versions.
@@ -87,10 +85,10 @@ class Advisory:
         id: ``GHSA-...`` or ``GO-...`` (the record's own id).
         aliases: other ids (``CVE-...``, ``GHSA-...``).
         summary: one line of text from upstream (untrusted: escape before display).
-        severity: ``critical``, ``high``, ``moderate``, ``low`` or ``unknown`` (GitHub's
-            ``medium`` is stored as ``moderate``).
+        severity: ``critical``, ``high``, ``moderate``, ``low`` or ``unknown`` (``medium``
+            is stored as ``moderate``).
         cvss_vector: the first CVSS vector given (``CVSS:3.1/AV:N/...``), or None.
-        cvss_score: the numeric CVSS base score when the source gives one (GitHub REST), else None.
+        cvss_score: the numeric CVSS base score when the source gives one, else None.
         affected: per package, the affected ranges.
         published, modified: aware UTC datetimes, or None.
         withdrawn: when the advisory was withdrawn (then it matches nothing), else None.
@@ -228,7 +226,7 @@ def _affected(item: object, record: str, index: int) -> AffectedPackage:
 
 
 def _ecosystem(value: str) -> str:
-    """OSV spelling of an ecosystem (GitHub REST writes ``go``, OSV ``Go``)."""
+    """OSV spelling of an ecosystem (``go`` -> ``Go``)."""
     return {"go": "Go", "npm": "npm", "pip": "PyPI", "maven": "Maven"}.get(value.lower(), value)
 
 
@@ -271,16 +269,11 @@ def parse_osv(data: object, *, source: str) -> Advisory:
         if isinstance(s, Mapping) and str(s.get("type", "")).startswith("CVSS")
     ]
     references = [r for r in data.get("references") or [] if isinstance(r, Mapping)]
-    url = next(
-        (
-            _https(r.get("url"))
-            for r in references
-            if r.get("type") == "ADVISORY" and _https(r.get("url"))
-        ),
-        None,
+    ids = (record, *(a for a in data.get("aliases") or [] if isinstance(a, str)))
+    urls = [(r.get("type"), _https(r.get("url"))) for r in references]
+    url = next((u for _, u in urls if u and any(i in u for i in ids)), None) or next(
+        (u for kind, u in urls if u and kind == "ADVISORY"), None
     )
-    if record.startswith("GHSA-"):
-        url = f"https://github.com/advisories/{record}"
     summary = data.get("summary")
     return Advisory(
         id=record,
@@ -295,57 +288,6 @@ def parse_osv(data: object, *, source: str) -> Advisory:
         withdrawn=_when(data.get("withdrawn"), record, "withdrawn"),
         url=url,
     )
-
-
-_CONSTRAINT_RE = re.compile(r"^\s*(>=|<=|>|<|=)?\s*v?([0-9A-Za-z][0-9A-Za-z.+_-]*)\s*$")
-
-
-def events_from_constraint(text: str) -> AffectedRange | tuple[str, ...]:
-    """GitHub REST ``vulnerable_version_range`` -> an OSV range, or exact versions.
-
-    GitHub writes comma-separated constraints (``">= 1.0.0, < 1.0.1"``, ``"<= 1.0.2"``,
-    ``"= 1.2.3"``). ``>=`` is ``introduced``, ``<`` is ``fixed``, ``<=`` is
-    ``last_affected``; ``=`` is an exact version (returned as a tuple of versions). A lower
-    bound ``>`` has no OSV event and is refused.
-
-    Raises:
-        ValueError: the text is not such a constraint (the caller reports the advisory's range
-            as unreadable; nothing is guessed).
-
-    >>> events_from_constraint(">= 1.0.0, < 1.0.1").events
-    (('introduced', '1.0.0'), ('fixed', '1.0.1'))
-    >>> events_from_constraint("<= 1.0.2").events
-    (('introduced', '0'), ('last_affected', '1.0.2'))
-    >>> events_from_constraint("= 1.2.3")
-    ('1.2.3',)
-    """
-    parts = [p for p in text.split(",") if p.strip()]
-    if not parts or len(text) > 200:
-        raise ValueError(f"empty or over-long version range {text[:40]!r}")
-    lower: str | None = None
-    upper: tuple[str, str] | None = None
-    exact: list[str] = []
-    for part in parts:
-        match = _CONSTRAINT_RE.match(part)
-        if not match:
-            raise ValueError(f"unreadable version constraint {part.strip()[:40]!r}")
-        op, version = match.group(1) or "=", match.group(2)
-        if op == ">=" and lower is None:
-            lower = version
-        elif op in ("<", "<=") and upper is None:
-            upper = ("fixed" if op == "<" else "last_affected", version)
-        elif op == "=":
-            exact.append(version)
-        else:
-            raise ValueError(f"unsupported version constraint {part.strip()[:40]!r}")
-    if exact:
-        if lower or upper:
-            raise ValueError(f"mixed exact and ranged constraints in {text[:40]!r}")
-        return tuple(exact)
-    events: list[tuple[str, str]] = [("introduced", lower or "0")]
-    if upper:
-        events.append(upper)
-    return AffectedRange("ECOSYSTEM", tuple(events))
 
 
 def parse_osv_any(data: Any, *, source: str) -> list[Advisory]:

@@ -313,7 +313,7 @@ def sync_projects(
         source: one source, or a :class:`~tracker.upstream.sources.SourceRouter` that hands
             each project to the source its catalogue entry names.
         token_key: whose validators to use (they differ per credential); see
-            :func:`tracker.upstream.github.client.token_key`.
+            the source's credential fingerprint (sync state is kept per credential).
         now: the attempt time recorded in the store (aware UTC).
         full: read every page and, when the listing completes, replace the stored releases.
         concurrency: worker threads (``sync.concurrency``, default 8).

@@ -25,15 +25,36 @@ def load_components(settings: Settings) -> dict[str, CatalogueEntry]:
     return load_catalogue(settings.components)
 
 
-def open_store(settings: Settings) -> Store:
-    """Open (and upgrade) the store at ``settings.database_url``; use it as a context manager.
+def open_store(settings: Settings, *, read_only: bool = False) -> Store:
+    """Open the store at ``settings.database_url``; use it as a context manager.
+
+    Writable (default): the schema is upgraded on open. ``read_only`` (the reading commands:
+    query, history, the fleet view, releases list/export): nothing is created or migrated,
+    so they work on a read-only SQLite file or a read-only database role.
 
     Raises:
-        StoreError: the database cannot be opened or migrated.
+        StoreError: the database cannot be opened or migrated (read-only: it has no
+            schema or an older one).
     """
     from tracker.store import Store
 
-    return Store.open(settings.database_url)
+    return Store.open(settings.database_url, read_only=read_only)
+
+
+def store_writable(settings: Settings) -> bool:
+    """False when the store is a SQLite file this process cannot write (or its directory,
+    for a new file); True otherwise (a server database decides for itself)."""
+    import os
+
+    from tracker.store.db import default_database_url, parse_url, sqlite_path
+
+    url = settings.database_url or default_database_url(create=False)
+    path = sqlite_path(parse_url(url))
+    if path is None:
+        return True
+    if path.exists():
+        return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+    return os.access(path.parent, os.W_OK) if path.parent.exists() else True
 
 
 def today() -> date:

@@ -2,52 +2,36 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tracker.config import Settings
 from tracker.workflows.common import open_store
 
-
-@dataclass(frozen=True)
-class SchemaState:
-    """The database's schema revision and this tracker's (``head``).
-
-    Attributes:
-        url: the database URL without its password (None: not opened).
-        current: the revision the database is at; None for an empty database.
-    """
-
-    url: str | None
-    current: str | None
-    head: str | None
-
-    @property
-    def up_to_date(self) -> bool:
-        """True when the database is at this tracker's head revision."""
-        return self.current == self.head
+if TYPE_CHECKING:
+    from tracker.store import SchemaStatus
 
 
-def upgrade(settings: Settings) -> SchemaState:
+def upgrade(settings: Settings) -> SchemaStatus:
     """``tracker db upgrade``: apply every pending migration (opening the store does it).
 
     Raises:
-        StoreError: the database cannot be opened or migrated.
+        StoreError: the database cannot be opened or migrated, or its schema is newer than
+            this tracker (upgrade tracker instead).
     """
-    from tracker.store.engine import schema_revisions
+    from tracker.store import schema_status
 
-    with open_store(settings) as store:
-        url = store.url
-    current, head = schema_revisions(settings.database_url)
-    return SchemaState(url, current, head)
+    with open_store(settings):
+        pass
+    return schema_status(settings.database_url)
 
 
-def current(settings: Settings) -> SchemaState:
-    """``tracker db current``: the revisions, without changing anything.
+def current(settings: Settings) -> SchemaStatus:
+    """``tracker db current``: the revisions, read-only, without changing anything.
 
     Raises:
-        StoreError: the database cannot be read.
+        StoreError: the database cannot be read, or its schema is NEWER than this tracker
+            (exit 1: the message says to upgrade tracker, not the database).
     """
-    from tracker.store.engine import schema_revisions
+    from tracker.store import schema_status
 
-    revision, head = schema_revisions(settings.database_url)
-    return SchemaState(None, revision, head)
+    return schema_status(settings.database_url)

@@ -179,7 +179,7 @@ def run_query(settings: Settings, row_filter: RowFilter) -> list[ComponentReport
                 if close
                 else "ids are lowercase, e.g. istio, kubernetes, cert-manager",
             )
-    with open_store(settings) as store:
+    with open_store(settings, read_only=True) as store:
         require_clusters(store, [row_filter.cluster] if row_filter.cluster else None)
         return query_rows(store, row_filter)
 
@@ -193,6 +193,6 @@ def run_history(
         ReportError: the store holds no scan, or no scan of a cluster asked for.
         StoreError: the store cannot be read.
     """
-    with open_store(settings) as store:
+    with open_store(settings, read_only=True) as store:
         names = require_clusters(store, clusters)
         return {name: cluster_history(store, name, limit=limit) for name in names}

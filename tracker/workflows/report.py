@@ -8,14 +8,20 @@ and the demo only evaluate.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from tracker.config import Settings
 from tracker.errors import ReportError
 from tracker.models import CatalogueEntry, ClusterUnidentified, ComponentReport, Report
-from tracker.workflows.common import load_components, open_store, require_clusters, today
+from tracker.workflows.common import (
+    load_components,
+    open_store,
+    require_clusters,
+    store_writable,
+    today,
+)
 
 if TYPE_CHECKING:
     from tracker.evaluate.base import ReleaseStream
@@ -152,7 +158,8 @@ def run_report(settings: Settings, *, clusters: Sequence[str] = ()) -> Report:
         IdentifyError, StoreError: catalogue or store problems.
     """
     catalogue = load_components(settings)
-    with open_store(settings) as store:
+    writable = store_writable(settings)
+    with open_store(settings, read_only=not writable) as store:
         require_clusters(store, clusters)
         evaluated = evaluate_report(
             store,
@@ -161,8 +168,11 @@ def run_report(settings: Settings, *, clusters: Sequence[str] = ()) -> Report:
             clusters=list(clusters) or None,
             stale_after=settings.sync_stale_after,
         )
-        save_report(store, evaluated)
-    return evaluated.report
+        if writable:
+            save_report(store, evaluated)
+            return evaluated.report
+    note = "the store is read-only: this evaluation was shown but not saved for history"
+    return replace(evaluated.report, warnings=(*evaluated.report.warnings, note))
 
 
 def fleet_report(store: Store, clusters: Sequence[str] | None = None) -> Report:
@@ -189,7 +199,7 @@ def run_fleet(settings: Settings, *, clusters: Sequence[str] = ()) -> Report:
     Raises:
         ReportError: the store holds no scan (of the clusters asked for). StoreError.
     """
-    with open_store(settings) as store:
+    with open_store(settings, read_only=True) as store:
         report = fleet_report(store, list(clusters) or None)
     if not report.clusters:
         raise ReportError(

@@ -241,7 +241,7 @@ def export_release_file(settings: Settings, file: Path) -> int:
     """
     from tracker.upstream.release_file import export_releases
 
-    with open_store(settings) as store:
+    with open_store(settings, read_only=True) as store:
         return export_releases(store, file)
 
 
@@ -261,7 +261,7 @@ def stored_releases(settings: Settings, project: str) -> StoredReleases:
         ReportError: nothing is stored for ``project`` (the hint names close stored
             projects, or says how to get releases); StoreError.
     """
-    with open_store(settings) as store:
+    with open_store(settings, read_only=True) as store:
         releases = store.releases(project)
         synced = store.last_synced().get(project)
         known = store.projects() if not releases else []
