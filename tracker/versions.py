@@ -53,20 +53,31 @@ from packaging.version import InvalidVersion, Version
 
 from tracker.errors import IdentifyError
 
-__all__ = ["ParsedVersion", "Unparsed", "parse_tag", "parse_version"]
+__all__ = ["ParsedVersion", "Unparsed", "newer_build", "parse_tag", "parse_version", "tag_prefix"]
 
 # packaging's pre-release letters -> the semver label shown to people.
 _PACKAGING_LABELS = {"a": "alpha", "b": "beta", "rc": "rc"}
-# Pre-release words as found in tags -> packaging's spelling (sets the order).
+# Pre-release words as found in tags -> packaging's spelling (sets the order). Maven
+# milestones order like betas; snapshots, nightlies, dev and early-access builds order
+# before alpha (packaging's ``.dev``).
 _PRE_LABELS = {
     "alpha": "a",
+    "a": "a",
     "beta": "b",
+    "b": "b",
+    "milestone": "b",
+    "m": "b",
     "rc": "rc",
+    "cr": "rc",
     "pre": "rc",
     "preview": "rc",
     "snapshot": ".dev",
     "dev": ".dev",
+    "nightly": ".dev",
+    "ea": ".dev",
 }
+# Pre-release words that may also come after an image revision (``3.1.0-1-SNAPSHOT``).
+_TRAILING_PRE = frozenset({"snapshot", "nightly", "dev", "ea"})
 _FLOATING = frozenset(
     {
         "latest",
@@ -131,9 +142,20 @@ _DATE8_RE = re.compile(
 _ISO_DATE_RE = re.compile(r"(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])", re.ASCII)
 _RELEASE_RE = re.compile(r"^(?P<release>\d+(?:\.\d+)*)(?P<rest>.*)$", re.ASCII)
 _PRE_RE = re.compile(
-    r"^[-._]?(?P<label>alpha|beta|rc|preview|pre|snapshot|dev)(?:[-._]?(?P<number>\d+))?(?=$|[-._])",
+    r"^[-._]?(?:(?P<label>alpha|beta|milestone|rc|cr|preview|pre|snapshot|dev|nightly|ea)"
+    r"(?:[-._]?(?P<number>\d+))?|(?P<letter>a|b|m)(?P<lnumber>\d+))(?=$|[-._])",
     re.ASCII,
 )
+_DESCRIBE_RE = re.compile(
+    r"[-._](?P<count>\d+)[-._]g(?P<sha>[0-9a-f]{7,40})(?=$|[-._+])", re.ASCII
+)
+_UNDERSCORE_RELEASE_RE = re.compile(r"^v?\d+(?:_\d+)+$", re.ASCII)
+_UNDERSCORE_BUILD_RE = re.compile(r"^(?P<version>v?\d+(?:\.\d+)+[^_]*)_(?P<build>.+)$", re.ASCII)
+_HASH_TOKEN_RE = re.compile(r"^(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{6,40}$", re.ASCII)
+_RANK_RE = re.compile(r"^(?P<family>.*?)(?P<number>\d+)$", re.ASCII)
+_PREFIX_RE = re.compile(r"^(?P<prefix>[A-Za-z]+(?:[-_./][A-Za-z]+)*[-_./]?v?)\d")
+_CALENDAR_FROM = 1000
+_SEMVER_PARTS = 3
 _TOKEN_RE = re.compile(r"[-._]*[^-._]+", re.ASCII)
 
 
@@ -202,6 +224,60 @@ class ParsedVersion:
     def line(self) -> tuple[int, int]:
         """``(major, minor)``, the release line (computed once: evaluation reads it often)."""
         return (self.version.major, self.version.minor)
+
+    @functools.cached_property
+    def build_rank(self) -> tuple[str, int] | None:
+        """The orderable part of ``build``: ``(family, number)``, or None.
+
+        A vendor build or image revision that ends in a number orders builds of one
+        version within its family (``k3s``, ``r``, ``eksbuild.``, a bare rebuild counter
+        ``""``): a newer build or revision of the same version is newer (design.md §4).
+        Builds that carry a commit hash (``eks-ec92d4``) or no number (``stringlabels``)
+        do not order. Only ranks of the same family compare (:func:`newer_build`).
+
+        >>> [parse_version(t).build_rank for t in ("v1.30.2+k3s2", "2.45.0-debian-12-r12",
+        ...     "v6.3.0-eksbuild.4", "v1.10.1-7", "v1.16.13-eks-ec92d4", "v2.43.0+stringlabels")]
+        [('k3s', 2), ('r', 12), ('eksbuild.', 4), ('', 7), None, None]
+        """
+        if not self.build:
+            return None
+        build = self.build.split("+")[0] if "+" in self.build else self.build
+        tokens = re.split(r"[-._]", build)
+        if any(_HASH_TOKEN_RE.match(t) for t in tokens):
+            return None
+        match = _RANK_RE.match(build)
+        if match is None:
+            return None
+        return (match.group("family"), int(match.group("number")))
+
+    @property
+    def with_build(self) -> str:
+        """``normalized`` plus the orderable build, for telling builds of one version apart
+        (``1.30.2+k3s2``, ``2.45.0+r12``); plain ``normalized`` when the build does not order.
+
+        >>> parse_version("v1.30.2_k3s2").with_build, parse_version("v1.16.13-eks-ec92d4").with_build
+        ('1.30.2+k3s2', '1.16.13')
+        """
+        if self.build_rank is None or self.build is None:
+            return self.normalized
+        return f"{self.normalized}+{self.build}"
+
+    @functools.cached_property
+    def shape(self) -> str:
+        """The numbering scheme: ``semver`` (two or three release numbers: ``1.4`` is
+        ``1.4.0``), ``4-part`` (and so on, for four or more numbers) or ``calendar`` (a
+        first number of 1000 or more: ``2024.1``, a stray ``v1000.1.0``). Versions compare
+        only within one shape (design.md §4); see :func:`tracker.evaluate.stream.build_stream`.
+
+        >>> [parse_version(t).shape for t in ("0.6", "v1.29.3", "v4.2.3.1", "2024.01.15", "v1000.1.0")]
+        ['semver', 'semver', '4-part', 'calendar', 'calendar']
+        """
+        release = self.version.release
+        if release[0] >= _CALENDAR_FROM:
+            return "calendar"
+        if len(release) <= _SEMVER_PARTS:
+            return "semver"
+        return f"{len(release)}-part"
 
 
 @dataclass(frozen=True)
@@ -308,9 +384,22 @@ def parse_version(raw: str) -> ParsedVersion | Unparsed:
     if lowered in _FLOATING or all(w in _FLOATING or _VARIANT_RE.match(w) for w in words):
         return Unparsed(raw, f"floating tag {text!r}", floating=True)
 
+    describe: str | None = None
+    found = _DESCRIBE_RE.search(lowered)
+    if found is not None and found.start() > 0:
+        describe = found.group("count")
+        describe_display = f"{int(describe)}-g{found.group('sha')}"
+        lowered = lowered[: found.start()] + lowered[found.end() :]
+
     metadata: str | None = None
     if "+" in lowered:
         lowered, metadata = lowered.split("+", 1)
+    elif _UNDERSCORE_RELEASE_RE.match(lowered):
+        lowered = lowered.replace("_", ".")  # postgres REL_16_1 -> 16.1
+    else:
+        underscore = _UNDERSCORE_BUILD_RE.match(lowered)
+        if underscore is not None:  # OCI tags cannot hold '+': v1.30.2_k3s1
+            lowered, metadata = underscore.group("version"), underscore.group("build")
 
     prefix_variant, lowered = _strip_variant_prefix(lowered)
     if re.match(r"v[0-9]", lowered):
@@ -329,11 +418,16 @@ def parse_version(raw: str) -> ParsedVersion | Unparsed:
     pre_display: str | None = None
     pre = _PRE_RE.match(rest)
     if pre is not None:
-        label, number = pre.group("label"), pre.group("number")
+        label = pre.group("label") or pre.group("letter")
+        number = pre.group("number") or pre.group("lnumber")
         pkg_pre = f"{_PRE_LABELS[label]}{number or 0}"
-        pre_display = label if number is None else f"{label}.{int(number)}"
+        if label in ("m", "milestone"):
+            pre_display = f"M{int(number or 0)}"
+        else:
+            label = _PACKAGING_LABELS.get(label, label)
+            pre_display = label if number is None else f"{label}.{int(number)}"
         rest = rest[pre.end() :]
-    elif "." not in release:
+    elif "." not in release and describe is None:
         return Unparsed(
             raw, f"floating major tag {text!r}: tracks the newest {int(release)}.x", floating=True
         )
@@ -341,7 +435,13 @@ def parse_version(raw: str) -> ParsedVersion | Unparsed:
     suffix = _split_suffix(rest)
     if isinstance(suffix, str):
         return Unparsed(raw, suffix)
-    build_part, variant_part = suffix
+    build_part, variant_part, trailing_pre = suffix
+    if trailing_pre is not None:  # 3.1.0-1-SNAPSHOT, 3.1.0-M1-SNAPSHOT
+        pkg_pre += ".dev0" if pkg_pre else "dev0"
+        pre_display = "-".join(p for p in (pre_display, trailing_pre) if p)
+    if describe is not None:  # a development build after the release it describes
+        pkg_pre += f".post{int(describe)}.dev0"
+        pre_display = "-".join(p for p in (pre_display, describe_display) if p)
 
     builds = [b for b in (build_part, metadata) if b]
     variants = [v for v in (prefix_variant, variant_part) if v]
@@ -391,6 +491,51 @@ def parse_tag(tag: str, pattern: str) -> ParsedVersion | Unparsed | None:
     if match is None:
         return None
     return parse_version(match.group("version") or "")
+
+
+def tag_prefix(tag: str) -> str | None:
+    """The word a tag carries before its version (``rel-`` in ``rel-3.1.4``), or None.
+
+    A leading ``v`` alone and a leading image-variant word (``alpine-v12.6.0``) are not
+    prefixes: :func:`parse_version` reads those tags itself. When a catalogue entry gives
+    no tag rule, the running tag's prefix picks the release stream
+    (:func:`tracker.evaluate.stream.stream_pattern`).
+
+    >>> [tag_prefix(t) for t in ("rel-3.1.4", "controller-v1.9.4", "REL_16_1", "mysql-8.0.22")]
+    ['rel-', 'controller-v', 'REL_', 'mysql-']
+    >>> [tag_prefix(t) for t in ("v1.2.3", "1.2.3", "alpine-v12.6.0", "latest", "")]
+    [None, None, None, None, None]
+    """
+    match = _PREFIX_RE.match(tag.strip())
+    if match is None:
+        return None
+    prefix = match.group("prefix")
+    if prefix.lower() == "v" or _strip_variant_prefix(tag.strip().lower())[0] is not None:
+        return None
+    return prefix
+
+
+def newer_build(candidate: ParsedVersion, current: ParsedVersion) -> bool:
+    """True when ``candidate`` is a newer build or revision of ``current``'s version.
+
+    Both must have the same comparable version and orderable builds of the same family
+    (:attr:`ParsedVersion.build_rank`); anything else is not "a newer build".
+
+    >>> newer_build(parse_version("v1.30.2+k3s2"), parse_version("v1.30.2_k3s1"))
+    True
+    >>> newer_build(parse_version("2.45.0-r12"), parse_version("2.45.0-r9"))
+    True
+    >>> newer_build(parse_version("v6.3.0-eksbuild.2"), parse_version("v6.3.0-eksbuild.1"))
+    True
+    >>> newer_build(parse_version("v1.30.2"), parse_version("v1.30.2+k3s1"))
+    False
+    >>> newer_build(parse_version("v1.30.2+rke2r2"), parse_version("v1.30.2+k3s1"))
+    False
+    """
+    if candidate.version != current.version:
+        return False
+    mine, theirs = current.build_rank, candidate.build_rank
+    return mine is not None and theirs is not None and mine[0] == theirs[0] and theirs[1] > mine[1]
 
 
 @functools.lru_cache(maxsize=256)
@@ -448,25 +593,33 @@ def _not_a_version(raw: str, text: str) -> Unparsed | None:
     return None
 
 
-def _split_suffix(rest: str) -> tuple[str, str] | str:
-    """Split what follows the release/pre-release into ``(build, variant)`` (rule 8).
+def _split_suffix(rest: str) -> tuple[str, str, str | None] | str:
+    """Split what follows the release/pre-release into ``(build, variant, trailing_pre)``
+    (rule 8); ``trailing_pre`` is a pre-release word after an image revision
+    (``-1-SNAPSHOT``), else None.
 
     Returns a reason string instead when the suffix makes the tag a non-release.
 
     >>> _split_suffix("-1-gke.2-amd64")
-    ('1-gke.2', 'amd64')
+    ('1-gke.2', 'amd64', None)
     >>> _split_suffix("-eks-ab12cd3")
-    ('eks-ab12cd3', '')
+    ('eks-ab12cd3', '', None)
+    >>> _split_suffix("-1-snapshot")
+    ('1', '', 'snapshot')
     >>> _split_suffix("-retract")
     'retraction tag (withdrawn Go module version), not a release'
     """
     build: list[str] = []
     variant: list[str] = []
+    trailing_pre: str | None = None
     current = build
     for token in _TOKEN_RE.findall(rest):
         word = token.lstrip("-._")
         if word == "retract":
             return "retraction tag (withdrawn Go module version), not a release"
+        if word in _TRAILING_PRE:
+            trailing_pre = trailing_pre or word
+            continue
         if word in _VENDORS or re.match(r"^(?:k3s|rke2r)\d+$", word):
             current = build
         elif word in _ARCHES:
@@ -483,4 +636,4 @@ def _split_suffix(rest: str) -> tuple[str, str] | str:
         else:
             current = variant  # OS base, architecture, or any other flavour word
         current.append(token if current else word)
-    return "".join(build), "".join(variant)
+    return "".join(build), "".join(variant), trailing_pre
