@@ -53,6 +53,8 @@ class Behind(StrEnum):
     MAJOR = "major"
     MINOR = "minor"
     PATCH = "patch"
+    BUILD = "build"
+    """Same version, newer vendor build or image revision (``+k3s2`` after ``+k3s1``)."""
 
 
 class Flag(StrEnum):

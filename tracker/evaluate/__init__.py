@@ -16,7 +16,7 @@ from packaging.version import Version
 from tracker.evaluate.base import Check, Evaluation, ReleaseStream, StreamRelease
 from tracker.evaluate.outdated import OutdatedCheck
 from tracker.evaluate.prerelease import Pre1Check, PreReleaseCheck
-from tracker.evaluate.stream import build_stream, place
+from tracker.evaluate.stream import build_stream, place, stream_pattern
 from tracker.models import (
     CatalogueEntry,
     Component,
@@ -78,17 +78,20 @@ def evaluate(
             ``version`` group.
     """
     streams: dict[tuple[str, str], ReleaseStream] = {} if stream_cache is None else stream_cache
-    memo: dict[tuple[str, str, Version], Evaluation] = {}
+    memo: dict[tuple[str, str, Version, tuple[str, int] | None], Evaluation] = {}
     reports: list[ComponentReport] = []
     for component in components:
         entry = entries.get(component.component)
         project = entry.project if entry is not None else component.project
         pattern = entry.tag_pattern if entry is not None else _DEFAULT_TAG_PATTERN
-        stream, problem = _stream(component, project, pattern, releases, streams)
         current = running_version(component, entry)
+        own = stream_pattern(pattern, _DEFAULT_TAG_PATTERN, component.raw_version)
+        if own != pattern:  # no tag rule: the running tag's prefix picks the stream
+            pattern, current = own, parse_tag(component.raw_version, own) or current
+        stream, problem = _stream(component, project, pattern, releases, streams)
         if stream is not None and isinstance(current, ParsedVersion):
             # With a stream, the facts depend only on (project, pattern, version).
-            memo_key = (stream.project, pattern, current.version)
+            memo_key = (stream.project, pattern, current.version, current.build_rank)
             facts = memo.get(memo_key)
             if facts is None:
                 facts = memo[memo_key] = place(component, current, project, stream, None, today)
