@@ -333,6 +333,8 @@ class Component:
         instances: how many pods/nodes run it.
         revision: Istio revision (``istio.io/rev``), else None.
         detail: free text for the report (e.g. node names).
+        mirrored: True when the image comes through a mirror or pull-through cache whose
+            path ends in the component's repository (``image`` keeps the raw reference).
     """
 
     component: str
@@ -345,6 +347,7 @@ class Component:
     instances: int = 1
     revision: str | None = None
     detail: str | None = None
+    mirrored: bool = False
 
 
 @dataclass(frozen=True)

@@ -146,9 +146,7 @@ _PRE_RE = re.compile(
     r"(?:[-._]?(?P<number>\d+))?|(?P<letter>a|b|m)(?P<lnumber>\d+))(?=$|[-._])",
     re.ASCII,
 )
-_DESCRIBE_RE = re.compile(
-    r"[-._](?P<count>\d+)[-._]g(?P<sha>[0-9a-f]{7,40})(?=$|[-._+])", re.ASCII
-)
+_DESCRIBE_RE = re.compile(r"[-._](?P<count>\d+)[-._]g(?P<sha>[0-9a-f]{7,40})(?=$|[-._+])", re.ASCII)
 _UNDERSCORE_RELEASE_RE = re.compile(r"^v?\d+(?:_\d+)+$", re.ASCII)
 _UNDERSCORE_BUILD_RE = re.compile(r"^(?P<version>v?\d+(?:\.\d+)+[^_]*)_(?P<build>.+)$", re.ASCII)
 _HASH_TOKEN_RE = re.compile(r"^(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{6,40}$", re.ASCII)

@@ -15,7 +15,9 @@ MakeRelease = Callable[..., Release]
 TODAY = date(2026, 8, 1)
 DEFAULT = r"^v?(?P<version>\d.*)$"
 # The built-in Prometheus rule at main 2084c04: real releases, no v0.3xx Go-module twins.
-PROMETHEUS_RULE = r"^(?:v(?=[1-9])|(?=0\.))(?P<version>\d+\.\d+\.\d+(?:-?(?:alpha|beta|rc)\.?\d+)?)$"
+PROMETHEUS_RULE = (
+    r"^(?:v(?=[1-9])|(?=0\.))(?P<version>\d+\.\d+\.\d+(?:-?(?:alpha|beta|rc)\.?\d+)?)$"
+)
 
 
 def version(raw: str) -> ParsedVersion:
@@ -152,7 +154,9 @@ def test_other_shapes_never_outrank_the_stream(make_release: MakeRelease) -> Non
     stream = build_stream("acme/thing", DEFAULT, releases)
     assert stream.releases[-1].release.tag == "v5.1.1"
     assert {tag for tag, _ in stream.skipped} == {"v4.2.3.1", "v1000.1.0", "2024.01"}
-    assert dict(stream.skipped)["v1000.1.0"] == "calendar version among semver releases: not compared"
+    assert (
+        dict(stream.skipped)["v1000.1.0"] == "calendar version among semver releases: not compared"
+    )
     facts = place(component("v4.2.3"), version("v4.2.3"), "acme/thing", stream, None, TODAY)
     assert facts.latest is not None and facts.latest.release.tag == "v5.1.1"
 

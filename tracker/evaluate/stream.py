@@ -234,7 +234,9 @@ def place(
         behind=behind,
         lines_behind=lines,
         # builds of a higher version are one release; newer builds of the running one count
-        releases_behind=len({r.version.version for r in newer if r.version.version != parsed.version})
+        releases_behind=len(
+            {r.version.version for r in newer if r.version.version != parsed.version}
+        )
         + sum(1 for r in newer if r.version.version == parsed.version),
         days_behind=_days_since_first(newer, today),
         line_days_behind=_days_since_first(
@@ -245,7 +247,9 @@ def place(
     )
 
 
-def _reaches_back(stream: ReleaseStream, current: ParsedVersion, newer: list[StreamRelease]) -> bool:
+def _reaches_back(
+    stream: ReleaseStream, current: ParsedVersion, newer: list[StreamRelease]
+) -> bool:
     """Whether the stored releases reach back to ``current`` (module docstring, last rule).
 
     True when the stream holds a release of ``current``'s ``major.minor`` line at or below
