@@ -128,14 +128,23 @@ class RepositoryIndex(ImageIndex):
         super().__init__(catalogue)
         self._mirrors = sorted({normalize_mirror_prefix(m) for m in mirrors}, key=len, reverse=True)
         self._by_last: dict[str, list[_Form]] = {}
-        self._glob_forms: list[_Form] = []
+        # wildcard forms, by what their first segment needs: a literal segment, a literal
+        # start (``kube-apiserver*``), or anything (``*.dkr.ecr.*.amazonaws.com/...``)
+        self._glob_first: dict[str, list[_Form]] = {}
+        self._glob_prefixed: list[tuple[str, _Form]] = []
+        self._glob_any: list[_Form] = []
         for entry in catalogue.values():
             for raw in entry.images:
                 for form in _forms(normalize_image_pattern(raw), entry):
-                    if form.glob is not None:
-                        self._glob_forms.append(form)
-                    else:
+                    first = form.segments[0]
+                    if form.glob is None:
                         self._by_last.setdefault(form.segments[-1], []).append(form)
+                    elif "*" not in first:
+                        self._glob_first.setdefault(first, []).append(form)
+                    elif first.split("*", 1)[0]:
+                        self._glob_prefixed.append((first.split("*", 1)[0], form))
+                    else:
+                        self._glob_any.append(form)
         self._resolved: dict[str, RepositoryMatch | None] = {}
         self._ambiguous: dict[str, tuple[str, ...]] = {}
 
@@ -186,11 +195,14 @@ class RepositoryIndex(ImageIndex):
             size = len(form.segments)
             if size < len(segments) and segments[-size:] == form.segments:
                 found.append(form)
-        for form in self._glob_forms:
-            assert form.glob is not None
-            # a wildcard form ends the path when some proper tail of it matches
-            if any(form.glob.match("/".join(segments[i:])) for i in range(1, len(segments))):
-                found.append(form)
+        for i in range(1, len(segments)):  # a wildcard form matches some proper tail
+            segment, tail = segments[i], "/".join(segments[i:])
+            globs = [
+                *self._glob_first.get(segment, ()),
+                *(form for prefix, form in self._glob_prefixed if segment.startswith(prefix)),
+                *self._glob_any,
+            ]
+            found.extend(form for form in globs if form.glob is not None and form.glob.match(tail))
         if not found:
             return None
         best = max(form.weight for form in found)
