@@ -160,3 +160,24 @@ def test_real_gke_pods_through_a_vendor_mirror_identify_the_same(realdata, catal
         (c.image or "").startswith("eu.gcr.io/vendor-prod/external/") for c in mirrored.components
     )
     assert len(mirrored.unidentified) == len(direct.unidentified)
+
+
+def test_config_mirrors_reach_identify(tmp_path, catalogue) -> None:
+    """`[registries] mirrors` in the config file -> Settings.registry_mirrors -> identify()."""
+    from tracker.config import load_settings
+
+    config = tmp_path / "tracker.toml"
+    config.write_text('[registries]\nmirrors = ["harbor.corp/dockerhub"]\n')
+    settings = load_settings(config, environ={})
+    assert settings.registry_mirrors == ("harbor.corp/dockerhub",)
+    pod = to_pod(_pod("harbor.corp/dockerhub/traefik:v2.10.5"))
+    without = identify(make_inventory(pods=(pod,)), catalogue)
+    assert [u.image for u in without.unidentified] == [
+        "harbor.corp/dockerhub/traefik:v2.10.5"
+    ]
+    result = identify(make_inventory(pods=(pod,)), catalogue, settings.registry_mirrors)
+    [component] = result.components
+    assert (component.component, component.raw_version, component.mirrored) == (
+        "traefik", "v2.10.5", True,
+    )  # fmt: skip
+    assert component.image == "harbor.corp/dockerhub/traefik:v2.10.5"
