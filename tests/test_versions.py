@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from packaging.version import Version
 
 from tracker.errors import IdentifyError
@@ -447,3 +449,27 @@ def test_docstring_examples(module_name: str, at_least: int) -> None:
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
     assert result.attempted >= at_least
+
+
+# --- untrusted text (design.md §5): the normalizer never raises ---------------------------
+
+_TAG_ALPHABET = "0123456789abcdefgklmnprstvxABMRS.-_+"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=_TAG_ALPHABET, max_size=40) | st.text(max_size=20))
+def test_parse_version_never_raises_and_keeps_raw(raw: str) -> None:
+    result = parse_version(raw)
+    assert result.raw == raw
+    if isinstance(result, ParsedVersion):
+        assert result.normalized
+        _ = (result.shape, result.build_rank, result.with_build, result.is_prerelease)
+        tag_prefix(raw)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.from_regex(r"v?[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}", fullmatch=True),
+       st.integers(0, 99), st.integers(0, 99))  # fmt: skip
+def test_builds_order_by_number(release: str, a: int, b: int) -> None:
+    older, newer = parsed(f"{release}+k3s{min(a, b)}"), parsed(f"{release}_k3s{max(a, b)}")
+    assert newer_build(newer, older) == (a != b)
