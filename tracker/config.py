@@ -82,7 +82,7 @@ def _mirrors(value: Any) -> tuple[str, ...]:
     """``[registries] mirrors``: a list of registry prefixes (or, from the environment, one
     comma-separated string), each normalized by
     :func:`tracker.identify.mirrors.normalize_mirror_prefix`."""
-    from tracker.identify.mirrors import normalize_mirror_prefix  # noqa: PLC0415
+    from tracker.identify.mirrors import normalize_mirror_prefix
 
     if isinstance(value, str):
         value = [part for part in value.split(",") if part.strip()]

@@ -10,28 +10,39 @@ Rules, in the order they are applied (each has an example in the function docstr
 1. Empty strings are digest-only or untagged images -> ``Unparsed``.
 2. Floating names (``latest``, ``main``, ``master``, ``stable``, ``edge``…), alone or with
    an image variant (``stable-alpine``, ``alpine``) -> ``Unparsed`` with ``floating=True``.
-3. ``+build`` metadata (``+k3s1``, ``+rke2r1``, ``+stringlabels``, ``+security-01``) is kept in
-   ``build`` and takes no part in ordering (SemVer 2.0.0 §10).
-4. A leading image-variant word (``alpine-v12.6.0``) is moved to ``variant``.
-5. A leading ``v``/``V`` before a digit is dropped.
-6. Git commit SHAs (7-40 hex digits with letters and digits), date stamps
+3. A git-describe tail (``2.9.1-14-gdeadbee``, with any of ``-``, ``.``, ``_``) is cut off
+   first: the tag is a development build *after* 2.9.1 (``2.9.1.post14.dev0``, a
+   pre-release that orders between 2.9.1 and 2.9.2), never a fourth release number.
+4. ``+build`` metadata (``+k3s1``, ``+rke2r1``, ``+stringlabels``, ``+security-01``) is kept in
+   ``build`` and takes no part in version ordering (SemVer 2.0.0 §10). OCI tags cannot hold
+   ``+``, so the first ``_`` after a dotted release stands for it (``v1.30.2_k3s1``); ``_``
+   between bare numbers is a dot (postgres ``REL_16_1`` -> ``16.1``).
+5. A leading image-variant word (``alpine-v12.6.0``) is moved to ``variant``.
+6. A leading ``v``/``V`` before a digit is dropped. Any other word before the version
+   (``rel-3.1.4``, ``controller-v1.9.4``) makes the string ``Unparsed`` here; with no
+   catalogue tag rule, :func:`tag_prefix` lets the running tag's prefix pick its stream.
+7. Git commit SHAs (7-40 hex digits with letters and digits), date stamps
    (``20171114-r3``, ``v20220510-4929dd75``, ``RELEASE.2017-12-28T01-21-00Z``) and bare build
    numbers of five or more digits are not versions -> ``Unparsed``: they cannot be ordered
    against upstream release versions.
-7. The release numbers (``1.29.3``, two-part ``0.6``) come next. A one-part release without
+8. The release numbers (``1.29.3``, two-part ``0.6``) come next. A one-part release without
    pre-release (``redis:7``, ``node:20-alpine``) is a floating major tag -> ``Unparsed``
    with ``floating=True``: image publishers move it to every new ``7.x.y``, so what runs
    can change under it and it cannot be compared as ``7.0.0`` (that would call the newest
    7.x outdated). Two-part tags stay versions: ``0.6`` or ``1.4`` are real releases of
-   some projects. Then an optional pre-release: ``alpha``, ``beta``, ``rc``,
-   ``pre``/``preview`` (ordered as rc), ``snapshot`` and ``dev`` (ordered before alpha),
-   with or without separator and number (``-rc.1``, ``-rc0``, ``rc2``, ``.snapshot.0``,
-   ``-alpha``).
-8. Whatever follows is split on ``-``, ``.`` and ``_``:
+   some projects. Then an optional pre-release, in every spelling: semver ``alpha``,
+   ``beta``, ``rc``, ``pre``/``preview`` (ordered as rc); PEP 440 letters ``a``/``b``
+   with a number (``2.4.0b3``, ``0.9.1a2``, ``0.13.0rc2``); Maven milestones ``M1``
+   (ordered as beta); ``snapshot``, ``nightly``, ``dev`` and early access ``ea`` (ordered
+   before alpha) -- with or without separator and number (``-rc.1``, ``-rc0``, ``rc2``,
+   ``.snapshot.0``, ``-nightly.20240301``, ``-alpha``).
+9. Whatever follows is split on ``-``, ``.`` and ``_``:
 
-   - distribution builds go to ``build``: ``eks``, ``gke``, ``aks``, ``do``, ``kind`` with
-     their ids (``-eks-ab12cd3``, ``-gke.1701``, ``-do.2``), image revisions (``-0``, ``-r3``,
-     ``-146``) and commit hashes;
+   - distribution builds go to ``build``: ``eks``, ``gke``, ``aks``, ``do``, ``kind``,
+     ``eksbuild`` with their ids (``-eks-ab12cd3``, ``-gke.1701``, ``-do.2``,
+     ``-eksbuild.4``, ``-eks-1-29-3``), image revisions and rebuild counters (``-0``,
+     ``-r3``, ``-7``), date stamps (``-240611``) and build hashes (``-5f2c9a1e``);
+   - a pre-release word after a revision (``3.1.0-1-SNAPSHOT``) still makes a pre-release;
    - everything else is an image variant and goes to ``variant``: OS bases (``alpine``,
      ``debian-12``, ``ubi8``, ``distroless``), architectures (``amd64``, ``arm64``) and any
      unrecognized word (``-fips``): a suffixed image tag is a flavour of a release far more
@@ -39,8 +50,12 @@ Rules, in the order they are applied (each has an example in the function docstr
    - the word ``retract`` (Go module retraction tags such as prometheus ``v2.35.0-retract``)
      makes the whole string ``Unparsed``: it names a withdrawn version, not a release.
 
-Neither builds nor variants are pre-releases, and neither affects ordering, so
-``v1.16.13-eks-ec92d4`` compares equal to upstream ``v1.16.13``.
+Neither builds nor variants are pre-releases, and neither affects version ordering, so
+``v1.16.13-eks-ec92d4`` compares equal to upstream ``v1.16.13``. A build that ends in a
+number (``k3s2``, ``r12``, ``eksbuild.2``, a rebuild counter) orders builds *of one version
+within one family*: :attr:`ParsedVersion.build_rank` and :func:`newer_build` (a newer one is
+``behind: build``). :attr:`ParsedVersion.shape` names the numbering scheme (``semver``,
+``4-part``, ``calendar``): versions compare only within one shape.
 """
 
 from __future__ import annotations
@@ -253,8 +268,8 @@ class ParsedVersion:
         """``normalized`` plus the orderable build, for telling builds of one version apart
         (``1.30.2+k3s2``, ``2.45.0+r12``); plain ``normalized`` when the build does not order.
 
-        >>> parse_version("v1.30.2_k3s2").with_build, parse_version("v1.16.13-eks-ec92d4").with_build
-        ('1.30.2+k3s2', '1.16.13')
+        >>> [parse_version(t).with_build for t in ("v1.30.2_k3s2", "v1.16.13-eks-ec92d4")]
+        ['1.30.2+k3s2', '1.16.13']
         """
         if self.build_rank is None or self.build is None:
             return self.normalized
@@ -265,9 +280,9 @@ class ParsedVersion:
         """The numbering scheme: ``semver`` (two or three release numbers: ``1.4`` is
         ``1.4.0``), ``4-part`` (and so on, for four or more numbers) or ``calendar`` (a
         first number of 1000 or more: ``2024.1``, a stray ``v1000.1.0``). Versions compare
-        only within one shape (design.md §4); see :func:`tracker.evaluate.stream.build_stream`.
+        only within one shape (design.md §4; :func:`tracker.evaluate.stream.build_stream`).
 
-        >>> [parse_version(t).shape for t in ("0.6", "v1.29.3", "v4.2.3.1", "2024.01.15", "v1000.1.0")]
+        >>> [parse_version(t).shape for t in ("0.6", "v1.29.3", "v4.2.3.1", "2024.1", "v1000.1.0")]
         ['semver', 'semver', '4-part', 'calendar', 'calendar']
         """
         release = self.version.release

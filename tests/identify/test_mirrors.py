@@ -172,9 +172,7 @@ def test_config_mirrors_reach_identify(tmp_path, catalogue) -> None:
     assert settings.registry_mirrors == ("harbor.corp/dockerhub",)
     pod = to_pod(_pod("harbor.corp/dockerhub/traefik:v2.10.5"))
     without = identify(make_inventory(pods=(pod,)), catalogue)
-    assert [u.image for u in without.unidentified] == [
-        "harbor.corp/dockerhub/traefik:v2.10.5"
-    ]
+    assert [u.image for u in without.unidentified] == ["harbor.corp/dockerhub/traefik:v2.10.5"]
     result = identify(make_inventory(pods=(pod,)), catalogue, settings.registry_mirrors)
     [component] = result.components
     assert (component.component, component.raw_version, component.mirrored) == (

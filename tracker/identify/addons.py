@@ -2,7 +2,8 @@
 
 The rule (design.md §4 "Identification"): the image repository decides, never the workload
 or container name, seen through mirrors and pull-through caches
-(:mod:`tracker.identify.mirrors`; such claims are ``mirrored``). ``docker.io/library/x``, ``library/x`` and ``x`` are one repository.
+(:mod:`tracker.identify.mirrors`; such claims are ``mirrored``). ``docker.io/library/x``,
+``library/x`` and ``x`` are one repository.
 The version is the image tag exactly as found (``alpine-v12.6.0``, ``v3.8.8-1-gke.2-amd64``,
 etcd's ``3.5.10-0``), as :attr:`tracker.models.Component.raw_version` promises; turning it
 into a comparable version is :mod:`tracker.versions`' job, and a catalogue entry's
