@@ -179,3 +179,5 @@ def test_config_mirrors_reach_identify(tmp_path, catalogue) -> None:
         "traefik", "v2.10.5", True,
     )  # fmt: skip
     assert component.image == "harbor.corp/dockerhub/traefik:v2.10.5"
+    # the detail says what it was seen as (kept by every store and report today)
+    assert component.detail == "mirrored: the image path ends in docker.io/library/traefik"

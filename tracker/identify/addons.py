@@ -42,4 +42,5 @@ class AddonDetector:
             raw_version=image_version(container.image),
             project=match.entry.project,
             mirrored=match.mirrored,
+            note=f"mirrored: the image path ends in {match.upstream}" if match.mirrored else None,
         )
