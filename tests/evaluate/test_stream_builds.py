@@ -110,6 +110,8 @@ def test_newer_k3s_build_is_behind_build(make_release: MakeRelease) -> None:
     old, new = evaluate("c", running, {}, {"k3s-io/k3s": releases}, TODAY)
     assert (old.status, old.behind, old.releases_behind) == (Status.OUTDATED, Behind.BUILD, 1)
     assert Flag.OUTDATED in old.flags
+    assert (old.current, old.latest) == ("1.30.2+k3s1", "1.30.2+k3s2")  # the builds are named
+    assert old.findings[0].message.startswith("k3s 1.30.2+k3s1 is 1 release behind 1.30.2+k3s2")
     assert (new.status, new.behind, new.releases_behind) == (Status.UP_TO_DATE, None, 0)
 
 

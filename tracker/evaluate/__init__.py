@@ -18,6 +18,7 @@ from tracker.evaluate.outdated import OutdatedCheck
 from tracker.evaluate.prerelease import Pre1Check, PreReleaseCheck
 from tracker.evaluate.stream import build_stream, place, stream_pattern
 from tracker.models import (
+    Behind,
     CatalogueEntry,
     Component,
     ComponentReport,
@@ -143,11 +144,14 @@ def evaluate_one(
     else:
         status = Status.UP_TO_DATE
     latest = evaluation.latest
+    build = evaluation.behind is Behind.BUILD  # builds of one version: show them (+k3s2)
     return ComponentReport(
         cluster=cluster,
         component=evaluation.component,
-        current=parsed.normalized if parsed else None,
-        latest=latest.version.normalized if latest else None,
+        current=(parsed.with_build if build else parsed.normalized) if parsed else None,
+        latest=(latest.version.with_build if build else latest.version.normalized)
+        if latest
+        else None,
         latest_patch=evaluation.latest_patch.version.normalized
         if evaluation.latest_patch
         else None,
