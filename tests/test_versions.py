@@ -473,3 +473,19 @@ def test_parse_version_never_raises_and_keeps_raw(raw: str) -> None:
 def test_builds_order_by_number(release: str, a: int, b: int) -> None:
     older, newer = parsed(f"{release}+k3s{min(a, b)}"), parsed(f"{release}_k3s{max(a, b)}")
     assert newer_build(newer, older) == (a != b)
+
+
+def test_date_version_through_an_explicit_tag_rule() -> None:
+    """minio's real image tag (GKE pods): not a version alone, a calendar version when a
+    tag rule names the date as the version."""
+    minio = r"^RELEASE\.(?P<version>\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ)$"
+    assert isinstance(parse_version("RELEASE.2017-12-28T01-21-00Z"), Unparsed)
+    running = parsed_tag("RELEASE.2017-12-28T01-21-00Z", minio)
+    assert (running.normalized, running.shape, running.is_prerelease) == (
+        "2017-12-28T01:21:00Z",
+        "calendar",
+        False,
+    )
+    later_same_day = parsed_tag("RELEASE.2017-12-28T14-02-00Z", minio)
+    next_year = parsed_tag("RELEASE.2018-01-02T23-07-00Z", minio)
+    assert running.version < later_same_day.version < next_year.version

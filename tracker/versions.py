@@ -167,6 +167,11 @@ _UNDERSCORE_BUILD_RE = re.compile(r"^(?P<version>v?\d+(?:\.\d+)+[^_]*)_(?P<build
 _HASH_TOKEN_RE = re.compile(r"^(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{6,40}$", re.ASCII)
 _RANK_RE = re.compile(r"^(?P<family>.*?)(?P<number>\d+)$", re.ASCII)
 _PREFIX_RE = re.compile(r"^(?P<prefix>[A-Za-z]+(?:[-_./][A-Za-z]+)*[-_./]?v?)\d")
+_DATE_VERSION_RE = re.compile(
+    r"^(?P<y>(?:19|20)\d\d)[-.]?(?P<m>0[1-9]|1[0-2])[-.]?(?P<d>0[1-9]|[12]\d|3[01])"
+    r"(?:[T_-](?P<hh>[01]\d|2[0-3])[-:.]?(?P<mm>[0-5]\d)(?:[-:.]?(?P<ss>[0-5]\d))?(?P<z>Z)?)?$",
+    re.ASCII,
+)
 _CALENDAR_FROM = 1000
 _SEMVER_PARTS = 3
 _TOKEN_RE = re.compile(r"[-._]*[^-._]+", re.ASCII)
@@ -187,6 +192,8 @@ class ParsedVersion:
         variant: the image variant that was removed (``alpine``, ``debian-12``), or None.
         pre_display: the pre-release as shown (``beta.0``, ``snapshot.1``, ``alpha``), or
             None to derive it from ``version``.
+        display: the whole display form when it is not derived from ``version`` (a date
+            version), else None.
 
     >>> v = parse_version("v1.30.0-beta.0")
     >>> assert isinstance(v, ParsedVersion)
@@ -201,13 +208,17 @@ class ParsedVersion:
     build: str | None = None
     variant: str | None = None
     pre_display: str | None = None
+    display: str | None = None
 
     @property
     def normalized(self) -> str:
         """The semver display form: ``1.29.3``, or ``1.30.0-beta.0`` for a pre-release.
 
-        The number of release parts is kept as found (``0.6`` stays ``0.6``).
+        The number of release parts is kept as found (``0.6`` stays ``0.6``); a date
+        version (:func:`parse_tag`) shows its date (``2017-12-28T01:21:00Z``).
         """
+        if self.display:
+            return self.display
         text = ".".join(str(part) for part in self.version.release)
         if self.pre_display:
             return f"{text}-{self.pre_display}"
@@ -472,7 +483,7 @@ def parse_version(raw: str) -> ParsedVersion | Unparsed:
 
 
 def parse_tag(tag: str, pattern: str) -> ParsedVersion | Unparsed | None:
-    """Apply a catalogue tag rule to a release (or image) tag.
+    r"""Apply a catalogue tag rule to a release (or image) tag.
 
     Args:
         tag: the tag exactly as published (``controller-v1.9.4``).
@@ -493,17 +504,45 @@ def parse_tag(tag: str, pattern: str) -> ParsedVersion | Unparsed | None:
     '1.9.4'
     >>> parse_tag("helm-chart-4.8.3", r"^controller-v(?P<version>.+)$") is None
     True
-    >>> parse_tag("cmd/ctl/v1.12.0", r"^v?(?P<version>\\d.*)$") is None
+    >>> parse_tag("cmd/ctl/v1.12.0", r"^v?(?P<version>\d.*)$") is None
     True
-    >>> parse_tag("all-tests-pass", r"^v?(?P<version>\\d.*)$") is None
+    >>> parse_tag("all-tests-pass", r"^v?(?P<version>\d.*)$") is None
     True
-    >>> parse_tag("v2.35.0-retract", r"^v?(?P<version>\\d.*)$").reason
+    >>> parse_tag("v2.35.0-retract", r"^v?(?P<version>\d.*)$").reason
     'retraction tag (withdrawn Go module version), not a release'
+
+    A date is not a version by itself (:func:`parse_version`), but a tag rule that names
+    one as the ``version`` group makes it a calendar version, ordered by date and time
+    (minio ``RELEASE.2017-12-28T01-21-00Z``):
+
+    >>> minio = r"^RELEASE\.(?P<version>\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ)$"
+    >>> old = parse_tag("RELEASE.2017-12-28T01-21-00Z", minio)
+    >>> old.normalized, old.shape
+    ('2017-12-28T01:21:00Z', 'calendar')
+    >>> old.version < parse_tag("RELEASE.2024-01-16T16-07-38Z", minio).version
+    True
     """
     match = _compile(pattern).match(tag)
     if match is None:
         return None
-    return parse_version(match.group("version") or "")
+    text = match.group("version") or ""
+    dated = _DATE_VERSION_RE.match(text.strip())
+    if dated is not None:
+        return _date_version(text, dated)
+    return parse_version(text)
+
+
+def _date_version(raw: str, dated: re.Match[str]) -> ParsedVersion:
+    """A calendar version from an ISO date(-time) a tag rule named as the version."""
+    year, month, day = (int(dated.group(k)) for k in ("y", "m", "d"))
+    clock = [dated.group(k) for k in ("hh", "mm", "ss")]
+    parts = [year, month, day]
+    shown = f"{year:04d}-{month:02d}-{day:02d}"
+    if clock[0] is not None:
+        hh, mm, ss = (int(c or 0) for c in clock)
+        parts.append(hh * 10000 + mm * 100 + ss)
+        shown += f"T{hh:02d}:{mm:02d}:{ss:02d}" + ("Z" if dated.group("z") else "")
+    return ParsedVersion(raw=raw, version=Version(".".join(map(str, parts))), display=shown)
 
 
 def tag_prefix(tag: str) -> str | None:
