@@ -7,6 +7,12 @@ container of every pod, the detectors are asked in order:
 2. :class:`~tracker.identify.kubernetes.KubernetesDetector` (control-plane pods),
 3. :class:`~tracker.identify.addons.AddonDetector` (the catalogue, by image repository).
 
+Every detector sees image repositories through registry mirrors and pull-through caches
+(:class:`~tracker.identify.mirrors.RepositoryIndex`): a claim made through one is
+``mirrored``, and so is the :class:`~tracker.models.Component` it joins (its ``image`` stays
+the raw reference). An image whose repository ends like two components equally is left
+unidentified with both named (never a guess).
+
 The first :class:`~tracker.identify.base.Claim` or
 :class:`~tracker.identify.base.Absorbed` wins. A container nobody claims becomes an
 :class:`~tracker.models.Unidentified` with the reason (never dropped); one entry per
