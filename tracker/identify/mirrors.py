@@ -146,6 +146,7 @@ class RepositoryIndex(ImageIndex):
                     else:
                         self._glob_any.append(form)
         self._resolved: dict[str, RepositoryMatch | None] = {}
+        self._by_raw: dict[str, RepositoryMatch | None] = {}
         self._ambiguous: dict[str, tuple[str, ...]] = {}
 
     def lookup(self, image: ImageReference) -> CatalogueEntry | None:
@@ -156,11 +157,15 @@ class RepositoryIndex(ImageIndex):
 
     def resolve(self, image: ImageReference) -> RepositoryMatch | None:
         """The :class:`RepositoryMatch` for ``image``, or None (rules in the module doc)."""
+        raw = image.raw  # every container asks several times: one dict probe per ask
+        if raw in self._by_raw:
+            return self._by_raw[raw]
         name = image.name.lower()
         if name in self._resolved:
-            return self._resolved[name]
-        match = self._resolve(image, name)
-        self._resolved[name] = match
+            match = self._resolved[name]
+        else:
+            match = self._resolved[name] = self._resolve(image, name)
+        self._by_raw[raw] = match
         return match
 
     def mirrored(self, image: ImageReference) -> bool:
