@@ -66,115 +66,10 @@ from dataclasses import dataclass
 
 from packaging.version import InvalidVersion, Version
 
+from tracker import version_words as lex
 from tracker.errors import IdentifyError
 
 __all__ = ["ParsedVersion", "Unparsed", "newer_build", "parse_tag", "parse_version", "tag_prefix"]
-
-# packaging's pre-release letters -> the semver label shown to people.
-_PACKAGING_LABELS = {"a": "alpha", "b": "beta", "rc": "rc"}
-# Pre-release words as found in tags -> packaging's spelling (sets the order). Maven
-# milestones order like betas; snapshots, nightlies, dev and early-access builds order
-# before alpha (packaging's ``.dev``).
-_PRE_LABELS = {
-    "alpha": "a",
-    "a": "a",
-    "beta": "b",
-    "b": "b",
-    "milestone": "b",
-    "m": "b",
-    "rc": "rc",
-    "cr": "rc",
-    "pre": "rc",
-    "preview": "rc",
-    "snapshot": ".dev",
-    "dev": ".dev",
-    "nightly": ".dev",
-    "ea": ".dev",
-}
-# Pre-release words that may also come after an image revision (``3.1.0-1-SNAPSHOT``).
-_TRAILING_PRE = frozenset({"snapshot", "nightly", "dev", "ea"})
-_FLOATING = frozenset(
-    {
-        "latest",
-        "main",
-        "master",
-        "stable",
-        "edge",
-        "nightly",
-        "dev",
-        "develop",
-        "development",
-        "head",
-        "canary",
-        "trunk",
-        "next",
-        "current",
-        "lts",
-        "release",
-        "testing",
-        "unstable",
-        "alpha",
-        "beta",
-        "rc",
-        "mainline",
-        "snapshot",
-    }
-)
-_VENDORS = frozenset({"eks", "gke", "aks", "do", "kind", "eksbuild", "k3s", "rke2", "gk3"})
-_ARCHES = frozenset(
-    {
-        "amd64",
-        "arm64",
-        "arm",
-        "armv6",
-        "armv7",
-        "arm32v6",
-        "arm32v7",
-        "arm64v8",
-        "armhf",
-        "ppc64le",
-        "s390x",
-        "386",
-        "i386",
-        "x86_64",
-        "aarch64",
-        "riscv64",
-        "linux",
-        "windows",
-    }
-)
-_VARIANT_RE = re.compile(
-    r"^(?:alpine|debian|bullseye|bookworm|buster|stretch|jessie|trixie|ubuntu|focal|jammy"
-    r"|noble|bionic|xenial|slim|distroless|ubi|ubi-?minimal|rhel|centos|rocky|scratch|busybox"
-    r"|static|nonroot|rootless|debug|fips|ltsc|nanoserver|servercore|windowsservercore|jdk|jre"
-    r"|temurin|openjdk|glibc|musl|minimal|full|headless|chainguard|wolfi|amazonlinux|al)\d*$"
-)
-_HEX_RE = re.compile(r"^[0-9a-f]+$", re.ASCII)
-_REVISION_RE = re.compile(r"^r?\d+$", re.ASCII)
-_DATE8_RE = re.compile(
-    r"^(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:$|[-._T])", re.ASCII
-)
-_ISO_DATE_RE = re.compile(r"(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])", re.ASCII)
-_RELEASE_RE = re.compile(r"^(?P<release>\d+(?:\.\d+)*)(?P<rest>.*)$", re.ASCII)
-_PRE_RE = re.compile(
-    r"^[-._]?(?:(?P<label>alpha|beta|milestone|rc|cr|preview|pre|snapshot|dev|nightly|ea)"
-    r"(?:[-._]?(?P<number>\d+))?|(?P<letter>a|b|m)(?P<lnumber>\d+))(?=$|[-._])",
-    re.ASCII,
-)
-_DESCRIBE_RE = re.compile(r"[-._](?P<count>\d+)[-._]g(?P<sha>[0-9a-f]{7,40})(?=$|[-._+])", re.ASCII)
-_UNDERSCORE_RELEASE_RE = re.compile(r"^v?\d+(?:_\d+)+$", re.ASCII)
-_UNDERSCORE_BUILD_RE = re.compile(r"^(?P<version>v?\d+(?:\.\d+)+[^_]*)_(?P<build>.+)$", re.ASCII)
-_HASH_TOKEN_RE = re.compile(r"^(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{6,40}$", re.ASCII)
-_RANK_RE = re.compile(r"^(?P<family>.*?)(?P<number>\d+)$", re.ASCII)
-_PREFIX_RE = re.compile(r"^(?P<prefix>[A-Za-z]+(?:[-_./][A-Za-z]+)*[-_./]?v?)\d")
-_DATE_VERSION_RE = re.compile(
-    r"^(?P<y>(?:19|20)\d\d)[-.]?(?P<m>0[1-9]|1[0-2])[-.]?(?P<d>0[1-9]|[12]\d|3[01])"
-    r"(?:[T_-](?P<hh>[01]\d|2[0-3])[-:.]?(?P<mm>[0-5]\d)(?:[-:.]?(?P<ss>[0-5]\d))?(?P<z>Z)?)?$",
-    re.ASCII,
-)
-_CALENDAR_FROM = 1000
-_SEMVER_PARTS = 3
-_TOKEN_RE = re.compile(r"[-._]*[^-._]+", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -224,7 +119,7 @@ class ParsedVersion:
             return f"{text}-{self.pre_display}"
         if self.version.pre is not None:
             letter, number = self.version.pre
-            return f"{text}-{_PACKAGING_LABELS[letter]}.{number}"
+            return f"{text}-{lex.PACKAGING_LABELS[letter]}.{number}"
         if self.version.dev is not None:
             return f"{text}-dev.{self.version.dev}"
         return text
@@ -267,9 +162,9 @@ class ParsedVersion:
             return None
         build = self.build.split("+")[0] if "+" in self.build else self.build
         tokens = re.split(r"[-._]", build)
-        if any(_HASH_TOKEN_RE.match(t) for t in tokens):
+        if any(lex.HASH_TOKEN_RE.match(t) for t in tokens):
             return None
-        match = _RANK_RE.match(build)
+        match = lex.RANK_RE.match(build)
         if match is None:
             return None
         return (match.group("family"), int(match.group("number")))
@@ -297,9 +192,9 @@ class ParsedVersion:
         ['semver', 'semver', '4-part', 'calendar', 'calendar']
         """
         release = self.version.release
-        if release[0] >= _CALENDAR_FROM:
+        if release[0] >= lex.CALENDAR_FROM:
             return "calendar"
-        if len(release) <= _SEMVER_PARTS:
+        if len(release) <= lex.SEMVER_PARTS:
             return "semver"
         return f"{len(release)}-part"
 
@@ -405,11 +300,13 @@ def parse_version(raw: str) -> ParsedVersion | Unparsed:
     lowered = text.lower()
 
     words = re.split(r"[-._]", lowered)
-    if lowered in _FLOATING or all(w in _FLOATING or _VARIANT_RE.match(w) for w in words):
+    if lowered in lex.FLOATING or all(
+        word in lex.FLOATING or lex.VARIANT_RE.match(word) for word in words
+    ):
         return Unparsed(raw, f"floating tag {text!r}", floating=True)
 
     describe: str | None = None
-    found = _DESCRIBE_RE.search(lowered)
+    found = lex.DESCRIBE_RE.search(lowered)
     if found is not None and found.start() > 0:
         describe = found.group("count")
         describe_display = f"{int(describe)}-g{found.group('sha')}"
@@ -418,14 +315,14 @@ def parse_version(raw: str) -> ParsedVersion | Unparsed:
     metadata: str | None = None
     if "+" in lowered:
         lowered, metadata = lowered.split("+", 1)
-    elif _UNDERSCORE_RELEASE_RE.match(lowered):
+    elif lex.UNDERSCORE_RELEASE_RE.match(lowered):
         lowered = lowered.replace("_", ".")  # postgres REL_16_1 -> 16.1
     else:
-        underscore = _UNDERSCORE_BUILD_RE.match(lowered)
+        underscore = lex.UNDERSCORE_BUILD_RE.match(lowered)
         if underscore is not None:  # OCI tags cannot hold '+': v1.30.2_k3s1
             lowered, metadata = underscore.group("version"), underscore.group("build")
 
-    prefix_variant, lowered = _strip_variant_prefix(lowered)
+    prefix_variant, lowered = lex.strip_variant_prefix(lowered)
     if re.match(r"v[0-9]", lowered):
         lowered = lowered[1:]
 
@@ -433,22 +330,22 @@ def parse_version(raw: str) -> ParsedVersion | Unparsed:
     if not_a_version is not None:
         return not_a_version
 
-    match = _RELEASE_RE.match(lowered)
+    match = lex.RELEASE_RE.match(lowered)
     if match is None:
         return Unparsed(raw, f"not a version: {text!r} does not start with a number")
     release, rest = match.group("release"), match.group("rest")
 
     pkg_pre = ""
     pre_display: str | None = None
-    pre = _PRE_RE.match(rest)
+    pre = lex.PRE_RE.match(rest)
     if pre is not None:
         label = pre.group("label") or pre.group("letter")
         number = pre.group("number") or pre.group("lnumber")
-        pkg_pre = f"{_PRE_LABELS[label]}{number or 0}"
+        pkg_pre = f"{lex.PRE_LABELS[label]}{number or 0}"
         if label in ("m", "milestone"):
             pre_display = f"M{int(number or 0)}"
         else:
-            label = _PACKAGING_LABELS.get(label, label)
+            label = lex.PACKAGING_LABELS.get(label, label)
             pre_display = label if number is None else f"{label}.{int(number)}"
         rest = rest[pre.end() :]
     elif "." not in release and describe is None:
@@ -456,7 +353,7 @@ def parse_version(raw: str) -> ParsedVersion | Unparsed:
             raw, f"floating major tag {text!r}: tracks the newest {int(release)}.x", floating=True
         )
 
-    suffix = _split_suffix(rest)
+    suffix = lex.split_suffix(rest)
     if isinstance(suffix, str):
         return Unparsed(raw, suffix)
     build_part, variant_part, trailing_pre = suffix
@@ -526,7 +423,7 @@ def parse_tag(tag: str, pattern: str) -> ParsedVersion | Unparsed | None:
     if match is None:
         return None
     text = match.group("version") or ""
-    dated = _DATE_VERSION_RE.match(text.strip())
+    dated = lex.DATE_VERSION_RE.match(text.strip())
     if dated is not None:
         return _date_version(text, dated)
     return parse_version(text)
@@ -558,11 +455,11 @@ def tag_prefix(tag: str) -> str | None:
     >>> [tag_prefix(t) for t in ("v1.2.3", "1.2.3", "alpine-v12.6.0", "latest", "")]
     [None, None, None, None, None]
     """
-    match = _PREFIX_RE.match(tag.strip())
+    match = lex.PREFIX_RE.match(tag.strip())
     if match is None:
         return None
     prefix = match.group("prefix")
-    if prefix.lower() == "v" or _strip_variant_prefix(tag.strip().lower())[0] is not None:
+    if prefix.lower() == "v" or lex.strip_variant_prefix(tag.strip().lower())[0] is not None:
         return None
     return prefix
 
@@ -607,20 +504,6 @@ def _compile(pattern: str) -> re.Pattern[str]:
     return compiled
 
 
-def _strip_variant_prefix(text: str) -> tuple[str | None, str]:
-    """Move a leading variant word (``alpine-v12.6.0``) out of the way.
-
-    >>> _strip_variant_prefix("alpine-v12.6.0")
-    ('alpine', 'v12.6.0')
-    >>> _strip_variant_prefix("controller-v1.9.4")
-    (None, 'controller-v1.9.4')
-    """
-    match = re.match(r"^([a-z][a-z0-9]*)[-_](?=v?\d)", text)
-    if match is not None and _VARIANT_RE.match(match.group(1)):
-        return match.group(1), text[match.end() :]
-    return None, text
-
-
 def _not_a_version(raw: str, text: str) -> Unparsed | None:
     """Recognize commit SHAs, date stamps and bare build numbers (rule 6).
 
@@ -631,61 +514,15 @@ def _not_a_version(raw: str, text: str) -> Unparsed | None:
     >>> _not_a_version("1.2.3", "1.2.3") is None
     True
     """
-    if _HEX_RE.match(text) and (
+    if lex.HEX_RE.match(text) and (
         len(text) == 40
         or (7 <= len(text) <= 40 and re.search(r"[a-f]", text) and re.search(r"\d", text))
     ):
         return Unparsed(raw, "git commit SHA, not a version")
-    if _DATE8_RE.match(text):
+    if lex.DATE8_RE.match(text):
         return Unparsed(raw, "date-stamped build tag, not a version")
-    if text.startswith("release.") or _ISO_DATE_RE.match(text):
+    if text.startswith("release.") or lex.ISO_DATE_RE.match(text):
         return Unparsed(raw, "date-stamped release tag, not a version")
     if re.fullmatch(r"[0-9]{5,}", text):
         return Unparsed(raw, "bare build number, not a version")
     return None
-
-
-def _split_suffix(rest: str) -> tuple[str, str, str | None] | str:
-    """Split what follows the release/pre-release into ``(build, variant, trailing_pre)``
-    (rule 8); ``trailing_pre`` is a pre-release word after an image revision
-    (``-1-SNAPSHOT``), else None.
-
-    Returns a reason string instead when the suffix makes the tag a non-release.
-
-    >>> _split_suffix("-1-gke.2-amd64")
-    ('1-gke.2', 'amd64', None)
-    >>> _split_suffix("-eks-ab12cd3")
-    ('eks-ab12cd3', '', None)
-    >>> _split_suffix("-1-snapshot")
-    ('1', '', 'snapshot')
-    >>> _split_suffix("-retract")
-    'retraction tag (withdrawn Go module version), not a release'
-    """
-    build: list[str] = []
-    variant: list[str] = []
-    trailing_pre: str | None = None
-    current = build
-    for token in _TOKEN_RE.findall(rest):
-        word = token.lstrip("-._")
-        if word == "retract":
-            return "retraction tag (withdrawn Go module version), not a release"
-        if word in _TRAILING_PRE:
-            trailing_pre = trailing_pre or word
-            continue
-        if word in _VENDORS or re.match(r"^(?:k3s|rke2r)\d+$", word):
-            current = build
-        elif word in _ARCHES:
-            current = variant
-        elif _REVISION_RE.match(word):
-            # A number continues the group before it (``gke.2``, ``debian-12``);
-            # ``r3`` or a leading number is an image revision.
-            if word.startswith("r") or not (build or variant):
-                current = build
-        elif current is build and build and _HEX_RE.match(word):
-            pass  # a vendor id such as ``eks-ec92d4``
-        elif _HEX_RE.match(word) and len(word) >= 7 and re.search(r"\d", word):
-            current = build  # a commit hash
-        else:
-            current = variant  # OS base, architecture, or any other flavour word
-        current.append(token if current else word)
-    return "".join(build), "".join(variant), trailing_pre
