@@ -11,11 +11,20 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from packaging.version import Version
 
 from tracker.errors import IdentifyError
 from tracker.models import ImageReference
-from tracker.versions import ParsedVersion, Unparsed, parse_tag, parse_version
+from tracker.versions import (
+    ParsedVersion,
+    Unparsed,
+    newer_build,
+    parse_tag,
+    parse_version,
+    tag_prefix,
+)
 
 DEFAULT_PATTERN = r"^v?(?P<version>\d.*)$"
 
@@ -84,6 +93,37 @@ KNOWN: dict[str, tuple[str, str, str | None, str | None, bool]] = {
     "1.1.0-snapshot.6": ("1.1.0-snapshot.6", "1.1.0.dev6", None, None, True),
     "1.0.0-snapshot.0": ("1.0.0-snapshot.0", "1.0.0.dev0", None, None, True),
     "1.2.3-rc.1-alpine": ("1.2.3-rc.1", "1.2.3rc1", None, "alpine", True),
+    # vendor rebuild tags read as their upstream version (issue 9 item 2): build hash, date
+    # stamp, bare rebuild counter, EKS add-on builds, EKS-D releases, OCI `_` for `+`
+    "2.4.1-5f2c9a1e": ("2.4.1", "2.4.1", "5f2c9a1e", None, False),
+    "v1.29.4-240611": ("1.29.4", "1.29.4", "240611", None, False),
+    "v1.10.1-7": ("1.10.1", "1.10.1", "7", None, False),
+    "v6.3.0-eksbuild.4": ("6.3.0", "6.3.0", "eksbuild.4", None, False),
+    "v1.25.8-eks-1-25-8": ("1.25.8", "1.25.8", "eks-1-25-8", None, False),
+    "v1.30.2_k3s1": ("1.30.2", "1.30.2", "k3s1", None, False),
+    "v2.8.3-distroless": ("2.8.3", "2.8.3", None, "distroless", False),
+    # postgres REL_16_1 (the tag rule captures 16_1): `_` between numbers is a dot
+    "16_1": ("16.1", "16.1", None, None, False),
+    "9_6_24": ("9.6.24", "9.6.24", None, None, False),
+    # every spelling of a pre-release (issue 9 item 3): PEP 440 letters
+    "2.4.0b3": ("2.4.0-beta.3", "2.4.0b3", None, None, True),
+    "0.9.1a2": ("0.9.1-alpha.2", "0.9.1a2", None, None, True),
+    "1.0.0rc1": ("1.0.0-rc.1", "1.0.0rc1", None, None, True),
+    # Maven milestones and snapshots, also after a revision
+    "3.1.0-M1": ("3.1.0-M1", "3.1.0b1", None, None, True),
+    "3.1.0-SNAPSHOT": ("3.1.0-snapshot", "3.1.0.dev0", None, None, True),
+    "3.1.0-1-SNAPSHOT": ("3.1.0-snapshot", "3.1.0.dev0", "1", None, True),
+    "3.1.0-M2-SNAPSHOT": ("3.1.0-M2-snapshot", "3.1.0b2.dev0", None, None, True),
+    # early access, nightlies, dev and pre builds
+    "17.0.1-ea": ("17.0.1-ea", "17.0.1.dev0", None, None, True),
+    "0.9.0-nightly.20240301": ("0.9.0-nightly.20240301", "0.9.0.dev20240301", None, None, True),
+    "1.2.3-dev": ("1.2.3-dev", "1.2.3.dev0", None, None, True),
+    "1.2.3-pre": ("1.2.3-pre", "1.2.3rc0", None, None, True),
+    # a git-describe tail is a development build after the release, in any separator
+    "2.9.1-14-gdeadbee": ("2.9.1-14-gdeadbee", "2.9.1.post14.dev0", None, None, True),
+    "v2.9.1.14.gdeadbee": ("2.9.1-14-gdeadbee", "2.9.1.post14.dev0", None, None, True),
+    "2.9.1_14_gdeadbee": ("2.9.1-14-gdeadbee", "2.9.1.post14.dev0", None, None, True),
+    "v1.2.0-rc.1-3-g1234567": ("1.2.0-rc.1-3-g1234567", "1.2.0rc1.post3.dev0", None, None, True),
     # build metadata is kept out of ordering
     "v2.43.0+stringlabels": ("2.43.0", "2.43.0", "stringlabels", None, False),
     "v2.54.0-rc.0+dedupelabels": ("2.54.0-rc.0", "2.54.0rc0", "dedupelabels", None, True),
@@ -161,6 +201,56 @@ def test_prerelease_order() -> None:
     versions = [parsed(raw).version for raw in order]
     assert versions == sorted(versions)
     assert len(set(versions)) == len(versions)
+
+
+def test_newer_build_or_revision_of_one_version_compares_higher() -> None:
+    pairs = [
+        ("v1.30.2+k3s1", "v1.30.2+k3s2"),
+        ("v1.30.2_k3s1", "v1.30.2+k3s2"),  # OCI spelling against the release tag
+        ("v1.29.6+rke2r1", "v1.29.6+rke2r2"),
+        ("2.45.0-debian-12-r9", "2.45.0-debian-12-r12"),  # numerically, not as text
+        ("v6.3.0-eksbuild.1", "v6.3.0-eksbuild.2"),
+        ("v1.10.1-7", "v1.10.1-8"),
+        ("v1.25.8-eks-1-25-7", "v1.25.8-eks-1-25-8"),
+    ]
+    for old, new in pairs:
+        assert newer_build(parsed(new), parsed(old)), (old, new)
+        assert not newer_build(parsed(old), parsed(new)), (old, new)
+        assert parsed(old).version == parsed(new).version  # the upstream version is one
+    # builds of another family, hash builds and the plain release never order
+    assert not newer_build(parsed("v1.30.2+rke2r2"), parsed("v1.30.2+k3s1"))
+    assert not newer_build(parsed("v1.16.13-eks-ec92d4"), parsed("v1.16.13-eks-ab12cd"))
+    assert not newer_build(parsed("v1.30.2"), parsed("v1.30.2+k3s1"))
+    assert not newer_build(parsed("v1.30.3+k3s1"), parsed("v1.30.2+k3s1"))  # a newer version
+    assert parsed("2.45.0-debian-12-r12").with_build == "2.45.0+r12"
+
+
+def test_prerelease_spellings_order_before_their_release() -> None:
+    order = ["3.1.0-SNAPSHOT", "3.1.0-alpha.1", "3.1.0-M1", "3.1.0-rc.1", "3.1.0"]
+    versions = [parsed(raw).version for raw in order]
+    assert versions == sorted(versions)
+    describe = parsed("2.9.1-14-gdeadbee").version
+    assert parsed("2.9.1").version < describe < parsed("2.9.2").version
+    assert parsed("2.9.1-15-gcafe123").version > describe
+    assert describe.release == (2, 9, 1)  # never a fourth release number
+
+
+def test_shapes() -> None:
+    assert [parsed(t).shape for t in ("0.6", "1.29.3", "v4.2.3.1", "2024.01.15")] == [
+        "semver",
+        "semver",
+        "4-part",
+        "calendar",
+    ]
+
+
+def test_tag_prefix_of_running_tags() -> None:
+    assert tag_prefix("rel-3.1.4") == "rel-"
+    assert tag_prefix("REL_16_1") == "REL_"
+    assert tag_prefix("controller-v1.9.4") == "controller-v"
+    assert [tag_prefix(t) for t in ("v1.2.3", "3.1.4", "alpine-v12.6.0", "stable-alpine")] == [
+        None
+    ] * 4
 
 
 def test_two_part_version_line_and_parts() -> None:
@@ -359,3 +449,43 @@ def test_docstring_examples(module_name: str, at_least: int) -> None:
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
     assert result.attempted >= at_least
+
+
+# --- untrusted text (design.md §5): the normalizer never raises ---------------------------
+
+_TAG_ALPHABET = "0123456789abcdefgklmnprstvxABMRS.-_+"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=_TAG_ALPHABET, max_size=40) | st.text(max_size=20))
+def test_parse_version_never_raises_and_keeps_raw(raw: str) -> None:
+    result = parse_version(raw)
+    assert result.raw == raw
+    if isinstance(result, ParsedVersion):
+        assert result.normalized
+        _ = (result.shape, result.build_rank, result.with_build, result.is_prerelease)
+        tag_prefix(raw)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.from_regex(r"v?[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}", fullmatch=True),
+       st.integers(0, 99), st.integers(0, 99))  # fmt: skip
+def test_builds_order_by_number(release: str, a: int, b: int) -> None:
+    older, newer = parsed(f"{release}+k3s{min(a, b)}"), parsed(f"{release}_k3s{max(a, b)}")
+    assert newer_build(newer, older) == (a != b)
+
+
+def test_date_version_through_an_explicit_tag_rule() -> None:
+    """minio's real image tag (GKE pods): not a version alone, a calendar version when a
+    tag rule names the date as the version."""
+    minio = r"^RELEASE\.(?P<version>\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ)$"
+    assert isinstance(parse_version("RELEASE.2017-12-28T01-21-00Z"), Unparsed)
+    running = parsed_tag("RELEASE.2017-12-28T01-21-00Z", minio)
+    assert (running.normalized, running.shape, running.is_prerelease) == (
+        "2017-12-28T01:21:00Z",
+        "calendar",
+        False,
+    )
+    later_same_day = parsed_tag("RELEASE.2017-12-28T14-02-00Z", minio)
+    next_year = parsed_tag("RELEASE.2018-01-02T23-07-00Z", minio)
+    assert running.version < later_same_day.version < next_year.version

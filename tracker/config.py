@@ -100,6 +100,19 @@ def _duration(value: Any) -> timedelta:
     return parse_duration(value)
 
 
+def _mirrors(value: Any) -> tuple[str, ...]:
+    """``[registries] mirrors``: a list of registry prefixes (or, from the environment, one
+    comma-separated string), each normalized by
+    :func:`tracker.identify.mirrors.normalize_mirror_prefix`."""
+    from tracker.identify.mirrors import normalize_mirror_prefix
+
+    if isinstance(value, str):
+        value = [part for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("must be a list of registry prefixes like ['harbor.corp/dockerhub']")
+    return tuple(normalize_mirror_prefix(v) for v in value)
+
+
 def _choice(*choices: str) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if value not in choices:
@@ -135,6 +148,7 @@ class Settings:
     notify_webhook_url_env: str = "TRACKER_WEBHOOK_URL"
     notify_webhook_url_file: Path | None = None
     components: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    registry_mirrors: tuple[str, ...] = ()
 
     def github_token(self) -> str | None:
         """The GitHub token from the variable ``github_token_env`` or ``github_token_file``.
@@ -209,6 +223,7 @@ _SCHEMA: dict[tuple[str, ...], tuple[str, Callable[[Any], Any]]] = {
     ("notify", "slack", "webhook_url_file"): ("notify_slack_webhook_url_file", _path),
     ("notify", "webhook", "url_env"): ("notify_webhook_url_env", _str),
     ("notify", "webhook", "url_file"): ("notify_webhook_url_file", _path),
+    ("registries", "mirrors"): ("registry_mirrors", _mirrors),
 }
 _SECTIONS = {p[:i] for p in _SCHEMA for i in range(1, len(p))}
 

@@ -53,6 +53,8 @@ class Behind(StrEnum):
     MAJOR = "major"
     MINOR = "minor"
     PATCH = "patch"
+    BUILD = "build"
+    """Same version, newer vendor build or image revision (``+k3s2`` after ``+k3s1``)."""
 
 
 class Flag(StrEnum):
@@ -369,6 +371,8 @@ class Component:
         instances: how many pods/nodes run it.
         revision: Istio revision (``istio.io/rev``), else None.
         detail: free text for the report (e.g. node names).
+        mirrored: True when the image comes through a mirror or pull-through cache whose
+            path ends in the component's repository (``image`` keeps the raw reference).
     """
 
     component: str
@@ -381,6 +385,7 @@ class Component:
     instances: int = 1
     revision: str | None = None
     detail: str | None = None
+    mirrored: bool = False
 
 
 @dataclass(frozen=True)

@@ -10,28 +10,39 @@ Rules, in the order they are applied (each has an example in the function docstr
 1. Empty strings are digest-only or untagged images -> ``Unparsed``.
 2. Floating names (``latest``, ``main``, ``master``, ``stable``, ``edge``…), alone or with
    an image variant (``stable-alpine``, ``alpine``) -> ``Unparsed`` with ``floating=True``.
-3. ``+build`` metadata (``+k3s1``, ``+rke2r1``, ``+stringlabels``, ``+security-01``) is kept in
-   ``build`` and takes no part in ordering (SemVer 2.0.0 §10).
-4. A leading image-variant word (``alpine-v12.6.0``) is moved to ``variant``.
-5. A leading ``v``/``V`` before a digit is dropped.
-6. Git commit SHAs (7-40 hex digits with letters and digits), date stamps
+3. A git-describe tail (``2.9.1-14-gdeadbee``, with any of ``-``, ``.``, ``_``) is cut off
+   first: the tag is a development build *after* 2.9.1 (``2.9.1.post14.dev0``, a
+   pre-release that orders between 2.9.1 and 2.9.2), never a fourth release number.
+4. ``+build`` metadata (``+k3s1``, ``+rke2r1``, ``+stringlabels``, ``+security-01``) is kept in
+   ``build`` and takes no part in version ordering (SemVer 2.0.0 §10). OCI tags cannot hold
+   ``+``, so the first ``_`` after a dotted release stands for it (``v1.30.2_k3s1``); ``_``
+   between bare numbers is a dot (postgres ``REL_16_1`` -> ``16.1``).
+5. A leading image-variant word (``alpine-v12.6.0``) is moved to ``variant``.
+6. A leading ``v``/``V`` before a digit is dropped. Any other word before the version
+   (``rel-3.1.4``, ``controller-v1.9.4``) makes the string ``Unparsed`` here; with no
+   catalogue tag rule, :func:`tag_prefix` lets the running tag's prefix pick its stream.
+7. Git commit SHAs (7-40 hex digits with letters and digits), date stamps
    (``20171114-r3``, ``v20220510-4929dd75``, ``RELEASE.2017-12-28T01-21-00Z``) and bare build
    numbers of five or more digits are not versions -> ``Unparsed``: they cannot be ordered
    against upstream release versions.
-7. The release numbers (``1.29.3``, two-part ``0.6``) come next. A one-part release without
+8. The release numbers (``1.29.3``, two-part ``0.6``) come next. A one-part release without
    pre-release (``redis:7``, ``node:20-alpine``) is a floating major tag -> ``Unparsed``
    with ``floating=True``: image publishers move it to every new ``7.x.y``, so what runs
    can change under it and it cannot be compared as ``7.0.0`` (that would call the newest
    7.x outdated). Two-part tags stay versions: ``0.6`` or ``1.4`` are real releases of
-   some projects. Then an optional pre-release: ``alpha``, ``beta``, ``rc``,
-   ``pre``/``preview`` (ordered as rc), ``snapshot`` and ``dev`` (ordered before alpha),
-   with or without separator and number (``-rc.1``, ``-rc0``, ``rc2``, ``.snapshot.0``,
-   ``-alpha``).
-8. Whatever follows is split on ``-``, ``.`` and ``_``:
+   some projects. Then an optional pre-release, in every spelling: semver ``alpha``,
+   ``beta``, ``rc``, ``pre``/``preview`` (ordered as rc); PEP 440 letters ``a``/``b``
+   with a number (``2.4.0b3``, ``0.9.1a2``, ``0.13.0rc2``); Maven milestones ``M1``
+   (ordered as beta); ``snapshot``, ``nightly``, ``dev`` and early access ``ea`` (ordered
+   before alpha) -- with or without separator and number (``-rc.1``, ``-rc0``, ``rc2``,
+   ``.snapshot.0``, ``-nightly.20240301``, ``-alpha``).
+9. Whatever follows is split on ``-``, ``.`` and ``_``:
 
-   - distribution builds go to ``build``: ``eks``, ``gke``, ``aks``, ``do``, ``kind`` with
-     their ids (``-eks-ab12cd3``, ``-gke.1701``, ``-do.2``), image revisions (``-0``, ``-r3``,
-     ``-146``) and commit hashes;
+   - distribution builds go to ``build``: ``eks``, ``gke``, ``aks``, ``do``, ``kind``,
+     ``eksbuild`` with their ids (``-eks-ab12cd3``, ``-gke.1701``, ``-do.2``,
+     ``-eksbuild.4``, ``-eks-1-29-3``), image revisions and rebuild counters (``-0``,
+     ``-r3``, ``-7``), date stamps (``-240611``) and build hashes (``-5f2c9a1e``);
+   - a pre-release word after a revision (``3.1.0-1-SNAPSHOT``) still makes a pre-release;
    - everything else is an image variant and goes to ``variant``: OS bases (``alpine``,
      ``debian-12``, ``ubi8``, ``distroless``), architectures (``amd64``, ``arm64``) and any
      unrecognized word (``-fips``): a suffixed image tag is a flavour of a release far more
@@ -39,8 +50,12 @@ Rules, in the order they are applied (each has an example in the function docstr
    - the word ``retract`` (Go module retraction tags such as prometheus ``v2.35.0-retract``)
      makes the whole string ``Unparsed``: it names a withdrawn version, not a release.
 
-Neither builds nor variants are pre-releases, and neither affects ordering, so
-``v1.16.13-eks-ec92d4`` compares equal to upstream ``v1.16.13``.
+Neither builds nor variants are pre-releases, and neither affects version ordering, so
+``v1.16.13-eks-ec92d4`` compares equal to upstream ``v1.16.13``. A build that ends in a
+number (``k3s2``, ``r12``, ``eksbuild.2``, a rebuild counter) orders builds *of one version
+within one family*: :attr:`ParsedVersion.build_rank` and :func:`newer_build` (a newer one is
+``behind: build``). :attr:`ParsedVersion.shape` names the numbering scheme (``semver``,
+``4-part``, ``calendar``): versions compare only within one shape.
 """
 
 from __future__ import annotations
@@ -51,90 +66,10 @@ from dataclasses import dataclass
 
 from packaging.version import InvalidVersion, Version
 
+from tracker import version_words as lex
 from tracker.errors import IdentifyError
 
-__all__ = ["ParsedVersion", "Unparsed", "parse_tag", "parse_version"]
-
-# packaging's pre-release letters -> the semver label shown to people.
-_PACKAGING_LABELS = {"a": "alpha", "b": "beta", "rc": "rc"}
-# Pre-release words as found in tags -> packaging's spelling (sets the order).
-_PRE_LABELS = {
-    "alpha": "a",
-    "beta": "b",
-    "rc": "rc",
-    "pre": "rc",
-    "preview": "rc",
-    "snapshot": ".dev",
-    "dev": ".dev",
-}
-_FLOATING = frozenset(
-    {
-        "latest",
-        "main",
-        "master",
-        "stable",
-        "edge",
-        "nightly",
-        "dev",
-        "develop",
-        "development",
-        "head",
-        "canary",
-        "trunk",
-        "next",
-        "current",
-        "lts",
-        "release",
-        "testing",
-        "unstable",
-        "alpha",
-        "beta",
-        "rc",
-        "mainline",
-        "snapshot",
-    }
-)
-_VENDORS = frozenset({"eks", "gke", "aks", "do", "kind", "eksbuild", "k3s", "rke2", "gk3"})
-_ARCHES = frozenset(
-    {
-        "amd64",
-        "arm64",
-        "arm",
-        "armv6",
-        "armv7",
-        "arm32v6",
-        "arm32v7",
-        "arm64v8",
-        "armhf",
-        "ppc64le",
-        "s390x",
-        "386",
-        "i386",
-        "x86_64",
-        "aarch64",
-        "riscv64",
-        "linux",
-        "windows",
-    }
-)
-_VARIANT_RE = re.compile(
-    r"^(?:alpine|debian|bullseye|bookworm|buster|stretch|jessie|trixie|ubuntu|focal|jammy"
-    r"|noble|bionic|xenial|slim|distroless|ubi|ubi-?minimal|rhel|centos|rocky|scratch|busybox"
-    r"|static|nonroot|rootless|debug|fips|ltsc|nanoserver|servercore|windowsservercore|jdk|jre"
-    r"|temurin|openjdk|glibc|musl|minimal|full|headless|chainguard|wolfi|amazonlinux|al)\d*$"
-)
-_HEX_RE = re.compile(r"^[0-9a-f]+$", re.ASCII)
-_REVISION_RE = re.compile(r"^r?\d+$", re.ASCII)
-_DATE8_RE = re.compile(
-    r"^(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:$|[-._T])", re.ASCII
-)
-_ISO_DATE_RE = re.compile(r"(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])", re.ASCII)
-_RELEASE_RE = re.compile(r"^(?P<release>\d+(?:\.\d+)*)(?P<rest>.*)$", re.ASCII)
-_PRE_RE = re.compile(
-    r"^[-._]?(?P<label>alpha|beta|rc|preview|pre|snapshot|dev)(?:[-._]?(?P<number>\d+))?(?=$|[-._])",
-    re.ASCII,
-)
-_TOKEN_RE = re.compile(r"[-._]*[^-._]+", re.ASCII)
+__all__ = ["ParsedVersion", "Unparsed", "newer_build", "parse_tag", "parse_version", "tag_prefix"]
 
 
 @dataclass(frozen=True)
@@ -152,6 +87,8 @@ class ParsedVersion:
         variant: the image variant that was removed (``alpine``, ``debian-12``), or None.
         pre_display: the pre-release as shown (``beta.0``, ``snapshot.1``, ``alpha``), or
             None to derive it from ``version``.
+        display: the whole display form when it is not derived from ``version`` (a date
+            version), else None.
 
     >>> v = parse_version("v1.30.0-beta.0")
     >>> assert isinstance(v, ParsedVersion)
@@ -166,19 +103,23 @@ class ParsedVersion:
     build: str | None = None
     variant: str | None = None
     pre_display: str | None = None
+    display: str | None = None
 
     @property
     def normalized(self) -> str:
         """The semver display form: ``1.29.3``, or ``1.30.0-beta.0`` for a pre-release.
 
-        The number of release parts is kept as found (``0.6`` stays ``0.6``).
+        The number of release parts is kept as found (``0.6`` stays ``0.6``); a date
+        version (:func:`parse_tag`) shows its date (``2017-12-28T01:21:00Z``).
         """
+        if self.display:
+            return self.display
         text = ".".join(str(part) for part in self.version.release)
         if self.pre_display:
             return f"{text}-{self.pre_display}"
         if self.version.pre is not None:
             letter, number = self.version.pre
-            return f"{text}-{_PACKAGING_LABELS[letter]}.{number}"
+            return f"{text}-{lex.PACKAGING_LABELS[letter]}.{number}"
         if self.version.dev is not None:
             return f"{text}-dev.{self.version.dev}"
         return text
@@ -202,6 +143,60 @@ class ParsedVersion:
     def line(self) -> tuple[int, int]:
         """``(major, minor)``, the release line (computed once: evaluation reads it often)."""
         return (self.version.major, self.version.minor)
+
+    @functools.cached_property
+    def build_rank(self) -> tuple[str, int] | None:
+        """The orderable part of ``build``: ``(family, number)``, or None.
+
+        A vendor build or image revision that ends in a number orders builds of one
+        version within its family (``k3s``, ``r``, ``eksbuild.``, a bare rebuild counter
+        ``""``): a newer build or revision of the same version is newer (design.md §4).
+        Builds that carry a commit hash (``eks-ec92d4``) or no number (``stringlabels``)
+        do not order. Only ranks of the same family compare (:func:`newer_build`).
+
+        >>> [parse_version(t).build_rank for t in ("v1.30.2+k3s2", "2.45.0-debian-12-r12",
+        ...     "v6.3.0-eksbuild.4", "v1.10.1-7", "v1.16.13-eks-ec92d4", "v2.43.0+stringlabels")]
+        [('k3s', 2), ('r', 12), ('eksbuild.', 4), ('', 7), None, None]
+        """
+        if not self.build:
+            return None
+        build = self.build.split("+")[0] if "+" in self.build else self.build
+        tokens = re.split(r"[-._]", build)
+        if any(lex.HASH_TOKEN_RE.match(t) for t in tokens):
+            return None
+        match = lex.RANK_RE.match(build)
+        if match is None:
+            return None
+        return (match.group("family"), int(match.group("number")))
+
+    @property
+    def with_build(self) -> str:
+        """``normalized`` plus the orderable build, for telling builds of one version apart
+        (``1.30.2+k3s2``, ``2.45.0+r12``); plain ``normalized`` when the build does not order.
+
+        >>> [parse_version(t).with_build for t in ("v1.30.2_k3s2", "v1.16.13-eks-ec92d4")]
+        ['1.30.2+k3s2', '1.16.13']
+        """
+        if self.build_rank is None or self.build is None:
+            return self.normalized
+        return f"{self.normalized}+{self.build}"
+
+    @functools.cached_property
+    def shape(self) -> str:
+        """The numbering scheme: ``semver`` (two or three release numbers: ``1.4`` is
+        ``1.4.0``), ``4-part`` (and so on, for four or more numbers) or ``calendar`` (a
+        first number of 1000 or more: ``2024.1``, a stray ``v1000.1.0``). Versions compare
+        only within one shape (design.md §4; :func:`tracker.evaluate.stream.build_stream`).
+
+        >>> [parse_version(t).shape for t in ("0.6", "v1.29.3", "v4.2.3.1", "2024.1", "v1000.1.0")]
+        ['semver', 'semver', '4-part', 'calendar', 'calendar']
+        """
+        release = self.version.release
+        if release[0] >= lex.CALENDAR_FROM:
+            return "calendar"
+        if len(release) <= lex.SEMVER_PARTS:
+            return "semver"
+        return f"{len(release)}-part"
 
 
 @dataclass(frozen=True)
@@ -305,14 +300,29 @@ def parse_version(raw: str) -> ParsedVersion | Unparsed:
     lowered = text.lower()
 
     words = re.split(r"[-._]", lowered)
-    if lowered in _FLOATING or all(w in _FLOATING or _VARIANT_RE.match(w) for w in words):
+    if lowered in lex.FLOATING or all(
+        word in lex.FLOATING or lex.VARIANT_RE.match(word) for word in words
+    ):
         return Unparsed(raw, f"floating tag {text!r}", floating=True)
+
+    describe: str | None = None
+    found = lex.DESCRIBE_RE.search(lowered)
+    if found is not None and found.start() > 0:
+        describe = found.group("count")
+        describe_display = f"{int(describe)}-g{found.group('sha')}"
+        lowered = lowered[: found.start()] + lowered[found.end() :]
 
     metadata: str | None = None
     if "+" in lowered:
         lowered, metadata = lowered.split("+", 1)
+    elif lex.UNDERSCORE_RELEASE_RE.match(lowered):
+        lowered = lowered.replace("_", ".")  # postgres REL_16_1 -> 16.1
+    else:
+        underscore = lex.UNDERSCORE_BUILD_RE.match(lowered)
+        if underscore is not None:  # OCI tags cannot hold '+': v1.30.2_k3s1
+            lowered, metadata = underscore.group("version"), underscore.group("build")
 
-    prefix_variant, lowered = _strip_variant_prefix(lowered)
+    prefix_variant, lowered = lex.strip_variant_prefix(lowered)
     if re.match(r"v[0-9]", lowered):
         lowered = lowered[1:]
 
@@ -320,28 +330,39 @@ def parse_version(raw: str) -> ParsedVersion | Unparsed:
     if not_a_version is not None:
         return not_a_version
 
-    match = _RELEASE_RE.match(lowered)
+    match = lex.RELEASE_RE.match(lowered)
     if match is None:
         return Unparsed(raw, f"not a version: {text!r} does not start with a number")
     release, rest = match.group("release"), match.group("rest")
 
     pkg_pre = ""
     pre_display: str | None = None
-    pre = _PRE_RE.match(rest)
+    pre = lex.PRE_RE.match(rest)
     if pre is not None:
-        label, number = pre.group("label"), pre.group("number")
-        pkg_pre = f"{_PRE_LABELS[label]}{number or 0}"
-        pre_display = label if number is None else f"{label}.{int(number)}"
+        label = pre.group("label") or pre.group("letter")
+        number = pre.group("number") or pre.group("lnumber")
+        pkg_pre = f"{lex.PRE_LABELS[label]}{number or 0}"
+        if label in ("m", "milestone"):
+            pre_display = f"M{int(number or 0)}"
+        else:
+            label = lex.PACKAGING_LABELS.get(label, label)
+            pre_display = label if number is None else f"{label}.{int(number)}"
         rest = rest[pre.end() :]
-    elif "." not in release:
+    elif "." not in release and describe is None:
         return Unparsed(
             raw, f"floating major tag {text!r}: tracks the newest {int(release)}.x", floating=True
         )
 
-    suffix = _split_suffix(rest)
+    suffix = lex.split_suffix(rest)
     if isinstance(suffix, str):
         return Unparsed(raw, suffix)
-    build_part, variant_part = suffix
+    build_part, variant_part, trailing_pre = suffix
+    if trailing_pre is not None:  # 3.1.0-1-SNAPSHOT, 3.1.0-M1-SNAPSHOT
+        pkg_pre += ".dev0" if pkg_pre else "dev0"
+        pre_display = "-".join(p for p in (pre_display, trailing_pre) if p)
+    if describe is not None:  # a development build after the release it describes
+        pkg_pre += f".post{int(describe)}.dev0"
+        pre_display = "-".join(p for p in (pre_display, describe_display) if p)
 
     builds = [b for b in (build_part, metadata) if b]
     variants = [v for v in (prefix_variant, variant_part) if v]
@@ -359,7 +380,7 @@ def parse_version(raw: str) -> ParsedVersion | Unparsed:
 
 
 def parse_tag(tag: str, pattern: str) -> ParsedVersion | Unparsed | None:
-    """Apply a catalogue tag rule to a release (or image) tag.
+    r"""Apply a catalogue tag rule to a release (or image) tag.
 
     Args:
         tag: the tag exactly as published (``controller-v1.9.4``).
@@ -380,17 +401,90 @@ def parse_tag(tag: str, pattern: str) -> ParsedVersion | Unparsed | None:
     '1.9.4'
     >>> parse_tag("helm-chart-4.8.3", r"^controller-v(?P<version>.+)$") is None
     True
-    >>> parse_tag("cmd/ctl/v1.12.0", r"^v?(?P<version>\\d.*)$") is None
+    >>> parse_tag("cmd/ctl/v1.12.0", r"^v?(?P<version>\d.*)$") is None
     True
-    >>> parse_tag("all-tests-pass", r"^v?(?P<version>\\d.*)$") is None
+    >>> parse_tag("all-tests-pass", r"^v?(?P<version>\d.*)$") is None
     True
-    >>> parse_tag("v2.35.0-retract", r"^v?(?P<version>\\d.*)$").reason
+    >>> parse_tag("v2.35.0-retract", r"^v?(?P<version>\d.*)$").reason
     'retraction tag (withdrawn Go module version), not a release'
+
+    A date is not a version by itself (:func:`parse_version`), but a tag rule that names
+    one as the ``version`` group makes it a calendar version, ordered by date and time
+    (minio ``RELEASE.2017-12-28T01-21-00Z``):
+
+    >>> minio = r"^RELEASE\.(?P<version>\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ)$"
+    >>> old = parse_tag("RELEASE.2017-12-28T01-21-00Z", minio)
+    >>> old.normalized, old.shape
+    ('2017-12-28T01:21:00Z', 'calendar')
+    >>> old.version < parse_tag("RELEASE.2024-01-16T16-07-38Z", minio).version
+    True
     """
     match = _compile(pattern).match(tag)
     if match is None:
         return None
-    return parse_version(match.group("version") or "")
+    text = match.group("version") or ""
+    dated = lex.DATE_VERSION_RE.match(text.strip())
+    if dated is not None:
+        return _date_version(text, dated)
+    return parse_version(text)
+
+
+def _date_version(raw: str, dated: re.Match[str]) -> ParsedVersion:
+    """A calendar version from an ISO date(-time) a tag rule named as the version."""
+    year, month, day = (int(dated.group(k)) for k in ("y", "m", "d"))
+    clock = [dated.group(k) for k in ("hh", "mm", "ss")]
+    parts = [year, month, day]
+    shown = f"{year:04d}-{month:02d}-{day:02d}"
+    if clock[0] is not None:
+        hh, mm, ss = (int(c or 0) for c in clock)
+        parts.append(hh * 10000 + mm * 100 + ss)
+        shown += f"T{hh:02d}:{mm:02d}:{ss:02d}" + ("Z" if dated.group("z") else "")
+    return ParsedVersion(raw=raw, version=Version(".".join(map(str, parts))), display=shown)
+
+
+def tag_prefix(tag: str) -> str | None:
+    """The word a tag carries before its version (``rel-`` in ``rel-3.1.4``), or None.
+
+    A leading ``v`` alone and a leading image-variant word (``alpine-v12.6.0``) are not
+    prefixes: :func:`parse_version` reads those tags itself. When a catalogue entry gives
+    no tag rule, the running tag's prefix picks the release stream
+    (:func:`tracker.evaluate.stream.stream_pattern`).
+
+    >>> [tag_prefix(t) for t in ("rel-3.1.4", "controller-v1.9.4", "REL_16_1", "mysql-8.0.22")]
+    ['rel-', 'controller-v', 'REL_', 'mysql-']
+    >>> [tag_prefix(t) for t in ("v1.2.3", "1.2.3", "alpine-v12.6.0", "latest", "")]
+    [None, None, None, None, None]
+    """
+    match = lex.PREFIX_RE.match(tag.strip())
+    if match is None:
+        return None
+    prefix = match.group("prefix")
+    if prefix.lower() == "v" or lex.strip_variant_prefix(tag.strip().lower())[0] is not None:
+        return None
+    return prefix
+
+
+def newer_build(candidate: ParsedVersion, current: ParsedVersion) -> bool:
+    """True when ``candidate`` is a newer build or revision of ``current``'s version.
+
+    Both must have the same comparable version and orderable builds of the same family
+    (:attr:`ParsedVersion.build_rank`); anything else is not "a newer build".
+
+    >>> newer_build(parse_version("v1.30.2+k3s2"), parse_version("v1.30.2_k3s1"))
+    True
+    >>> newer_build(parse_version("2.45.0-r12"), parse_version("2.45.0-r9"))
+    True
+    >>> newer_build(parse_version("v6.3.0-eksbuild.2"), parse_version("v6.3.0-eksbuild.1"))
+    True
+    >>> newer_build(parse_version("v1.30.2"), parse_version("v1.30.2+k3s1"))
+    False
+    >>> newer_build(parse_version("v1.30.2+rke2r2"), parse_version("v1.30.2+k3s1"))
+    False
+    """
+    if candidate.version != current.version:
+        return False
+    mine, theirs = current.build_rank, candidate.build_rank
+    return mine is not None and theirs is not None and mine[0] == theirs[0] and theirs[1] > mine[1]
 
 
 @functools.lru_cache(maxsize=256)
@@ -410,20 +504,6 @@ def _compile(pattern: str) -> re.Pattern[str]:
     return compiled
 
 
-def _strip_variant_prefix(text: str) -> tuple[str | None, str]:
-    """Move a leading variant word (``alpine-v12.6.0``) out of the way.
-
-    >>> _strip_variant_prefix("alpine-v12.6.0")
-    ('alpine', 'v12.6.0')
-    >>> _strip_variant_prefix("controller-v1.9.4")
-    (None, 'controller-v1.9.4')
-    """
-    match = re.match(r"^([a-z][a-z0-9]*)[-_](?=v?\d)", text)
-    if match is not None and _VARIANT_RE.match(match.group(1)):
-        return match.group(1), text[match.end() :]
-    return None, text
-
-
 def _not_a_version(raw: str, text: str) -> Unparsed | None:
     """Recognize commit SHAs, date stamps and bare build numbers (rule 6).
 
@@ -434,70 +514,31 @@ def _not_a_version(raw: str, text: str) -> Unparsed | None:
     >>> _not_a_version("1.2.3", "1.2.3") is None
     True
     """
-    if _HEX_RE.match(text) and (
+    if lex.HEX_RE.match(text) and (
         len(text) == 40
         or (7 <= len(text) <= 40 and re.search(r"[a-f]", text) and re.search(r"\d", text))
     ):
         return Unparsed(raw, "git commit SHA, not a version")
-    if _DATE8_RE.match(text):
+    if lex.DATE8_RE.match(text):
         return Unparsed(raw, "date-stamped build tag, not a version")
-    if text.startswith("release.") or _ISO_DATE_RE.match(text):
+    if text.startswith("release.") or lex.ISO_DATE_RE.match(text):
         return Unparsed(raw, "date-stamped release tag, not a version")
     if re.fullmatch(r"[0-9]{5,}", text):
         return Unparsed(raw, "bare build number, not a version")
     return None
 
 
-def _split_suffix(rest: str) -> tuple[str, str] | str:
-    """Split what follows the release/pre-release into ``(build, variant)`` (rule 8).
-
-    Returns a reason string instead when the suffix makes the tag a non-release.
-
-    >>> _split_suffix("-1-gke.2-amd64")
-    ('1-gke.2', 'amd64')
-    >>> _split_suffix("-eks-ab12cd3")
-    ('eks-ab12cd3', '')
-    >>> _split_suffix("-retract")
-    'retraction tag (withdrawn Go module version), not a release'
-    """
-    build: list[str] = []
-    variant: list[str] = []
-    current = build
-    for token in _TOKEN_RE.findall(rest):
-        word = token.lstrip("-._")
-        if word == "retract":
-            return "retraction tag (withdrawn Go module version), not a release"
-        if word in _VENDORS or re.match(r"^(?:k3s|rke2r)\d+$", word):
-            current = build
-        elif word in _ARCHES:
-            current = variant
-        elif _REVISION_RE.match(word):
-            # A number continues the group before it (``gke.2``, ``debian-12``);
-            # ``r3`` or a leading number is an image revision.
-            if word.startswith("r") or not (build or variant):
-                current = build
-        elif current is build and build and _HEX_RE.match(word):
-            pass  # a vendor id such as ``eks-ec92d4``
-        elif _HEX_RE.match(word) and len(word) >= 7 and re.search(r"\d", word):
-            current = build  # a commit hash
-        else:
-            current = variant  # OS base, architecture, or any other flavour word
-        current.append(token if current else word)
-    return "".join(build), "".join(variant)
-
-
-_PRERELEASE_TAG_RE = re.compile(r"(?i)(?:^|[-.+_\d])(alpha|beta|rc|pre|preview|dev|snapshot)")
-
-
 def is_prerelease_tag(tag: str) -> bool:
     """True when a tag name marks a pre-release (for sources whose tags carry no flag).
 
-    A pre-release word (``alpha``, ``beta``, ``rc``, ``pre``, ``preview``, ``dev``,
-    ``snapshot``, any case) at the start or after a separator or digit.
+    The tag is read by :func:`parse_version`, so every pre-release spelling it knows counts
+    (semver, PEP 440 letters, Maven milestones and snapshots, early access, nightlies, dev
+    builds); a tag that is not a version is not a pre-release.
 
-    >>> is_prerelease_tag("v1.2.0-rc.1"), is_prerelease_tag("1.0.0beta2")
-    (True, True)
-    >>> is_prerelease_tag("v1.2.0"), is_prerelease_tag("release-1.2")
-    (False, False)
+    >>> [is_prerelease_tag(t) for t in ("v1.2.0-rc.1", "1.0.0beta2", "2.4.0b3")]
+    [True, True, True]
+    >>> is_prerelease_tag("v1.2.0"), is_prerelease_tag("release-1.2"), is_prerelease_tag("latest")
+    (False, False, False)
     """
-    return bool(_PRERELEASE_TAG_RE.search(tag))
+    parsed = parse_version(tag)
+    return isinstance(parsed, ParsedVersion) and parsed.is_prerelease

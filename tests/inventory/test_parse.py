@@ -9,17 +9,20 @@ from typing import Any
 import pytest
 import yaml
 
+from tracker.errors import DumpError
+from tracker.inventory.kubectl_dump import KubectlDump
 from tracker.inventory.parse import (
     InventoryBuilder,
     ObjectError,
     is_unparsed,
     is_version_object,
+    object_kind,
     parse_node,
     parse_pod,
     parse_server_version,
     resolve_workload,
 )
-from tracker.models import Pod, Source
+from tracker.models import Inventory, Pod, Source
 
 
 def _load(path: Path) -> Any:
@@ -292,3 +295,69 @@ def test_builder_merges_duplicates_and_conflicting_versions() -> None:
     assert any("duplicate" in w for w in inv.warnings)
     assert any("other.json" in w and "v1.30.0" in w for w in inv.warnings)
     assert inv.scanned_at.tzinfo is not None
+
+
+# --- objects without kind (issue 9 item 4) -------------------------------------------------
+
+
+def _strip_kind(obj: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if k not in ("kind", "apiVersion")}
+
+
+def test_real_pods_and_nodes_without_kind_are_read_by_shape(realdata: Path) -> None:
+    pods = [_strip_kind(o) for o in _gke_items(realdata)]
+    nodes = [
+        _strip_kind(o)
+        for o in _load(realdata / "nodes/gke-v1.18.19-gke.1701.nodelist.json")["items"]
+    ]
+    assert {object_kind(p) for p in pods} == {("Pod", "from its shape (spec.containers)")}
+    assert {object_kind(n) for n in nodes} == {("Node", "from its shape (status.nodeInfo)")}
+    assert {object_kind(p, "PodList") for p in pods} == {("Pod", "from its list PodList")}
+    assert object_kind({"metadata": {"name": "cm"}, "data": {}}) == (None, None)
+
+
+def _dump(tmp_path: Path, name: str, doc: Any) -> Inventory:
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return KubectlDump([path]).collect()
+
+
+def test_raw_api_and_kubelet_pod_lists_take_the_kind_of_their_list(
+    realdata: Path, tmp_path: Path
+) -> None:
+    """`kubectl get --raw /api/v1/pods` and the kubelet's /pods: a PodList whose items
+    carry no kind/apiVersion. Read silently, as the API defines them."""
+    items = [_strip_kind(o) for o in _gke_items(realdata)]
+    raw_api = {"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "1"},
+               "items": items}  # fmt: skip
+    inventory = _dump(tmp_path, "raw.json", raw_api)
+    assert len(inventory.pods) == len(_gke_pods(realdata))
+    assert not any("without kind" in w for w in inventory.warnings)
+
+
+def test_list_and_objects_without_any_kind_are_read_by_shape_with_a_warning(
+    realdata: Path, tmp_path: Path
+) -> None:
+    pods = [_strip_kind(o) for o in _gke_items(realdata)]
+    nodes = [
+        _strip_kind(o)
+        for o in _load(realdata / "nodes/gke-v1.18.19-gke.1701.nodelist.json")["items"]
+    ]
+    inventory = _dump(tmp_path, "pasted.json", {"items": [*pods, *nodes]})
+    assert (len(inventory.pods), len(inventory.nodes)) == (len(_gke_pods(realdata)), len(nodes))
+    [warning] = [w for w in inventory.warnings if "without kind" in w]
+    assert warning == (
+        f"pasted.json: {len(pods) + len(nodes)} object(s) without kind: read as "
+        f"{len(nodes)} as Node from its shape (status.nodeInfo); "
+        f"{len(pods)} as Pod from its shape (spec.containers)"
+    )
+    single = _dump(tmp_path, "one-pod.json", pods[0])
+    assert len(single.pods) == 1
+    assert "one-pod.json: 1 object(s) without kind: read as Pod from its shape" in " ".join(
+        single.warnings
+    )
+
+
+def test_object_without_kind_or_known_shape_is_still_an_error(tmp_path: Path) -> None:
+    with pytest.raises(DumpError, match="has no kind"):
+        _dump(tmp_path, "cm.json", {"metadata": {"name": "x"}, "data": {"a": "b"}})

@@ -25,8 +25,9 @@ from tracker.evaluate.base import (
 from tracker.evaluate.outdated import OutdatedCheck
 from tracker.evaluate.prerelease import Pre1Check, PreReleaseCheck
 from tracker.evaluate.skew import ControlPlaneSkewCheck
-from tracker.evaluate.stream import build_stream, place
+from tracker.evaluate.stream import build_stream, place, stream_pattern
 from tracker.models import (
+    Behind,
     CatalogueEntry,
     Component,
     ComponentReport,
@@ -97,17 +98,20 @@ def evaluate(
             ``version`` group.
     """
     streams: dict[tuple[str, str], ReleaseStream] = {} if stream_cache is None else stream_cache
-    memo: dict[tuple[str, str, Version], Evaluation] = {}
+    memo: dict[tuple[str, str, Version, tuple[str, int] | None], Evaluation] = {}
     evaluations: list[Evaluation] = []
     for component in components:
         entry = entries.get(component.component)
         project = entry.project if entry is not None else component.project
         pattern = entry.tag_pattern if entry is not None else _DEFAULT_TAG_PATTERN
-        stream, problem = _stream(component, project, pattern, releases, streams)
         current = running_version(component, entry)
+        own = stream_pattern(pattern, _DEFAULT_TAG_PATTERN, component.raw_version)
+        if own != pattern:  # no tag rule: the running tag's prefix picks the stream
+            pattern, current = own, parse_tag(component.raw_version, own) or current
+        stream, problem = _stream(component, project, pattern, releases, streams)
         if stream is not None and isinstance(current, ParsedVersion):
             # With a stream, the facts depend only on (project, pattern, version).
-            memo_key = (stream.project, pattern, current.version)
+            memo_key = (stream.project, pattern, current.version, current.build_rank)
             facts = memo.get(memo_key)
             if facts is None:
                 facts = memo[memo_key] = place(component, current, project, stream, None, today)
@@ -173,11 +177,14 @@ def evaluate_one(
     else:
         status = Status.UP_TO_DATE
     latest = evaluation.latest
+    build = evaluation.behind is Behind.BUILD  # builds of one version: show them (+k3s2)
     return ComponentReport(
         cluster=cluster,
         component=evaluation.component,
-        current=parsed.normalized if parsed else None,
-        latest=latest.version.normalized if latest else None,
+        current=(parsed.with_build if build else parsed.normalized) if parsed else None,
+        latest=(latest.version.with_build if build else latest.version.normalized)
+        if latest
+        else None,
         latest_patch=evaluation.latest_patch.version.normalized
         if evaluation.latest_patch
         else None,

@@ -181,7 +181,9 @@ class OutdatedCheck:
         newer = evaluation.releases_behind or 0
         oldest = evaluation.oldest_known  # set: the counts below are lower bounds
         at_least = "at least " if oldest is not None else ""
-        head = f"{evaluation.label} {current.normalized} is"
+        build = behind is Behind.BUILD  # same version, newer build: name the builds
+        shown = current.with_build if build else current.normalized
+        head = f"{evaluation.label} {shown} is"
         counted = False
         if behind is Behind.MAJOR:
             distance = _plural(lines, "major release")
@@ -193,7 +195,8 @@ class OutdatedCheck:
         else:
             distance = at_least + _plural(newer, "patch release")
             counted = True
-        message = f"{head} {distance} behind {latest.version.normalized}"
+        target = latest.version.with_build if build else latest.version.normalized
+        message = f"{head} {distance} behind {target}"
         patch = evaluation.latest_patch
         if patch is not None and patch is not latest and patch.version.version > current.version:
             major, minor = current.line

@@ -57,6 +57,8 @@ class Claim:
             per proxy version.
         note: free text for the entry's ``detail`` (e.g. a version skew); the registry
             lists the distinct notes of a group.
+        mirrored: the image was identified through a mirror or cache
+            (:mod:`tracker.identify.mirrors`).
     """
 
     component: str
@@ -66,6 +68,7 @@ class Claim:
     revision: str | None = None
     cluster_wide: bool = False
     note: str | None = None
+    mirrored: bool = False
 
 
 @dataclass(frozen=True)

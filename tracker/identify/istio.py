@@ -20,8 +20,9 @@ Rules (design.md §3 roles, §4 identification), checked in this order per conta
    (role ``data-plane``, per workload); other Istio images (``operator``) are
    ``control-plane``.
 
-Which images are Istio's comes from the ``istio`` catalogue entry (so a mirror can be added
-in the config); sidecars are recognized by container name whatever their registry.
+Which images are Istio's comes from the ``istio`` catalogue entry, seen through mirrors
+(:mod:`tracker.identify.mirrors`: ``harbor.corp/proxy/istio/pilot`` is istiod, flagged
+``mirrored``); sidecars are recognized by container name whatever their registry.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from __future__ import annotations
 import json
 
 from tracker.identify.base import Absorbed, Claim, image_version
-from tracker.identify.catalogue import ImageIndex
+from tracker.identify.mirrors import RepositoryIndex
 from tracker.models import Container, Pod, Role
 
 __all__ = ["DEFAULT_PROJECT", "IstioDetector", "sidecar_revision"]
@@ -47,7 +48,7 @@ _REV_LABEL = "istio.io/rev"
 class IstioDetector:
     """Claims Istio's containers (see the module docstring for the rules)."""
 
-    def __init__(self, index: ImageIndex, project: str | None) -> None:
+    def __init__(self, index: RepositoryIndex, project: str | None) -> None:
         self._index = index
         self._project = project or DEFAULT_PROJECT
 
@@ -62,9 +63,17 @@ class IstioDetector:
                 return Absorbed("Istio sidecar injection init container")
             is_proxy = False
         version = image_version(container.image)
+        mirrored = self._index.mirrored(container.image)
         if is_proxy:
             if _is_gateway(pod, container):
-                return Claim(_ID, Role.GATEWAY, version, self._project, revision=_pod_revision(pod))
+                return Claim(
+                    _ID,
+                    Role.GATEWAY,
+                    version,
+                    self._project,
+                    revision=_pod_revision(pod),
+                    mirrored=mirrored,
+                )
             return Claim(
                 _ID,
                 Role.DATA_PLANE,
@@ -72,15 +81,37 @@ class IstioDetector:
                 self._project,
                 revision=sidecar_revision(pod),
                 cluster_wide=True,
+                mirrored=mirrored,
             )
         if not istio_image:
             return None
         if base == "pilot":
             revision = pod.labels.get(_REV_LABEL) or "default"
-            return Claim(_ID, Role.CONTROL_PLANE, version, self._project, revision=revision)
+            return Claim(
+                _ID,
+                Role.CONTROL_PLANE,
+                version,
+                self._project,
+                revision=revision,
+                mirrored=mirrored,
+            )
         if base in ("ztunnel", "install-cni"):
-            return Claim(_ID, Role.DATA_PLANE, version, self._project, revision=_pod_revision(pod))
-        return Claim(_ID, Role.CONTROL_PLANE, version, self._project, revision=_pod_revision(pod))
+            return Claim(
+                _ID,
+                Role.DATA_PLANE,
+                version,
+                self._project,
+                revision=_pod_revision(pod),
+                mirrored=mirrored,
+            )
+        return Claim(
+            _ID,
+            Role.CONTROL_PLANE,
+            version,
+            self._project,
+            revision=_pod_revision(pod),
+            mirrored=mirrored,
+        )
 
 
 def sidecar_revision(pod: Pod) -> str | None:

@@ -7,6 +7,12 @@ container of every pod, the detectors are asked in order:
 2. :class:`~tracker.identify.kubernetes.KubernetesDetector` (control-plane pods),
 3. :class:`~tracker.identify.addons.AddonDetector` (the catalogue, by image repository).
 
+Every detector sees image repositories through registry mirrors and pull-through caches
+(:class:`~tracker.identify.mirrors.RepositoryIndex`): a claim made through one is
+``mirrored``, and so is the :class:`~tracker.models.Component` it joins (its ``image`` stays
+the raw reference). An image whose repository ends like two components equally is left
+unidentified with both named (never a guess).
+
 The first :class:`~tracker.identify.base.Claim` or
 :class:`~tracker.identify.base.Absorbed` wins. A container nobody claims becomes an
 :class:`~tracker.models.Unidentified` with the reason (never dropped); one entry per
@@ -33,14 +39,14 @@ listed as unidentified with the reason ``unparseable image reference '<raw>': <w
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tracker.identify.addons import AddonDetector
 from tracker.identify.base import Absorbed, Claim, ClusterDetector, ContainerDetector, join_capped
-from tracker.identify.catalogue import ImageIndex
 from tracker.identify.istio import IstioDetector
 from tracker.identify.kubernetes import KubernetesDetector
+from tracker.identify.mirrors import RepositoryIndex
 from tracker.inventory.parse import is_unparsed, parse_image
 from tracker.models import (
     CatalogueEntry,
@@ -63,9 +69,15 @@ _WORKLOAD_LIMIT = 10
 """Meshed workloads named in a sidecar entry's ``workload``; the rest are counted."""
 
 
-def identify(inventory: Inventory, catalogue: Mapping[str, CatalogueEntry]) -> Identification:
+def identify(
+    inventory: Inventory,
+    catalogue: Mapping[str, CatalogueEntry],
+    mirrors: Iterable[str] = (),
+) -> Identification:
     """Identify what runs in ``inventory`` using ``catalogue`` (from
-    :func:`~tracker.identify.catalogue.load_catalogue`).
+    :func:`~tracker.identify.catalogue.load_catalogue`), seeing through registry mirrors
+    (:mod:`tracker.identify.mirrors`; ``mirrors`` are the config's ``[registries] mirrors``
+    prefixes, already validated by the config loader).
 
     Returns:
         The cluster-level components (Kubernetes control plane, kubelets) first, then the
@@ -75,7 +87,7 @@ def identify(inventory: Inventory, catalogue: Mapping[str, CatalogueEntry]) -> I
     Never raises for any inventory; an invalid catalogue fails earlier, in
     ``load_catalogue`` (:class:`~tracker.errors.IdentifyError`).
     """
-    index = ImageIndex(catalogue)
+    index = RepositoryIndex(catalogue, mirrors)
     k8s = catalogue.get("kubernetes")
     istio = catalogue.get("istio")
     kube = KubernetesDetector(inventory, index, k8s.project if k8s else None)
@@ -84,16 +96,19 @@ def identify(inventory: Inventory, catalogue: Mapping[str, CatalogueEntry]) -> I
         kube,
         AddonDetector(index),
     ]
-    return run_detectors(inventory, detectors, [kube])
+    return run_detectors(inventory, detectors, [kube], index)
 
 
 def run_detectors(
     inventory: Inventory,
     detectors: Sequence[ContainerDetector],
     cluster_detectors: Sequence[ClusterDetector] = (),
+    index: RepositoryIndex | None = None,
 ) -> Identification:
     """Run ``detectors`` over every container (first claim wins) and
     ``cluster_detectors`` over the inventory, and group the result (see module docstring).
+    ``index``, when given, explains unidentified images whose repository ends like two
+    components (:meth:`~tracker.identify.mirrors.RepositoryIndex.ambiguity`).
     """
     groups: dict[tuple[object, ...], _Group] = {}
     unidentified: dict[tuple[str, str, str], Unidentified] = {}
@@ -119,7 +134,7 @@ def run_detectors(
                         image=container.image.raw,
                         reason=_unparsed_reason(container.image)
                         if unparsed
-                        else "no catalogue entry for image repository " + container.image.name,
+                        else _unclaimed_reason(container.image, index),
                     ),
                 )
                 continue
@@ -135,6 +150,7 @@ def run_detectors(
             group = groups.get(gkey)
             if group is None:
                 group = groups[gkey] = _Group(verdict, pod)
+            group.mirrored = group.mirrored or verdict.mirrored
             group.add(pod, container.image.raw, verdict.note, main=not container.init)
 
     cluster = [c for d in cluster_detectors for c in d.components(inventory)]
@@ -192,6 +208,18 @@ def _unparsed_reason(image: ImageReference) -> str:
     return f"unparseable image reference {image.raw!r}: {why}"
 
 
+def _unclaimed_reason(image: ImageReference, index: RepositoryIndex | None) -> str:
+    """Why no detector claimed ``image``: no entry, or a repository ending like several."""
+    tied = index.ambiguity(image) if index is not None else ()
+    if tied:
+        return (
+            f"image repository {image.name} ends like the repositories of "
+            f"{' and '.join(tied)}: ambiguous, not guessed (add the mirror prefix to "
+            "[registries] mirrors or the repository to a catalogue entry)"
+        )
+    return "no catalogue entry for image repository " + image.name
+
+
 def _sort_key(c: Component) -> tuple[str, int, str, str, str, str]:
     return (
         c.component,
@@ -215,6 +243,7 @@ class _Group:
     workloads: set[tuple[str, str]] = field(default_factory=set)
     nodes: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
+    mirrored: bool = False
     _main_images: int = 0
 
     def add(self, pod: Pod, image: str, note: str | None, main: bool) -> None:
@@ -271,4 +300,5 @@ class _Group:
             instances=len(self.pods),
             revision=claim.revision,
             detail="; ".join(details) or None,
+            mirrored=self.mirrored,
         )

@@ -35,7 +35,13 @@ from typing import Any
 import yaml
 
 from tracker.errors import DumpError
-from tracker.inventory.parse import InventoryBuilder, ObjectError, is_version_object
+from tracker.inventory.parse import (
+    InventoryBuilder,
+    ObjectError,
+    is_version_object,
+    kindless_warning,
+    object_kind,
+)
 from tracker.inventory.parse import parse_server_version as _parse_server_version
 from tracker.models import Inventory, Source
 
@@ -48,7 +54,6 @@ _DUMP_WORDS = frozenset(
     {"pod", "pods", "podlist", "node", "nodes", "nodelist", "list", "dump", "version"}
     | {"kubectl-version", "inventory"}
 )
-_LIST_ITEM_KIND = {"PodList": "Pod", "NodeList": "Node"}
 
 
 def default_cluster_name(path: Path) -> str:
@@ -142,6 +147,7 @@ class _FileReader:
         self.builder = builder
         self.found = 0
         self.skipped: Counter[str] = Counter()
+        self.inferred: Counter[tuple[str, str]] = Counter()  # objects read by their shape
 
     def read(self) -> None:
         docs = _load_documents(self.path)
@@ -162,6 +168,8 @@ class _FileReader:
                 f"dump file {self.path} holds no Pod, Node or version object{skipped}",
                 _HINT_DUMP,
             )
+        if self.inferred:
+            self.builder.warn(kindless_warning(self.path.name, self.inferred))
         if self.skipped:
             total = sum(self.skipped.values())
             self.builder.warn(
@@ -184,8 +192,10 @@ class _FileReader:
             self.builder.set_server_version(version, self.path.name)
             self.found += 1
             return
-        kind = doc.get("kind")
-        if not isinstance(kind, str) or not kind:
+        kind, how = object_kind(doc)
+        if kind is not None and kind != "List" and how is not None:
+            self.inferred[(kind, how)] += 1
+        if kind is None:
             raise DumpError(
                 f"dump file {self.path}: {where} has no kind (not a Kubernetes object)",
                 _HINT_DUMP,
@@ -208,13 +218,14 @@ class _FileReader:
             items = []
         if not isinstance(items, list):
             raise DumpError(f"dump file {self.path}: {where}: items is not a list", _HINT_DUMP)
-        default_kind = _LIST_ITEM_KIND.get(kind)
         prefix = "" if where == "top level" else f"{where} "
         for j, item in enumerate(items):
             item_where = f"{prefix}items[{j}]"
             if not isinstance(item, dict):
                 raise DumpError(f"dump file {self.path}: {item_where} is not an object", _HINT_DUMP)
-            item_kind = item.get("kind") or default_kind
+            item_kind, how = object_kind(item, kind)  # a typed list's items carry no kind
+            if item_kind is not None and how is not None and how.startswith("from its shape"):
+                self.inferred[(item_kind, how)] += 1
             if not isinstance(item_kind, str):
                 raise DumpError(f"dump file {self.path}: {item_where} has no kind", _HINT_DUMP)
             if item_kind in ("Pod", "Node"):

@@ -28,6 +28,11 @@ Rules (each documented where it is applied):
   ``node-role.kubernetes.io/control-plane`` or ``node-role.kubernetes.io/master`` label.
 * A pod without ``metadata.namespace`` (a manifest rather than a dump) is in ``default``,
   as the API server would place it.
+* **Objects without** ``kind`` (:func:`object_kind`): items of a typed list
+  (``kubectl get --raw /api/v1/pods``, the kubelet's ``/pods``: ``PodList`` items carry no
+  ``kind``) take it from the list; anything else pasted without ``kind``/``apiVersion`` is
+  read by its shape (``spec.containers`` -> Pod, ``status.nodeInfo`` -> Node, ``items`` ->
+  a List), and the reader says so in a warning (:func:`kindless_warning`).
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ __all__ = [
     "ObjectError",
     "is_unparsed",
     "is_version_object",
+    "kindless_warning",
+    "object_kind",
     "parse_image",
     "parse_node",
     "parse_pod",
@@ -122,6 +129,70 @@ def parse_image(raw: str) -> tuple[ImageReference, str | None]:
 def is_unparsed(ref: ImageReference) -> bool:
     """True for the placeholder :func:`parse_image` returns for an unparseable reference."""
     return not ref.repository
+
+
+LIST_ITEM_KINDS = {"PodList": "Pod", "NodeList": "Node"}
+"""Typed list kinds whose items the API server sends without ``kind``."""
+
+
+def object_kind(
+    obj: Mapping[str, Any], list_kind: str | None = None
+) -> tuple[str | None, str | None]:
+    """The kind of a Kubernetes object, and where it came from when the object has none.
+
+    Args:
+        obj: the object as decoded.
+        list_kind: the ``kind`` of the list holding it (``PodList``), if any.
+
+    Returns:
+        ``(kind, None)`` when ``obj`` carries its own ``kind``; ``(kind, how)`` when it was
+        taken from the list or from the object's shape (``how`` is a phrase for the
+        warning); ``(None, None)`` when neither tells.
+
+    >>> object_kind({"kind": "Pod", "spec": {}})
+    ('Pod', None)
+    >>> object_kind({"metadata": {"name": "x"}}, "PodList")
+    ('Pod', 'from its list PodList')
+    >>> object_kind({"metadata": {}, "spec": {"containers": []}})
+    ('Pod', 'from its shape (spec.containers)')
+    >>> object_kind({"metadata": {}, "status": {"nodeInfo": {"kubeletVersion": "v1.29.3"}}})
+    ('Node', 'from its shape (status.nodeInfo)')
+    >>> object_kind({"metadata": {}, "items": []})
+    ('List', 'from its shape (items)')
+    >>> object_kind({"data": {"a": "b"}})
+    (None, None)
+    """
+    kind = obj.get("kind")
+    if isinstance(kind, str) and kind:
+        return kind, None
+    if list_kind in LIST_ITEM_KINDS:
+        return LIST_ITEM_KINDS[list_kind], f"from its list {list_kind}"
+    spec, status = obj.get("spec"), obj.get("status")
+    if isinstance(spec, dict) and isinstance(spec.get("containers"), list):
+        return "Pod", "from its shape (spec.containers)"
+    if isinstance(status, dict) and isinstance(status.get("nodeInfo"), dict):
+        return "Node", "from its shape (status.nodeInfo)"
+    if isinstance(obj.get("items"), list):
+        return "List", "from its shape (items)"
+    return None, None
+
+
+def kindless_warning(source: str, counts: Mapping[tuple[str, str], int]) -> str:
+    """One warning line for the objects of ``source`` whose kind was inferred.
+
+    Args:
+        source: the file or request (``prod.json``).
+        counts: ``(kind, how) -> number of objects`` from :func:`object_kind`.
+
+    >>> kindless_warning("pods.json", {("Pod", "from its shape (spec.containers)"): 3})
+    'pods.json: 3 object(s) without kind: read as Pod from its shape (spec.containers)'
+    """
+    total = sum(counts.values())
+    parts = "; ".join(
+        f"{kind} {how}" if n == total else f"{n} as {kind} {how}"
+        for (kind, how), n in sorted(counts.items())
+    )
+    return f"{source}: {total} object(s) without kind: read as {parts}"
 
 
 def is_version_object(obj: Mapping[str, Any]) -> bool:
