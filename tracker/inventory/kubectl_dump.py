@@ -25,23 +25,21 @@ than JSON, so prefer ``-o json`` for large clusters.
 from __future__ import annotations
 
 import gc
-import json
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from tracker.errors import DumpError
+from tracker.inputfile import DEFAULT_MAX_SIZE, STDIN, InputFile
 from tracker.inventory.parse import InventoryBuilder, ObjectError, is_version_object
 from tracker.inventory.parse import parse_server_version as _parse_server_version
 from tracker.models import Inventory, Source
 
 __all__ = ["KubectlDump", "default_cluster_name"]
 
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _HINT_DUMP = "create it with: kubectl get nodes,pods -A -o json > FILE"
 _FILE_SUFFIXES = (".json", ".yaml", ".yml")
 _DUMP_WORDS = frozenset(
@@ -49,6 +47,8 @@ _DUMP_WORDS = frozenset(
     | {"kubectl-version", "inventory"}
 )
 _LIST_ITEM_KIND = {"PodList": "Pod", "NodeList": "Node"}
+# The first non-blank byte (after an optional UTF-8 byte order mark); no match: blank file.
+_FIRST_CHAR_RE = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*(\S)")
 
 
 def default_cluster_name(path: Path) -> str:
@@ -94,57 +94,31 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _load_documents(path: Path) -> list[Any]:
-    """The file's documents (one for JSON); raises DumpError for unreadable/bad syntax."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise DumpError(f"dump file {path} not found", _HINT_DUMP) from None
-    except IsADirectoryError:
-        raise DumpError(f"dump file {path} is a directory", "pass a file") from None
-    except OSError as exc:
-        raise DumpError(f"dump file {path} cannot be read: {exc.strerror}", "") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DumpError(
-            f"dump file {path} is not UTF-8 text (byte {exc.start})", _HINT_DUMP
-        ) from None
-    stripped = text.lstrip()
-    if not stripped:
-        raise DumpError(f"dump file {path} is empty", _HINT_DUMP)
-    if stripped[0] in "{[" and path.suffix.lower() not in (".yaml", ".yml"):
-        try:
-            return [json.loads(text)]
-        except json.JSONDecodeError as exc:
-            raise DumpError(
-                f"dump file {path}: invalid JSON at line {exc.lineno} column {exc.colno}: "
-                f"{exc.msg}",
-                "check the file is complete kubectl -o json output",
-            ) from None
-    try:
-        return list(yaml.load_all(text, Loader=_YAML_LOADER))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or type(exc).__name__
-        raise DumpError(
-            f"dump file {path}: invalid YAML{where}: {problem}",
-            "check the file is complete kubectl -o yaml output",
-        ) from None
+def _load_documents(source: InputFile) -> list[Any]:
+    """The file's documents (one for JSON); raises DumpError (see tracker.inputfile)."""
+    data = source.read_bytes()
+    first = _FIRST_CHAR_RE.match(data)
+    if first is None:
+        raise DumpError(f"dump file {source.label} is empty", _HINT_DUMP)
+    is_yaml_name = source.path.suffix.lower() in (".yaml", ".yml")
+    if first.group(1) in (b"{", b"[") and not is_yaml_name:
+        return [source.parse_json(data)]
+    return source.parse_yaml(data)
 
 
 class _FileReader:
     """Feeds one file's objects into the builder, counting what it skips."""
 
-    def __init__(self, path: Path, builder: InventoryBuilder) -> None:
-        self.path = path
+    def __init__(self, source: InputFile, builder: InventoryBuilder) -> None:
+        self.source = source
+        self.path = source.label
+        self.name = "stdin" if source.is_stdin else source.path.name
         self.builder = builder
         self.found = 0
         self.skipped: Counter[str] = Counter()
 
     def read(self) -> None:
-        docs = _load_documents(self.path)
+        docs = _load_documents(self.source)
         single = len(docs) == 1
         for i, doc in enumerate(docs):
             if doc is None:
@@ -165,8 +139,7 @@ class _FileReader:
         if self.skipped:
             total = sum(self.skipped.values())
             self.builder.warn(
-                f"{self.path.name}: skipped {total} object(s) of other kinds "
-                f"({self._skipped_text()})"
+                f"{self.name}: skipped {total} object(s) of other kinds ({self._skipped_text()})"
             )
 
     def _skipped_text(self) -> str:
@@ -181,7 +154,7 @@ class _FileReader:
                     f"dump file {self.path}: {where}: {exc}",
                     "run kubectl version -o json with access to the cluster",
                 ) from None
-            self.builder.set_server_version(version, self.path.name)
+            self.builder.set_server_version(version, self.name)
             self.found += 1
             return
         kind = doc.get("kind")
@@ -239,29 +212,57 @@ class _FileReader:
 class KubectlDump:
     """An :class:`~tracker.inventory.base.InventorySource` reading kubectl dump files.
 
+    Files are read through :class:`tracker.inputfile.InputFile`: regular files or ``-``
+    (standard input, at most once), at most ``max_size`` bytes each; FIFOs, devices and
+    directories are refused without blocking.
+
     Args:
         paths: one or more files (see the module docstring for accepted contents); their
-            objects merge into one inventory.
-        cluster: the cluster name; default :func:`default_cluster_name` of the first file.
+            objects merge into one inventory. ``Path("-")`` reads standard input.
+        cluster: the cluster name; default :func:`default_cluster_name` of the first file
+            (required when the first file is standard input).
+        max_size: size limit of each file in bytes (the CLI's ``--max-dump-size``; default
+            2 GiB).
 
     Raises (from :meth:`collect`):
-        DumpError: no path given, a file is missing, empty, not UTF-8, has a JSON/YAML
-            syntax error (line given), is not an object, has an unsupported top-level
-            kind, holds no Pod/Node/version object, or holds a malformed Pod/Node (the
-            message names the file and ``items[N]``/document and the object).
+        DumpError: no path given, a file is missing, not a regular file, over
+            ``max_size``, empty, not UTF-8, has a JSON/YAML syntax error (line given) or
+            nesting too deep, is not an object, has an unsupported top-level kind, holds
+            no Pod/Node/version object, or holds a malformed Pod/Node (the message names
+            the file and ``items[N]``/document and the object).
     """
 
-    def __init__(self, paths: Sequence[Path], cluster: str | None = None) -> None:
+    def __init__(
+        self,
+        paths: Sequence[Path],
+        cluster: str | None = None,
+        *,
+        max_size: int = DEFAULT_MAX_SIZE,
+    ) -> None:
         self.paths = [Path(p) for p in paths]
         self.cluster = cluster
+        self.max_size = max_size
 
     def collect(self) -> Inventory:
         """Read every file and return one merged inventory (``source`` is ``dump``)."""
         if not self.paths:
             raise DumpError("no dump file given", "pass --from-dump FILE")
+        stdin_count = sum(1 for p in self.paths if str(p) == STDIN)
+        if stdin_count > 1:
+            raise DumpError("dump file - (stdin) is given more than once", "pass - once")
+        if self.cluster is None and str(self.paths[0]) == STDIN:
+            raise DumpError("a dump read from stdin needs a cluster name", "pass --cluster NAME")
         builder = InventoryBuilder()
         for path in self.paths:
+            source = InputFile(
+                path,
+                what="dump file",
+                error=DumpError,
+                hint=_HINT_DUMP,
+                max_size=self.max_size,
+                size_option="--max-dump-size",
+            )
             with _gc_paused():
-                _FileReader(path, builder).read()
+                _FileReader(source, builder).read()
         cluster = self.cluster or default_cluster_name(self.paths[0])
         return builder.build(cluster, Source.DUMP)
