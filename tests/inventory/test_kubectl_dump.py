@@ -330,10 +330,14 @@ def test_yaml_alias_expansion_is_refused(tmp_path: Path) -> None:
     [
         (
             "bigint.json",
-            '{"kind": "Pod", "metadata": {"name": "p", "generation": ' + "9" * 100_000 + "}}",
-            r"invalid JSON at line 1 column 57: number is infinity when parsed as double$",
+            '{"kind": "Pod", "metadata": {"name": ' + "9" * 100_000 + "}}",
+            r"invalid JSON at line 1 column 38: number is infinity when parsed as double$",
         ),
-        ("inf.json", '{"kind": "Pod", "x": 1e999}', r"invalid JSON at line 1 column 22: number is"),
+        (
+            "inf.json",
+            '{"kind": "Pod", "metadata": {"name": -1e999}}',
+            r"invalid JSON at line 1 column 38: number is",
+        ),
         (
             "bigint.yaml",
             "kind: Pod\nmetadata: {name: p, generation: " + "9" * 100_000 + "}\n",
@@ -363,10 +367,14 @@ def test_values_json_and_yaml_cannot_hold(
     assert re.search(match, error.message), error.message
 
 
-def test_big_integers_within_64_bits_and_beyond(tmp_path: Path) -> None:
+def test_big_numbers_in_fields_tracker_does_not_read(tmp_path: Path) -> None:
     pod = _pod()
-    pod["metadata"]["generation"] = 2**64 + 1  # read as a float; tracker never uses it
-    path = _write(tmp_path, "big.json", {"kind": "List", "items": [pod]})
+    pod["metadata"]["generation"] = 2**64 + 1
+    text = json.dumps({"kind": "List", "items": [pod]})
+    path = _write(tmp_path, "big.json", text)
+    assert len(KubectlDump([path]).collect().pods) == 1
+    # valid JSON syntax, never decoded: skipped, not refused
+    path = _write(tmp_path, "huge.json", text.replace(str(2**64 + 1), "9" * 100_000))
     assert len(KubectlDump([path]).collect().pods) == 1
 
 
@@ -520,3 +528,67 @@ def test_real_stdin_pipe_file_and_device(tmp_path: Path) -> None:
         )
     finally:
         piped.wait(timeout=60)
+
+
+# -- the typed fast path (msgspec, only the fields tracker reads) agrees with the full decode -
+
+
+def _both_paths(monkeypatch: pytest.MonkeyPatch, paths: list[Path]) -> tuple[Any, Any]:
+    """(fast, full): the inventory or DumpError message each path gives, scan time dropped."""
+    from dataclasses import replace
+
+    from tracker.inventory import kubectl_dump
+
+    out = []
+    for fast in (True, False):
+        with monkeypatch.context() as patch:
+            if not fast:
+                patch.setattr(kubectl_dump, "_decode_json_fast", lambda data: None)
+            try:
+                inv = KubectlDump(paths, cluster="c").collect()
+                out.append(replace(inv, scanned_at=None))
+            except DumpError as exc:
+                out.append(exc.message)
+    return out[0], out[1]
+
+
+def test_fast_path_reads_every_real_json_dump_as_the_full_decode(
+    realdata: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = [p for p in _files(realdata) if p.suffix == ".json"]
+    assert len(files) >= 10
+    for path in files:
+        fast, full = _both_paths(monkeypatch, [path])
+        assert fast == full, path
+
+
+def test_fast_path_is_taken_for_real_dumps(realdata: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracker.inventory import kubectl_dump
+
+    def refuse(data: bytes) -> Any:
+        raise AssertionError("full decode used")
+
+    monkeypatch.setattr(kubectl_dump.InputFile, "parse_json", refuse)
+    assert len(KubectlDump([realdata / GKE_PODS]).collect().pods) == 80
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"kind": "List", "items": [_pod(), {"kind": "Secret", "data": {"k": "v"}}]},
+        {"kind": "List", "items": None},
+        {"kind": "List", "items": [_pod(), 3]},
+        {"kind": "Pod", "metadata": {"name": "p", "ownerReferences": ["x"]}, "spec": {}},
+        {"kind": "Pod", "metadata": {"name": "p", "labels": {"a": 1}}, "spec": {"containers": 1}},
+        {**_pod(), "status": {"phase": "Succeeded", "containerStatuses": None}},
+        {"gitVersion": "v1.29.0", "kind": None},
+        {"serverVersion": None, "clientVersion": {"gitVersion": "v1"}},
+        {"kind": "NodeList", "items": [{"metadata": {"name": "n"}, "status": {"nodeInfo": 3}}]},
+    ],
+)
+def test_fast_path_falls_back_with_the_same_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, doc: dict[str, Any]
+) -> None:
+    path = _write(tmp_path, "odd.json", doc)
+    fast, full = _both_paths(monkeypatch, [path])
+    assert fast == full

@@ -123,3 +123,27 @@ def test_dump_of_corrupted_json(tmp_path_factory: Any, doc: Any, data: st.DataOb
         text[at] = data.draw(st.integers(min_value=0, max_value=255))
     tmp = tmp_path_factory.mktemp("corrupt")
     _check(_collect(tmp, "dump.json", bytes(text)))
+
+
+@settings(max_examples=FILE_EXAMPLES)
+@given(dump_like())
+def test_fast_and_full_json_paths_agree(tmp_path_factory: Any, doc: Any) -> None:
+    """The msgspec path (only the fields tracker reads) gives what the full decode gives."""
+    from dataclasses import replace
+
+    from tracker.inventory import kubectl_dump
+
+    path = tmp_path_factory.mktemp("paths") / "dump.json"
+    path.write_bytes(json.dumps(doc).encode())
+    results = []
+    for decode_fast in (kubectl_dump._decode_json_fast, lambda data: None):
+        original = kubectl_dump._decode_json_fast
+        kubectl_dump._decode_json_fast = decode_fast
+        try:
+            inv = KubectlDump([path], cluster="c").collect()
+            results.append(replace(inv, scanned_at=None))
+        except DumpError as exc:
+            results.append(exc.message)
+        finally:
+            kubectl_dump._decode_json_fast = original
+    assert results[0] == results[1]
