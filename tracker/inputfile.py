@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import stat
 import sys
 from dataclasses import dataclass
@@ -53,7 +54,7 @@ from yaml.events import (
     SequenceStartEvent,
 )
 
-from tracker.errors import TrackerError
+from tracker.errors import ConfigError, TrackerError
 
 __all__ = [
     "DEFAULT_MAX_SIZE",
@@ -63,6 +64,7 @@ __all__ = [
     "STDIN",
     "InputFile",
     "format_size",
+    "parse_size",
 ]
 
 DEFAULT_MAX_SIZE = 2 * 1024**3
@@ -116,6 +118,31 @@ def format_size(size: int) -> str:
 
 class _Readable(Protocol):
     def read(self, size: int = -1, /) -> bytes | None: ...
+
+
+_SIZE_RE = re.compile(r"^\s*(\d{1,20}(?:\.\d{1,6})?)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def parse_size(text: str, option: str = "--max-dump-size") -> int:
+    """A size limit as given on the command line, in bytes.
+
+    Accepts a number of bytes or a number with a binary unit (``K``, ``M``, ``G``, ``T``,
+    optionally followed by ``iB`` or ``B``; all powers of 1024).
+
+    Raises:
+        ConfigError: not a size, or zero; the message names ``option``.
+
+    >>> parse_size("2GiB"), parse_size("500M"), parse_size("1048576"), parse_size("1.5k")
+    (2147483648, 524288000, 1048576, 1536)
+    """
+    match = _SIZE_RE.match(text)
+    size = int(float(match[1]) * _SIZE_UNITS[match[2].lower()]) if match else 0
+    if size <= 0:
+        raise ConfigError(
+            f"{option} {text!r} is not a size", "give bytes or a unit: 500M, 2G, 2GiB"
+        )
+    return size
 
 
 def _kind_name(mode: int) -> str:
