@@ -147,6 +147,7 @@ class _Spec(Struct):
     containers: list[_Container] | UnsetType = UNSET
     initContainers: list[_Container] | UnsetType = UNSET
     nodeName: Any = UNSET
+    providerID: Any = UNSET
 
 
 class _Status(Struct):
@@ -162,6 +163,8 @@ class _Object(Struct):
     metadata: _Metadata | UnsetType = UNSET
     spec: _Spec | UnsetType = UNSET
     status: _Status | UnsetType = UNSET
+    type: Any = UNSET  # Helm release Secrets (type helm.sh/release.v1) carry their record
+    data: Any = UNSET  # in data.release
 
 
 class _Document(_Object):
