@@ -54,7 +54,7 @@ def load_catalogue(
             ``owner/repo``, a malformed image pattern, or an exact image pattern that two
             entries both claim. The message names the entry and the field.
     """
-    text = resources.files("tracker.identify").joinpath("catalogue.toml").read_text("utf-8")
+    text = resources.files("tracker.identify").joinpath("components.toml").read_text("utf-8")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:  # pragma: no cover - shipped data is tested
