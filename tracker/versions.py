@@ -386,11 +386,20 @@ def parse_tag(tag: str, pattern: str) -> ParsedVersion | Unparsed | None:
     True
     >>> parse_tag("v2.35.0-retract", r"^v?(?P<version>\\d.*)$").reason
     'retraction tag (withdrawn Go module version), not a release'
+
+    A version group of numbers joined only by ``_`` is dotted (postgres ``REL_16_1``,
+    busybox ``1_36_1``):
+
+    >>> parse_tag("REL_16_1", r"^REL_?(?P<version>\\d+(?:_\\d+)+)$").normalized
+    '16.1'
     """
     match = _compile(pattern).match(tag)
     if match is None:
         return None
-    return parse_version(match.group("version") or "")
+    text = match.group("version") or ""
+    if re.fullmatch(r"\d+(?:_\d+)+", text, re.ASCII):
+        text = text.replace("_", ".")
+    return parse_version(text)
 
 
 @functools.lru_cache(maxsize=256)
