@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tracker.evaluate.base import ReleaseStream
 from tracker.evaluate.stream import build_stream
 from tracker.identify.catalogue import load_catalogue
 from tracker.models import CatalogueEntry, Release
@@ -227,7 +228,7 @@ def _recorded(project: str) -> tuple[list[str], list[str]]:
     return [x for x in lines if x.startswith("#")], [x for x in lines if x and x[0] != "#"]
 
 
-def _stream(entry: CatalogueEntry, tags: list[str]):  # noqa: ANN202 - ReleaseStream
+def _stream(entry: CatalogueEntry, tags: list[str]) -> ReleaseStream:
     assert entry.project is not None
     releases = [Release(entry.project, tag, None) for tag in tags]
     return build_stream(entry.project, entry.tag_pattern, releases)

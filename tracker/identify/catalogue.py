@@ -29,6 +29,7 @@ without ``*`` is normalized like an image reference; a pattern with ``*`` is mat
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fnmatch
 import re
@@ -227,10 +228,8 @@ def _retirement(
     if "retired" in fields:
         value = fields["retired"]
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(ValueError):  # reported just below
                 value = dt.date.fromisoformat(value)
-            except ValueError:
-                pass
         if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
             raise IdentifyError(f"{where}: field 'retired' must be a date (YYYY-MM-DD)", hint)
         entry = replace(entry, retired=value)
