@@ -83,6 +83,7 @@ HIGHEST_STABLE: dict[str, str | None] = {
     "velero": "1.18.1",
     "calico": "3.32.1",
     "tigera-operator": "1.43.0",
+    "cilium": "1.20.1",
     "hubble-ui": "0.13.5",
     "aws-vpc-cni": "1.23.0",
     "aws-ebs-csi-driver": "1.64.0",
@@ -111,6 +112,7 @@ HIGHEST_STABLE: dict[str, str | None] = {
     "opentelemetry-operator": "0.158.0",
     "keda": "2.20.2",
     "envoy-gateway": "1.9.0",
+    "envoy": "1.39.0",
     "contour": "1.33.6",
     "nginx-gateway-fabric": "2.6.7",
     "kong-ingress-controller": "3.5.13",
@@ -177,7 +179,7 @@ HIGHEST_STABLE: dict[str, str | None] = {
 
 # Entries whose repository was too large to snapshot here and whose tags are not recorded yet.
 NO_RECORDED_TAGS = frozenset(
-    {"vault", "cilium", "mimir", "envoy", "postgres", "mysql", "mongodb", "gitlab"}
+    {"vault", "mimir", "postgres", "mysql", "mongodb", "gitlab"}
 )
 
 # Real tags of each repository that the entry's rule must leave out (the noise that made
