@@ -178,9 +178,7 @@ HIGHEST_STABLE: dict[str, str | None] = {
 }
 
 # Entries whose repository was too large to snapshot here and whose tags are not recorded yet.
-NO_RECORDED_TAGS = frozenset(
-    {"vault", "mimir", "postgres", "mysql", "mongodb", "gitlab"}
-)
+NO_RECORDED_TAGS = frozenset({"vault", "mimir", "postgres", "mysql", "mongodb", "gitlab"})
 
 # Real tags of each repository that the entry's rule must leave out (the noise that made
 # entries wrong before, and the other products sharing the repository).
