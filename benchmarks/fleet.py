@@ -8,8 +8,8 @@ like a nightly ``tracker run``. Then it times, best of ``--repeat``:
 
 * ``report --all-clusters`` from stored rows: ``Store.latest_report_rows()`` +
   ``Store.latest_scans()`` summaries -> ``Report`` -> ``format_fleet``;
-* ``report --all-clusters`` re-evaluated: ``pipeline.build_report`` (latest scans +
-  evaluate + save rows) -> ``format_fleet``;
+* ``report --all-clusters`` re-evaluated: ``evaluate_report`` + ``save_report`` of
+  ``tracker.workflows.report`` (latest scans + evaluate + save rows) -> ``format_fleet``;
 * a typical query: ``Store.latest_report_rows(component="istio")``.
 
     python benchmarks/fleet.py [--url postgresql+psycopg://postgres@127.0.0.1:5432/test]
@@ -39,10 +39,10 @@ from tracker.identify.catalogue import load_catalogue  # noqa: E402
 from tracker.identify.registry import identify  # noqa: E402
 from tracker.inventory.kubectl_dump import KubectlDump  # noqa: E402
 from tracker.models import Report  # noqa: E402
-from tracker.pipeline import build_report  # noqa: E402
 from tracker.report.fleet import format_fleet  # noqa: E402
 from tracker.store import Store  # noqa: E402
-from tracker.upstream.catalogue_file import import_releases  # noqa: E402
+from tracker.upstream.release_file import import_releases  # noqa: E402
+from tracker.workflows.report import evaluate_report, save_report  # noqa: E402
 
 REALDATA = ROOT / "tests" / "data" / "realdata"
 DUMPS = (
@@ -133,7 +133,9 @@ def main() -> None:
                 return format_fleet(stored_report(store))
 
             def fresh() -> str:
-                return format_fleet(build_report(store, catalogue, today=TODAY))
+                evaluated = evaluate_report(store, catalogue, today=TODAY)
+                save_report(store, evaluated)
+                return format_fleet(evaluated.report)
 
             def query() -> int:
                 return len(store.latest_report_rows(component="istio"))

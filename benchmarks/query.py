@@ -7,7 +7,7 @@ evaluated rows, 11 unidentified images) stored once per day through the Store AP
 
 - ``query_rows``: ``--component istio --older-than 1.22`` and ``--behind minor``;
 - ``cluster_history(limit=10)`` of one cluster;
-- ``build_report`` over the latest scans of all clusters (evaluates and re-saves rows);
+- ``evaluate_report`` + ``save_report`` over the latest scans of all clusters;
 - ``latest_report_rows()`` alone (the store query under ``tracker query``).
 
 Usage:
@@ -39,13 +39,15 @@ from tracker.evaluate import evaluate  # noqa: E402
 from tracker.identify.catalogue import load_catalogue  # noqa: E402
 from tracker.identify.registry import identify  # noqa: E402
 from tracker.inventory.kubectl_dump import KubectlDump  # noqa: E402
-from tracker.pipeline import build_report  # noqa: E402
-from tracker.query import RowFilter, cluster_history, query_rows  # noqa: E402
 from tracker.store import Store  # noqa: E402
-from tracker.upstream.catalogue_file import import_releases  # noqa: E402
+from tracker.upstream.release_file import import_releases  # noqa: E402
+from tracker.workflows.query import RowFilter, cluster_history, query_rows  # noqa: E402
+from tracker.workflows.report import EvaluatedReport, evaluate_report, save_report  # noqa: E402
 
 REALDATA = Path(
-    os.environ.get("TRACKER_REALDATA", Path(__file__).resolve().parents[1] / "tests" / "data" / "realdata")
+    os.environ.get(
+        "TRACKER_REALDATA", Path(__file__).resolve().parents[1] / "tests" / "data" / "realdata"
+    )
 )
 TODAY = date(2026, 11, 30)
 
@@ -106,6 +108,12 @@ def bench(url: str, clusters: int, days: int) -> None:
     print(f"store: {sa.make_url(url).render_as_string(hide_password=True)}")
     catalogue = load_catalogue({})
     with Store.open(url) as store:
+
+        def saved(evaluated: EvaluatedReport) -> int:
+            """Store the evaluated rows (as ``tracker report`` does); the number of rows."""
+            save_report(store, evaluated)
+            return len(evaluated.report.components)
+
         build(store, clusters, days)
         istio = RowFilter.build(component="istio", older_than="1.22")
         minor = RowFilter.build(behind="minor")
@@ -117,15 +125,13 @@ def bench(url: str, clusters: int, days: int) -> None:
         )
         timed("latest_scans() (all clusters)", store.latest_scans)
         timed(
-            "build_report over the latest scans",
-            lambda: list(build_report(store, catalogue, today=TODAY).components),
+            "evaluate_report + save_report over the latest scans",
+            lambda: saved(evaluate_report(store, catalogue, today=TODAY)),
             repeat=3,
         )
         timed(
-            "build_report of one cluster (as tracker run)",
-            lambda: list(
-                build_report(store, catalogue, today=TODAY, clusters=["cluster-042"]).components
-            ),
+            "evaluate_report + save_report of one cluster (as tracker run)",
+            lambda: saved(evaluate_report(store, catalogue, today=TODAY, clusters=["cluster-042"])),
             repeat=3,
         )
 

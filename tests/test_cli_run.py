@@ -26,9 +26,9 @@ from tests.fakes.github_api import FakeGitHub, Fault, load_release_lists
 from tests.fakes.slack_webhook import SECRET_PATH, Answer, FakeSlackWebhook
 from tracker.cli import app
 from tracker.identify.catalogue import load_catalogue
-from tracker.pipeline import tracked_projects
-from tracker.query import cluster_history
 from tracker.store import Store
+from tracker.workflows.query import cluster_history
+from tracker.workflows.sync import tracked_projects
 
 REPO = Path(__file__).resolve().parent.parent
 CLUSTER = "docker-desktop"
@@ -348,7 +348,7 @@ def test_sync_skip_within_min_interval_then_failed_sync_reports_stale_data(
 
         second = invoke(db, *args, env=env)
         assert second.exit_code == 0, second.output
-        assert "sync skipped: release catalogue synced within 6:00:00" in second.stderr
+        assert "sync skipped: upstream data synced within 6:00:00" in second.stderr
         assert len(fake.log) == seen, "a sync within sync.min_interval must not call GitHub"
 
         # GitHub rate-limits us; the last good sync is older than stale_after
@@ -426,3 +426,25 @@ def test_run_fail_on_major_exits_3(db: str, realdata: Path) -> None:
     # the docker-desktop cluster is only minor versions behind: no exit 3
     assert invoke(db, *run_args(dumps_v1(realdata), "--fail-on", "major")).exit_code == 0
     assert invoke(db, *run_args(dumps_v1(realdata), "--fail-on", "outdated")).exit_code == 3
+
+
+def test_notify_delivers_through_the_outbox_and_a_failed_digest_is_retried(
+    db: str, realdata: Path
+) -> None:
+    """`tracker notify` uses the same outbox delivery as `tracker run`."""
+    assert invoke(db, *run_args(dumps_v1(realdata))).exit_code == 0  # no target: nothing sent
+    with FakeSlackWebhook([DOWN] * 5) as hook:
+        env = {"TRACKER_SLACK_WEBHOOK_URL": hook.url}
+        down = invoke(db, "notify", "--cluster", CLUSTER, env=env)
+        assert down.exit_code == 1, down.output
+        assert "notification to slack for docker-desktop not sent" in down.stderr
+        assert SECRET_PATH not in down.output
+        with Store.open(db) as store:
+            [kept] = store.pending_notifications()
+        assert kept.cluster == CLUSTER
+        up = invoke(db, "notify", "--cluster", CLUSTER, env=env)
+        assert up.exit_code == 0, up.output
+        assert up.stderr.count(f"sent the digest of {CLUSTER} to slack") == 2  # kept + new
+        assert hook.requests[5].json() == kept.payload
+    with Store.open(db) as store:
+        assert store.pending_notifications() == []

@@ -10,11 +10,12 @@ from tracker.history import (
     EntryKey,
     FindingChanges,
     FindingKey,
+    RunChanges,
     days_open,
     diff_findings,
+    first_seen,
 )
 from tracker.models import ComponentReport, Role
-from tracker.query import RunChanges, first_seen
 
 
 def names(refs: tuple[object, ...]) -> list[tuple[str, ...]]:

@@ -1,4 +1,4 @@
-"""`run_job` (the nightly job) as a library: real dumps, real store, the fake Slack webhook.
+"""`nightly` (tracker.workflows.nightly) as a library: real dumps, real store, fake Slack.
 
 What the CLI tests (tests/test_cli_run.py) cannot steer: the clock, the Slack client's
 timeout (a hanging webhook), a failing scan, a scan stored in between by `tracker scan`,
@@ -19,19 +19,22 @@ import pytest
 import yaml
 
 from tests.fakes.slack_webhook import Answer, FakeSlackWebhook
-from tracker import job
 from tracker.errors import DumpError
+from tracker.history import first_seen
 from tracker.identify.catalogue import load_catalogue
 from tracker.inventory.kubectl_dump import KubectlDump
-from tracker.job import JobResult, SyncOptions, report_files, run_job, sync_is_fresh
 from tracker.models import CatalogueEntry, Inventory
 from tracker.notify.slack import SlackNotifier
-from tracker.pipeline import build_report, scan
-from tracker.query import cluster_history, first_seen
 from tracker.report.history import format_history
 from tracker.store import Store
 from tracker.store.repository import MAX_NOTIFICATION_ATTEMPTS
-from tracker.upstream.catalogue_file import import_releases
+from tracker.upstream.release_file import import_releases
+from tracker.workflows import notify as notify_workflow
+from tracker.workflows.nightly import NightlyResult, nightly, report_files, sync_is_fresh
+from tracker.workflows.query import cluster_history
+from tracker.workflows.report import evaluate_report, save_report
+from tracker.workflows.scan import scan
+from tracker.workflows.sync import SyncOptions
 
 CLUSTER = "docker-desktop"
 DAY1 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
@@ -100,8 +103,8 @@ def run(
     when: datetime,
     notifiers: dict[str, SlackNotifier] | None = None,
     **kwargs: object,
-) -> JobResult:
-    return run_job(
+) -> NightlyResult:
+    return nightly(
         store,
         catalogue,
         source,  # type: ignore[arg-type]
@@ -227,7 +230,7 @@ def test_outbox_busy_leaves_messages_pending(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(job, "OUTBOX_LOCK_WAIT_SECONDS", 0.2)
+    monkeypatch.setattr(notify_workflow, "OUTBOX_LOCK_WAIT_SECONDS", 0.2)
     with (
         FakeSlackWebhook() as hook,
         httpx.Client(timeout=5) as client,
@@ -283,7 +286,10 @@ def test_report_in_between_does_not_swallow_the_next_runs_changes(
         # `tracker scan` + `tracker report` by hand: the upgraded cluster is evaluated
         manual = DAY1 + timedelta(hours=12)
         scan(At(v2(realdata, tmp_path), manual), store, catalogue)
-        build_report(store, catalogue, today=manual.date(), now=manual, clusters=[CLUSTER])
+        evaluated = evaluate_report(
+            store, catalogue, today=manual.date(), now=manual, clusters=[CLUSTER]
+        )
+        save_report(store, evaluated)
         day2 = DAY1 + timedelta(days=1)
         result = run(store, catalogue, At(v2(realdata, tmp_path), day2), day2, notifiers)
         assert len(hook.requests) == 2, "the upgrade was announced by the nightly run"
@@ -390,3 +396,14 @@ def test_changes_without_a_notification_target_warn(
 ) -> None:
     result = run(store, catalogue, At(v1(realdata), DAY1), DAY1)
     assert any("no notification target is configured" in w for w in result.warnings)
+
+
+def test_evaluating_stores_nothing_until_saved(
+    store: Store, catalogue: dict[str, CatalogueEntry], realdata: Path
+) -> None:
+    scanned = scan(At(v1(realdata), DAY1), store, catalogue)
+    evaluated = evaluate_report(store, catalogue, today=DAY1.date(), now=DAY1)
+    assert evaluated.report.components
+    assert store.report_rows(scanned.scan_id) == []  # evaluating is read-only
+    save_report(store, evaluated)
+    assert store.report_rows(scanned.scan_id) == list(evaluated.report.components)

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from tracker.cli import app
 from tracker.models import Behind, Flag, Status
-from tracker.query import RowFilter, query_rows
 from tracker.store import Store
+from tracker.workflows.query import RowFilter, query_rows
 
 runner = CliRunner()
 
@@ -218,7 +218,7 @@ def test_query_reads_the_latest_evaluated_scan(db: str, realdata: Path, tmp_path
 
 def test_history_skips_unevaluated_scans(tmp_path: Path, realdata: Path) -> None:
     """Two evaluated runs, then two scans nobody evaluated: history still finds both runs."""
-    from tracker.query import cluster_history
+    from tracker.workflows.query import cluster_history
 
     url = f"sqlite:///{tmp_path / 'h.db'}"
     pod = str(realdata / "pods" / "docker-desktop-istio-1.12.1.httpbin.pod.json")

@@ -1,6 +1,6 @@
 """``python -m tracker`` runs the CLI."""
 
-from tracker.cli import app
+from tracker.cli.app import app
 
 if __name__ == "__main__":
     app()

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from tracker.errors import ConfigError
 
@@ -50,6 +51,27 @@ def _str(value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError("must be a non-empty string")
     return value
+
+
+def _http_url(value: Any) -> str:
+    text = _str(value)
+    parts = urlsplit(text)
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ValueError("has a bad port; write it like https://ghe.example.com/api/v3") from None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or any(c.isspace() or not c.isprintable() for c in text)
+    ):
+        raise ValueError("must be an http(s) URL such as https://api.github.com")
+    return text
+
+
+def _token_ok(token: str) -> bool:
+    """True when ``token`` can be sent in an HTTP header: printable ASCII, no space."""
+    return all("!" <= c <= "~" for c in token)
 
 
 def _opt_str(value: Any) -> str | None:
@@ -118,9 +140,21 @@ class Settings:
         """The GitHub token from the variable ``github_token_env`` or ``github_token_file``.
 
         Raises:
-            ConfigError: when the token file is set but cannot be read.
+            ConfigError: when the token file is set but cannot be read, or the token holds a
+                character that cannot be sent in an HTTP header (names the variable or file).
         """
-        return _secret(self.github_token_env, self.github_token_file, "github.token_file")
+        token = _secret(self.github_token_env, self.github_token_file, "github.token_file")
+        if token is not None and not _token_ok(token):
+            where = (
+                f"environment {self.github_token_env}"
+                if os.environ.get(self.github_token_env, "").strip()
+                else f"github.token_file {self.github_token_file}"
+            )
+            raise ConfigError(
+                f"{where}: the GitHub token holds a space, control or non-ASCII character",
+                "set it to the token alone (e.g. ghp_… or github_pat_…)",
+            )
+        return token
 
     def slack_webhook_url(self) -> str | None:
         """The Slack incoming-webhook URL from its variable or file, or None when unset."""
@@ -159,7 +193,7 @@ def _secret(env_name: str, file: Path | None, field_name: str) -> str | None:
 # TOML key path -> (Settings field, parser)
 _SCHEMA: dict[tuple[str, ...], tuple[str, Callable[[Any], Any]]] = {
     ("database", "url"): ("database_url", _opt_str),
-    ("github", "api_url"): ("github_api_url", _str),
+    ("github", "api_url"): ("github_api_url", _http_url),
     ("github", "token_env"): ("github_token_env", _str),
     ("github", "token_file"): ("github_token_file", _path),
     ("sync", "concurrency"): ("sync_concurrency", _pos_int),
@@ -287,6 +321,12 @@ def load_settings(
             values[field_name] = parse(value)
         except ValueError as exc:
             problems.append(f"{origin[path]}: {exc} (got {value!r})")
+    token_env = values.get("github_token_env", Settings.github_token_env)
+    if not _token_ok(env.get(token_env, "").strip()):
+        problems.append(
+            f"environment {token_env}: the GitHub token holds a space, control or non-ASCII "
+            "character (set it to the token alone)"
+        )
     if problems:
         raise ConfigError("; ".join(problems), "see config.example.toml for every key and its type")
     settings = Settings(**values)

@@ -70,7 +70,13 @@ class IdentifyError(TrackerError):
 
 
 class UpstreamError(TrackerError):
-    """A release source (GitHub) failed for a project."""
+    """A release source (GitHub) failed for a project.
+
+    Attributes:
+        requests: request attempts the source made before failing (for the sync summary).
+    """
+
+    requests: int = 0
 
 
 class RateLimitError(UpstreamError):

@@ -1,7 +1,8 @@
 """Findings history: what changed between two runs, and how long findings have been open.
 
 Pure functions over :class:`~tracker.models.ComponentReport` rows; the store keeps every
-run's rows, and :func:`tracker.query.first_seen` derives first-seen dates from them.
+run's rows (read by :func:`tracker.workflows.query.cluster_history`), and :func:`first_seen`
+derives first-seen dates from the runs read.
 
 Identity. A report row is identified by its :class:`EntryKey` = (cluster, component, role,
 namespace, workload), **not** by its version, so an upgrade of ``Deployment/istiod`` from
@@ -256,7 +257,7 @@ def days_open(
         open_findings: keys of the findings open now (``new`` + ``still_open``).
         first_seen: per key, the date (or UTC datetime: its date is used) of the run that
             first saw the finding in its current uninterrupted streak, as kept by the store
-            (see :func:`tracker.query.first_seen`).
+            (see :func:`first_seen`).
         today: the date of this run (a parameter, so tests and re-runs are reproducible).
 
     Returns:
@@ -272,3 +273,48 @@ def days_open(
         seen = first_seen.get(key)
         result[key] = max(0, (today - _as_date(seen)).days) if seen is not None else 0
     return result
+
+
+@dataclass(frozen=True)
+class RunChanges:
+    """One run of one cluster compared with the run before it.
+
+    Attributes:
+        scanned_at: when this run's scan was taken (UTC).
+        changes: what changed since the previous run; None for the first run kept.
+        open_rows: this run's rows that have findings.
+    """
+
+    cluster: str
+    scan_id: int
+    scanned_at: datetime
+    changes: FindingChanges | None
+    open_rows: tuple[ComponentReport, ...]
+
+
+def first_seen(runs: Sequence[RunChanges]) -> dict[FindingKey, date]:
+    """When each finding open in the newest run was first seen in its current streak.
+
+    ``runs`` is newest first (as :func:`tracker.workflows.query.cluster_history` returns). A
+    finding's streak goes back run by run while the finding was ``still_open``; it starts at
+    the run where it was ``new`` and not also still open (one key can hold several rows:
+    sidecars mid-upgrade), or at the oldest run kept, whose date is then a lower bound.
+    """
+    if not runs:
+        return {}
+    newest = runs[0]
+    open_keys = {
+        FindingKey.of(row, finding) for row in newest.open_rows for finding in row.findings
+    }
+    seen: dict[FindingKey, date] = {}
+    for key in open_keys:
+        start = newest.scanned_at
+        for run in runs:
+            start = run.scanned_at
+            if run.changes is None:
+                break
+            new = any(ref.key == key for ref in run.changes.new)
+            if new and not any(ref.key == key for ref in run.changes.still_open):
+                break
+        seen[key] = start.date()
+    return seen

@@ -69,6 +69,9 @@ class Flag(StrEnum):
     AHEAD_OF_CATALOGUE = "ahead-of-catalogue"
     """The running version is newer than every known release: the catalogue is stale or
     partial (``tracker sync``); the status stays ``up-to-date``, as nothing newer is known."""
+    SKEW = "skew"
+    """Two parts of the cluster are at versions their project's skew policy does not allow
+    together, or that differ during an upgrade (kubernetes.io version-skew policy)."""
 
 
 class Severity(StrEnum):
@@ -250,6 +253,7 @@ class Node:
         kubelet_version: raw ``nodeInfo.kubeletVersion``, e.g. ``v1.18.19-gke.1701``.
         container_runtime: e.g. ``containerd://1.6.4``.
         control_plane: True when the node carries the control-plane/master role label.
+        provider_id: ``spec.providerID`` (``aws:///us-east-2c/i-…``, ``kind://docker/…``).
     """
 
     name: str
@@ -261,6 +265,34 @@ class Node:
     architecture: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     control_plane: bool = False
+    provider_id: str | None = None
+
+
+@dataclass(frozen=True)
+class HelmRelease:
+    """One Helm 3 release, as its latest deployed revision's release Secret describes it.
+
+    Attributes:
+        name, namespace: the release and where it lives.
+        revision: Helm's revision number of the chosen record.
+        status: ``deployed``, or the latest revision's status when none is deployed.
+        chart: the chart name (``ingress-nginx``).
+        chart_version: the chart's version (``4.11.3``).
+        app_version: the chart's ``appVersion`` (``1.11.3``), or None.
+        updated: ``info.last_deployed`` as aware UTC, or None.
+        images: image references named in the rendered manifest, sorted (links a release
+            with the workloads it runs).
+    """
+
+    name: str
+    namespace: str
+    revision: int
+    status: str
+    chart: str
+    chart_version: str
+    app_version: str | None
+    updated: datetime | None = None
+    images: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -276,6 +308,8 @@ class Inventory:
         server: the API server's identity, ``host:port`` from the client configuration
             (never credentials); None for a dump. The store refuses a scan whose cluster
             name is already held by another server.
+        helm_releases: the Helm releases read from release Secrets (empty when none were
+            read: no Secrets in a dump, or listing them is not allowed).
     """
 
     cluster: str
@@ -286,6 +320,7 @@ class Inventory:
     pods: tuple[Pod, ...]
     warnings: tuple[str, ...] = ()
     server: str | None = None
+    helm_releases: tuple[HelmRelease, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -305,6 +340,8 @@ class CatalogueEntry:
         retired: the date the project (or this release stream) stopped releasing, or None.
         successor: what replaces a retired entry (a catalogue id or a project name), or None.
         retired_source: the https URL announcing the retirement, or None.
+        source: the upstream source that serves ``project`` (``tracker.upstream.sources``),
+            default ``github``.
     """
 
     id: str
@@ -316,6 +353,7 @@ class CatalogueEntry:
     retired: date | None = None
     successor: str | None = None
     retired_source: str | None = None
+    source: str = "github"
 
 
 @dataclass(frozen=True)

@@ -493,3 +493,20 @@ def _split_suffix(rest: str) -> tuple[str, str] | str:
             current = variant  # OS base, architecture, or any other flavour word
         current.append(token if current else word)
     return "".join(build), "".join(variant)
+
+
+_PRERELEASE_TAG_RE = re.compile(r"(?i)(?:^|[-.+_\d])(alpha|beta|rc|pre|preview|dev|snapshot)")
+
+
+def is_prerelease_tag(tag: str) -> bool:
+    """True when a tag name marks a pre-release (for sources whose tags carry no flag).
+
+    A pre-release word (``alpha``, ``beta``, ``rc``, ``pre``, ``preview``, ``dev``,
+    ``snapshot``, any case) at the start or after a separator or digit.
+
+    >>> is_prerelease_tag("v1.2.0-rc.1"), is_prerelease_tag("1.0.0beta2")
+    (True, True)
+    >>> is_prerelease_tag("v1.2.0"), is_prerelease_tag("release-1.2")
+    (False, False)
+    """
+    return bool(_PRERELEASE_TAG_RE.search(tag))

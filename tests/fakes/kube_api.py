@@ -79,6 +79,11 @@ class FakeKubeAPI:
         unauthorized: answer 401 to everything.
         forbid_cluster_pods: answer 403 to ``/api/v1/pods``.
         forbidden_namespaces: answer 403 to these namespaces' pod lists.
+        secrets: Secret objects served by ``/api/v1/secrets`` (``labelSelector`` of the
+            ``key=value`` form is applied).
+        forbid_secrets: answer 403 to ``/api/v1/secrets`` (the default RBAC grants no
+            Secrets) and to every namespace's Secrets but those in ``secret_namespaces``
+            (the opt-in per-namespace Role).
         expire_continue: answer 410 to the first request carrying a continue token.
         requests: every request received, in order.
     """
@@ -91,12 +96,16 @@ class FakeKubeAPI:
     forbid_cluster_pods: bool = False
     forbidden_namespaces: frozenset[str] = frozenset()
     expire_continue: bool = False
+    secrets: list[dict[str, Any]] = field(default_factory=list)
+    forbid_secrets: bool = False
+    secret_namespaces: frozenset[str] = frozenset()
     requests: list[RecordedRequest] = field(default_factory=list)
     resource_version: str = "274560999"
 
     def __post_init__(self) -> None:
         self.pods = sorted((_strip_kind(p) for p in self.pods), key=_key)
         self.nodes = sorted((_strip_kind(n) for n in self.nodes), key=_key)
+        self.secrets = sorted((_strip_kind(s) for s in self.secrets), key=_key)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -210,6 +219,16 @@ class FakeKubeAPI:
                 for ns in self.namespaces()
             ]
             return self._list("NamespaceList", path, items, query)
+        if path == "/api/v1/secrets":
+            if self.forbid_secrets:
+                return 403, _status(
+                    403,
+                    "Forbidden",
+                    'secrets is forbidden: User "system:serviceaccount:tracker:tracker" cannot '
+                    'list resource "secrets" in API group "" at the cluster scope',
+                    {"kind": "secrets"},
+                )
+            return self._list("SecretList", path, self._secrets(None, query), query)
         if path == "/api/v1/pods":
             if self.forbid_cluster_pods:
                 return 403, _status(
@@ -221,6 +240,21 @@ class FakeKubeAPI:
                 )
             return self._list("PodList", path, self.pods, query)
         segments = path.strip("/").split("/")
+        if (
+            len(segments) == 5
+            and segments[:3] == ["api", "v1", "namespaces"]
+            and segments[4] == "secrets"
+        ):
+            ns = segments[3]
+            if self.forbid_secrets and ns not in self.secret_namespaces:
+                return 403, _status(
+                    403,
+                    "Forbidden",
+                    'secrets is forbidden: User "system:serviceaccount:tracker:tracker" cannot '
+                    f'list resource "secrets" in API group "" in the namespace "{ns}"',
+                    {"kind": "secrets"},
+                )
+            return self._list("SecretList", path, self._secrets(ns, query), query)
         if (
             len(segments) == 5
             and segments[:3] == ["api", "v1", "namespaces"]
@@ -238,6 +272,14 @@ class FakeKubeAPI:
             items = [p for p in self.pods if _key(p)[0] == ns]
             return self._list("PodList", path, items, query)
         return 404, _status(404, "NotFound", "the server could not find the requested resource")
+
+    def _secrets(self, namespace: str | None, query: Mapping[str, str]) -> list[dict[str, Any]]:
+        items = [s for s in self.secrets if namespace is None or _key(s)[0] == namespace]
+        selector = query.get("labelSelector")
+        if selector:
+            key, _, value = selector.partition("=")
+            items = [s for s in items if s["metadata"].get("labels", {}).get(key) == value]
+        return items
 
     def _list(
         self, kind: str, path: str, items: list[dict[str, Any]], query: Mapping[str, str]

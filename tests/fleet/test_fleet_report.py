@@ -11,11 +11,12 @@ import pytest
 from tracker.identify.catalogue import load_catalogue
 from tracker.inventory.kubectl_dump import KubectlDump
 from tracker.models import Report, Status
-from tracker.pipeline import build_report, scan
 from tracker.report.base import worst_first_key
 from tracker.report.fleet import cell_text, fleet_grid, fleet_to_dict, format_fleet
 from tracker.store import Store
-from tracker.upstream.catalogue_file import import_releases
+from tracker.upstream.release_file import import_releases
+from tracker.workflows.report import evaluate_report, save_report
+from tracker.workflows.scan import scan
 
 TODAY = date(2024, 6, 1)
 
@@ -34,7 +35,9 @@ def fleet_report(
             import_releases(store, path, project=project)
         for name, paths in fleet_dumps.items():
             scan(KubectlDump(paths, cluster=name), store, catalogue)
-        return build_report(store, catalogue, today=TODAY)
+        evaluated = evaluate_report(store, catalogue, today=TODAY)
+        save_report(store, evaluated)
+        return evaluated.report
 
 
 def _cells(report: Report) -> dict[tuple[str, str], dict[str, list[str]]]:

@@ -8,6 +8,7 @@ import pytest
 
 from tests.report.sample import GKE, NOW, current_report
 from tracker.errors import ReportError
+from tracker.evaluate.policy import FAIL_ON_KINDS, fail_on_hit
 from tracker.models import (
     Behind,
     ClusterSummary,
@@ -21,14 +22,7 @@ from tracker.models import (
     Source,
     Status,
 )
-from tracker.report import (
-    FAIL_ON_KINDS,
-    JsonFormatter,
-    MarkdownFormatter,
-    TableFormatter,
-    fail_on_hit,
-    get_formatter,
-)
+from tracker.report import JsonFormatter, MarkdownFormatter, TableFormatter, get_formatter
 from tracker.report.base import sort_worst_first
 
 
@@ -121,7 +115,7 @@ def test_worst_first_order_uses_severity_then_behind_then_days() -> None:
 
 def test_fail_on_severity() -> None:
     from tests.report.sample import current_report
-    from tracker.report.base import fail_on_hit
+    from tracker.evaluate.policy import fail_on_hit
 
     report = current_report()
     severities = {r.worst_severity for r in report.components if r.worst_severity}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -9,14 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from tracker.history import RunChanges
 from tracker.identify.catalogue import load_catalogue
 from tracker.identify.registry import identify
 from tracker.inventory.kubectl_dump import KubectlDump
-from tracker.pipeline import build_report
-from tracker.query import RunChanges, cluster_history
 from tracker.report.history import format_history
 from tracker.store import Store
-from tracker.upstream.catalogue_file import import_releases
+from tracker.upstream.release_file import import_releases
+from tracker.workflows.query import cluster_history
+from tracker.workflows.report import evaluate_report, save_report
 
 DAY1 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 
@@ -40,7 +42,7 @@ def runs(tmp_path: Path, realdata: Path) -> Iterator[list[RunChanges]]:
         for pod, when in plan:
             inventory = replace(KubectlDump([pod, node], cluster="dd").collect(), scanned_at=when)
             store.save_scan(inventory, identify(inventory, catalogue))
-            build_report(store, catalogue, today=when.date(), now=when)
+            save_report(store, evaluate_report(store, catalogue, today=when.date(), now=when))
         yield cluster_history(store, "dd")
 
 
@@ -56,11 +58,16 @@ def test_runs_changes_and_days_open(runs: list[RunChanges]) -> None:
         "    ^ istio data-plane (default/Deployment/httpbin): 1.12.1 -> 1.13.9",
         "  2026-11-01 02:00 UTC  first run kept: 3 rows with findings",
     ]
-    rows = {line.split("│")[1].strip() + " " + line.split("│")[2].strip(): line
-            for line in lines if line.startswith("│")}  # fmt: skip
+    table = lines[lines.index("dd: open findings") + 1 :]
+    assert re.split(r"\s{2,}", table[0]) == [
+        "component", "role", "where", "finding", "severity", "days open"
+    ]  # fmt: skip
+    rows = {" ".join(re.split(r"\s{2,}", line)[:2]): re.split(r"\s{2,}", line)
+            for line in table[2:] if line and not line.startswith(" ")}  # fmt: skip
     # open since day 1 (the upgrade kept the finding open): 10 days by 2026-11-11
-    assert rows["istio data-plane"].split("│")[-2].strip() == "10"
-    assert rows["kubernetes kubelet"].split("│")[-2].strip() == "10"
+    assert rows["istio data-plane"][-1] == "10"
+    assert rows["kubernetes kubelet"][-1] == "10"
+    assert table[-1] == "days open: since the first run that saw the finding"
 
 
 def test_component_filter_and_empty(runs: list[RunChanges]) -> None:
@@ -74,5 +81,5 @@ def test_component_filter_and_empty(runs: list[RunChanges]) -> None:
 def test_days_open_lower_bound_with_limit(runs: list[RunChanges]) -> None:
     two = runs[:2]  # as with --limit 2: the oldest run kept is day 2
     text = format_history({"dd": two}, component="istio", today=date(2026, 11, 11), width=200)
-    (row,) = [line for line in text.splitlines() if line.startswith("│ istio")]
-    assert row.split("│")[-2].strip() == "9"
+    (row,) = [line for line in text.splitlines() if line.startswith("istio ")]
+    assert row.split()[-1] == "9"

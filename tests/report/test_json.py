@@ -175,5 +175,5 @@ def test_naive_timestamp_is_a_report_error() -> None:
 
 
 def test_module_name_does_not_shadow_stdlib_json() -> None:
-    assert vars(json_module)["json"] is json
+    assert json_module.__name__ == "tracker.report.json"
     assert "tracker" not in (json.__file__ or "")

@@ -51,9 +51,11 @@ def test_one_table_per_cluster_worst_first() -> None:
     out = MarkdownFormatter().format(current_report())
     gke = table_rows(section(out, f"## {GKE}", "### Findings"))
     header, *rows = gke
-    assert header[:4] == ["Component", "Role", "Namespace", "Workload"]
-    assert len(header) == 12
-    assert all(len(r) == 12 for r in rows)
+    assert header[:5] == ["Severity", "Component", "Role", "Namespace", "Workload"]
+    assert len(header) == 13
+    assert all(len(r) == 13 for r in rows)
+    assert [r[0] for r in rows] == ["**critical**"] * 5 + ["**warning**"]
+    rows = [r[1:] for r in rows]
     assert [(r[0], r[5]) for r in rows] == [
         ("**prometheus**", "2.11.0"),
         ("**prometheus**", "2.11.1"),
@@ -66,7 +68,7 @@ def test_one_table_per_cluster_worst_first() -> None:
     assert cm[1:] == ["addon", "cert-manager", "Deployment/cert-manager", "outdated", "0.10.1",
                       "1.21.1", "0.10.1", "major", "130", "2506", "outdated, pre-1.0"]  # fmt: skip
     dd_rows = table_rows(section(out, f"## {DD}", "### Findings"))[1:]
-    assert dd_rows[-1][4:] == ["unknown", "-", "1.29.3", "-", "-", "-", "-", "unknown-version"]
+    assert dd_rows[-1][5:] == ["unknown", "-", "1.29.3", "-", "-", "-", "-", "unknown-version"]
 
 
 def test_findings_have_release_notes_links() -> None:
@@ -109,5 +111,5 @@ def test_hostile_values_are_escaped() -> None:
     assert "a\\_b" in out and "\\*1\\|2\\*" in out
     assert "javascript:" not in out  # only http(s) links are rendered
     for r in table_rows(out):
-        assert len(r) in (12, 4)
-    assert "line1 line2" in out
+        assert len(r) in (13, 4)
+    assert "line1\\\\x0aline2" in out  # the newline is shown escaped, inside its cell

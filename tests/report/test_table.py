@@ -17,7 +17,12 @@ from tracker.models import (
     Status,
     Unidentified,
 )
-from tracker.report.table import MAX_UNIDENTIFIED_LINES, TableFormatter
+from tracker.report.table import (
+    MAX_UNIDENTIFIED_LINES,
+    TableFormatter,
+    color_enabled,
+    table_width,
+)
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -46,26 +51,31 @@ def test_cluster_headers() -> None:
 def test_rows_have_every_column() -> None:
     out = render(current_report())
     header = line_with(out[: out.index(DD + "  Kubernetes")], "component", "patch")
-    titles = ["component", "role", "workload", "inst.", "status", "current",
+    titles = ["severity", "component", "role", "where", "inst.", "status", "current",
               "latest", "patch", "behind", "releases", "days", "flags"]  # fmt: skip
     positions = [header.index(t) for t in titles]
     assert positions == sorted(positions)
     cm = line_with(out, "cert-manager", "Deployment/cert-manager")
     assert re.search(
-        r"cert-manager\s+addon\s+cert-manager/Deployment/cert-manager\s+1\s+outdated\s+0\.10\.1\s+"
-        r"1\.21\.1\s+0\.10\.1\s+major\s+130\s+2506\s+outdated,pre-1\.0",
+        r"critical\s+cert-manager\s+addon\s+cert-manager/Deployment/cert-manager\s+1\s+outdated\s+"
+        r"0\.10\.1\s+1\.21\.1\s+0\.10\.1\s+major\s+130\s+2506\s+outdated, pre-1\.0",
         cm,
     ), cm
     sidecar = line_with(out, "istio", "data-plane")
     assert re.search(r"1\.12\.1\s+1\.30\.3\s+1\.12\.9\s+minor\s+152\s+1675\s+outdated", sidecar)
     unknown = line_with(out, "kubernetes", "unknown-version")
-    assert re.search(r"control-plane\s+-\s+1\s+unknown\s+-\s+1\.29\.3\s+-\s+-\s+-\s+-", unknown)
+    assert re.search(
+        r"warning\s+kubernetes\s+control-plane\s+-\s+1\s+unknown\s+-\s+1\.29\.3\s+-\s+-\s+-\s+-",
+        unknown,
+    )
+    legend = "patch: newest release of the running minor; releases: newer releases; days: days "
+    assert legend + "since the first newer release" in out
 
 
 def test_worst_first_within_each_cluster() -> None:
     out = render(current_report())
     gke = out[out.index(GKE) : out.index(DD + "  Kubernetes")]
-    rows = [ln.split()[:6] for ln in gke.splitlines() if " outdated " in ln]
+    rows = [ln.split()[1:7] for ln in gke.splitlines() if " outdated " in ln]
     assert [(r[0], r[1], r[5]) for r in rows] == [
         ("prometheus", "addon", "2.11.0"),  # critical, major, 2598 days
         ("prometheus", "addon", "2.11.1"),  # critical, major, 2563 days
@@ -106,17 +116,42 @@ def test_no_colour_unless_asked() -> None:
     assert not ANSI.search(plain)
     coloured = render(current_report(), color=True)
     assert ANSI.search(coloured)
+    assert "\x1b[1;31mcritical" in coloured  # the severity column, bold red
     assert "\x1b[1;31moutdated" in coloured  # critical rows: bold red status
     assert ANSI.sub("", coloured).count("outdated") == plain.count("outdated")
 
 
-def test_width_is_respected_and_values_are_not_cut() -> None:
-    out = TableFormatter(width=130).format(current_report())
-    assert max(len(line) for line in out.splitlines()) <= 130
+def test_colour_rule_follows_no_color_and_the_flag() -> None:
+    assert color_enabled(is_terminal=True, environ={})
+    assert not color_enabled(is_terminal=False, environ={})
+    assert not color_enabled(is_terminal=True, environ={"NO_COLOR": "1"})
+    assert color_enabled(is_terminal=True, environ={"NO_COLOR": ""})  # no-color.org: non-empty
+    assert not color_enabled(is_terminal=True, no_color_flag=True, environ={})
+
+
+def test_width_comes_from_columns_or_the_terminal() -> None:
+    assert table_width(terminal_width=200, environ={"COLUMNS": "90"}) == 90
+    assert table_width(terminal_width=200, environ={}) == 200
+    assert table_width(terminal_width=None, environ={"COLUMNS": "0"}) == 120
+
+
+def test_narrow_width_drops_columns_in_the_documented_order() -> None:
+    out = TableFormatter(width=100).format(current_report())
+    header = line_with(out[: out.index(DD + "  Kubernetes")], "component", "flags")
+    assert max(len(line) for line in out.splitlines()) <= 100
+    assert "patch" not in header and "inst." not in header and "status" not in header
+    narrow = TableFormatter(width=80).format(current_report())
+    header = line_with(narrow[: narrow.index(DD + "  Kubernetes")], "component", "flags")
+    assert header.split()[:2] == ["sev", "component"]
+    assert {"current", "latest", "flags"} <= set(header.split())
+
+
+def test_wide_enough_nothing_is_cut() -> None:
+    out = TableFormatter(width=200).format(current_report())
+    assert max(len(line) for line in out.splitlines()) <= 200
     assert "…" not in out
     # a multi-node kubelet row names its first node and counts the others (JSON keeps all)
-    wide = TableFormatter(width=220).format(current_report())
-    assert "Node/gke-kubevious-samples-default-pool-3f7e1a2b-0k7f,+1" in wide
+    assert "Node/gke-kubevious-samples-default-pool-3f7e1a2b-0k7f,+1" in out
 
 
 def test_markup_in_values_is_printed_literally() -> None:

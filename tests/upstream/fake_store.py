@@ -1,4 +1,4 @@
-"""An in-memory store implementing ``tracker.upstream.base.CatalogueStore`` (the sync's seam)."""
+"""An in-memory store implementing ``tracker.upstream.stores.UpstreamStore`` (the sync's seam)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tracker.models import Release
-from tracker.upstream.base import CatalogueStore, ReleaseStore
+from tracker.upstream.stores import ReleaseStore, UpstreamStore
 
 
 @dataclass(frozen=True)
@@ -89,5 +89,5 @@ class FakeStore:
         return {p: dict(v) for p, v in self.data.items()}
 
 
-_check: type[CatalogueStore] = FakeStore  # the fake must satisfy the Protocol (mypy checks)
+_check: type[UpstreamStore] = FakeStore  # the fake must satisfy the Protocol (mypy checks)
 _check_release: type[ReleaseStore] = FakeStore

@@ -76,7 +76,7 @@ def test_pages_follow_link_next(fake: FakeGitHub, lists: dict[str, list[dict[str
     assert result.pages == 5 and result.requests == 5 and result.complete
     assert [r.tag for r in result.releases] == [i["tag_name"] for i in lists["istio/istio"]]
     assert [s.query.get("page") for s in fake.log] == [None, "2", "3", "4", "5"]
-    assert result.etag and result.etag.startswith('W/"')
+    assert result.validator and result.validator.startswith('W/"')
     assert result.rate_limit_remaining == 5000 - 5
     assert result.rate_limit_reset is not None and result.rate_limit_reset.tzinfo is not None
 
@@ -122,11 +122,11 @@ def test_conditional_request_304_is_free(fake: FakeGitHub) -> None:
     source, _ = make_source(fake)
     first = source.fetch("istio/istio", max_pages=1)
     before = fake.remaining
-    again = source.fetch("istio/istio", etag=first.etag)
+    again = source.fetch("istio/istio", validator=first.validator)
     assert again.not_modified and again.requests == 1 and again.releases == ()
-    assert again.etag == first.etag
+    assert again.validator == first.validator
     assert fake.remaining == before
-    assert fake.log[-1].headers["if-none-match"] == first.etag
+    assert fake.log[-1].headers["if-none-match"] == first.validator
 
 
 def test_stop_condition_and_max_pages_bound_paging(fake: FakeGitHub) -> None:
@@ -183,10 +183,10 @@ def test_tags_fallback_without_dates_and_combined_etag(fake: FakeGitHub) -> None
     assert [r.tag for r in result.releases] == ["v2.0.0", "v2.0.0-rc.1", "v1.0.0"]
     assert all(r.published_at is None for r in result.releases)
     assert [r.prerelease for r in result.releases] == [False, True, False]
-    warm = source.fetch("acme/tagsonly", etag=result.etag)
+    warm = source.fetch("acme/tagsonly", validator=result.validator)
     assert warm.not_modified and warm.requests == 2
     fake.tags_only["acme/tagsonly"].insert(0, "v2.1.0")
-    changed = source.fetch("acme/tagsonly", etag=result.etag)
+    changed = source.fetch("acme/tagsonly", validator=result.validator)
     assert not changed.not_modified and changed.releases[0].tag == "v2.1.0"
 
 

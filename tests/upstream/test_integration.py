@@ -14,8 +14,9 @@ import pytest
 
 from tests.fakes.github_api import FakeGitHub, Fault, load_release_lists
 from tests.upstream.fake_store import FakeStore
+from tracker.cli.progress import progress_printer
 from tracker.upstream.github import GitHubReleaseSource, token_key
-from tracker.upstream.sync import ProjectStatus, progress_printer, sync_projects
+from tracker.upstream.sync import ProjectStatus, sync_projects
 
 NOW = datetime(2026, 9, 1, tzinfo=UTC)
 PROJECTS = [

@@ -13,12 +13,12 @@ import pytest
 
 from tests.fakes.github_api import FakeGitHub, Fault, load_release_lists
 from tests.upstream.fake_store import FakeStore
+from tracker.cli.progress import describe
 from tracker.upstream.github import GitHubReleaseSource, token_key
 from tracker.upstream.sync import (
     OldestNeeded,
     ProjectResult,
     ProjectStatus,
-    describe,
     sync_projects,
 )
 
@@ -312,7 +312,8 @@ def test_unreachable_api_stops_after_first_project_and_keeps_data(
     assert [r.status for r in summary.results] == [ProjectStatus.FAILED] + [
         ProjectStatus.SKIPPED
     ] * 4
-    assert [r.requests for r in summary.results] == [0] * 5
+    # Every attempt is counted (issue 13: it once said "(0 requests)" after two attempts).
+    assert [r.requests for r in summary.results] == [2, 0, 0, 0, 0] and summary.requests == 2
     assert summary.unreachable is not None
     assert summary.unreachable.startswith(
         "cannot connect to the GitHub API at 127.0.0.1:1: connection refused"

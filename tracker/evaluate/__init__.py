@@ -13,9 +13,18 @@ from datetime import date
 
 from packaging.version import Version
 
-from tracker.evaluate.base import Check, Evaluation, ReleaseStream, StreamRelease
+from tracker.evaluate.base import (
+    Check,
+    ClusterCheck,
+    ClusterEvaluation,
+    ClusterFinding,
+    Evaluation,
+    ReleaseStream,
+    StreamRelease,
+)
 from tracker.evaluate.outdated import OutdatedCheck
 from tracker.evaluate.prerelease import Pre1Check, PreReleaseCheck
+from tracker.evaluate.skew import ControlPlaneSkewCheck
 from tracker.evaluate.stream import build_stream, place
 from tracker.models import (
     CatalogueEntry,
@@ -30,7 +39,11 @@ from tracker.versions import ParsedVersion, Unparsed, parse_tag, parse_version
 
 __all__ = [
     "DEFAULT_CHECKS",
+    "DEFAULT_CLUSTER_CHECKS",
     "Check",
+    "ClusterCheck",
+    "ClusterEvaluation",
+    "ClusterFinding",
     "Evaluation",
     "ReleaseStream",
     "StreamRelease",
@@ -41,6 +54,9 @@ __all__ = [
 
 DEFAULT_CHECKS: tuple[Check, ...] = (OutdatedCheck(), PreReleaseCheck(), Pre1Check())
 """The checks :func:`evaluate` runs unless told otherwise, in report order."""
+
+DEFAULT_CLUSTER_CHECKS: tuple[ClusterCheck, ...] = (ControlPlaneSkewCheck(),)
+"""The cluster-level checks :func:`evaluate` runs unless told otherwise."""
 
 _DEFAULT_TAG_PATTERN: str = CatalogueEntry(id="", name="", project=None, images=()).tag_pattern
 
@@ -53,6 +69,7 @@ def evaluate(
     today: date,
     *,
     checks: Sequence[Check] = DEFAULT_CHECKS,
+    cluster_checks: Sequence[ClusterCheck] = DEFAULT_CLUSTER_CHECKS,
     stream_cache: dict[tuple[str, str], ReleaseStream] | None = None,
 ) -> list[ComponentReport]:
     """Evaluate every component entry of one cluster against upstream releases.
@@ -66,7 +83,9 @@ def evaluate(
             pattern ``^v?(?P<version>\\d.*)$``.
         releases: GitHub ``owner/repo`` -> that project's releases, any order, no drafts.
         today: the evaluation date (UTC); ``days_behind`` counts whole days up to it.
-        checks: the checks to run (default :data:`DEFAULT_CHECKS`).
+        checks: the per-component checks to run (default :data:`DEFAULT_CHECKS`).
+        cluster_checks: the checks over the whole cluster (default
+            :data:`DEFAULT_CLUSTER_CHECKS`); their findings join the rows they name.
         stream_cache: pass one dict to several calls over the same ``releases`` (one per
             cluster of a report) so each project's release stream is built once.
 
@@ -79,7 +98,7 @@ def evaluate(
     """
     streams: dict[tuple[str, str], ReleaseStream] = {} if stream_cache is None else stream_cache
     memo: dict[tuple[str, str, Version], Evaluation] = {}
-    reports: list[ComponentReport] = []
+    evaluations: list[Evaluation] = []
     for component in components:
         entry = entries.get(component.component)
         project = entry.project if entry is not None else component.project
@@ -95,8 +114,15 @@ def evaluate(
             evaluation = replace(facts, component=component, current=current)
         else:
             evaluation = place(component, current, project, stream, problem, today)
-        reports.append(evaluate_one(cluster, evaluation, checks))
-    return reports
+        evaluations.append(evaluation)
+    whole = ClusterEvaluation(cluster, tuple(evaluations), today)
+    attached: dict[Component, list[Finding]] = {}
+    for cluster_check in cluster_checks:
+        for found in cluster_check.check_cluster(whole):
+            attached.setdefault(found.component, []).append(found.finding)
+    return [
+        evaluate_one(cluster, e, checks, extra=attached.get(e.component, ())) for e in evaluations
+    ]
 
 
 def _stream(
@@ -118,9 +144,15 @@ def _stream(
 
 
 def evaluate_one(
-    cluster: str, evaluation: Evaluation, checks: Sequence[Check] = DEFAULT_CHECKS
+    cluster: str,
+    evaluation: Evaluation,
+    checks: Sequence[Check] = DEFAULT_CHECKS,
+    *,
+    extra: Sequence[Finding] = (),
 ) -> ComponentReport:
     """Run ``checks`` over one :class:`Evaluation` and build its report row.
+
+    ``extra``: findings of cluster checks about this entry, merged with the row's own.
 
     ``status`` is ``unknown`` when the running version is not a version or there is no
     upstream data, ``outdated`` when it is behind the latest release that counts, else
@@ -129,6 +161,7 @@ def evaluate_one(
     """
     order = list(Flag)
     findings: list[Finding] = [f for check in checks for f in check.check(evaluation)]
+    findings += extra
     findings.sort(key=lambda f: order.index(f.kind))
     flags = tuple(dict.fromkeys(f.kind for f in findings))
     current = evaluation.current

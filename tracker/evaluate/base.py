@@ -8,6 +8,11 @@ Evaluation runs in two steps (pattern: pip-audit ``_service/interface.py``):
 2. Each :class:`Check` reads an :class:`Evaluation` and returns :class:`~tracker.models.Finding`
    objects. Checks never see raw release lists, never compare version strings themselves
    and never read the clock: ``today`` is in the evaluation.
+3. Each :class:`ClusterCheck` reads the whole cluster (a :class:`ClusterEvaluation`: every
+   entry's evaluation) and returns :class:`ClusterFinding` objects, each naming the entry
+   it belongs to: rules between components (version skew, compatibility). The same
+   evaluator runs both kinds; a row's findings are its own checks' plus those attached to
+   it, in :class:`~tracker.models.Flag` order.
 
 Errors: a catalogue entry whose tag pattern is invalid raises
 :class:`~tracker.errors.IdentifyError` (from :func:`tracker.versions.parse_tag`); the stage
@@ -24,7 +29,15 @@ from typing import Protocol, runtime_checkable
 from tracker.models import Behind, Component, Finding, Release, Role
 from tracker.versions import ParsedVersion, Unparsed
 
-__all__ = ["Check", "Evaluation", "ReleaseStream", "StreamRelease"]
+__all__ = [
+    "Check",
+    "ClusterCheck",
+    "ClusterEvaluation",
+    "ClusterFinding",
+    "Evaluation",
+    "ReleaseStream",
+    "StreamRelease",
+]
 
 
 @dataclass(frozen=True)
@@ -158,4 +171,43 @@ class Check(Protocol):
 
     def check(self, evaluation: Evaluation) -> Sequence[Finding]:
         """Return the findings for ``evaluation`` (possibly none)."""
+        ...
+
+
+@dataclass(frozen=True)
+class ClusterEvaluation:
+    """Every entry of one cluster, evaluated, for checks that compare entries.
+
+    Attributes:
+        cluster: the cluster's name.
+        evaluations: one :class:`Evaluation` per component, in input order.
+        today: the evaluation date (UTC).
+    """
+
+    cluster: str
+    evaluations: tuple[Evaluation, ...]
+    today: date
+
+
+@dataclass(frozen=True)
+class ClusterFinding:
+    """A finding of a :class:`ClusterCheck` and the entry whose row shows it.
+
+    ``component`` is compared by equality with the evaluated entries: the finding goes to
+    every row of an equal entry (equal entries are the same thing running).
+    """
+
+    component: Component
+    finding: Finding
+
+
+@runtime_checkable
+class ClusterCheck(Protocol):
+    """One rule over a whole cluster (version skew, compatibility between components).
+
+    Pure, like :class:`Check`: same cluster in, same findings out; no clock, no I/O.
+    """
+
+    def check_cluster(self, cluster: ClusterEvaluation) -> Sequence[ClusterFinding]:
+        """Return the findings, each attached to the entry it is about (possibly none)."""
         ...

@@ -10,6 +10,7 @@ entries or override built-in ones by id (``[components.<id>]``, design.md §3)::
     tag_pattern = '^v?(?P<version>\\d.*)$'     # release tags of this component, and the version
     name = "My operator"                      # optional display name (default: the id)
     image_tag_pattern = '^stable-(?P<version>.+)$'  # optional: version inside the image tag
+    source = "github"                         # optional: the upstream source (default github)
     retired = 2024-02-21                      # optional: the project stopped releasing (a date)
     successor = "other-id"                    # optional, with retired: what replaces it
     retired_source = "https://..."            # optional, with retired: where that is announced
@@ -53,8 +54,10 @@ _KEYS = frozenset(
         "retired",
         "successor",
         "retired_source",
+        "source",
     }
 )
+_SOURCE_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _PROJECT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$")
 _HINT = "fix the [components.{id}] entry (see config.example.toml)"
@@ -203,9 +206,18 @@ def _build(
     entry = base
     if "name" in fields:
         entry = replace(entry, name=_string(fields["name"], where, "name", hint))
+    if "source" in fields:
+        name = _string(fields["source"], where, "source", hint)
+        if not _SOURCE_RE.match(name):
+            raise IdentifyError(
+                f"{where}: field 'source' must be an upstream source name such as 'github', "
+                f"got {name!r}",
+                hint,
+            )
+        entry = replace(entry, source=name)
     if "project" in fields:
         project = _string(fields["project"], where, "project", hint)
-        if not _PROJECT_RE.match(project):
+        if entry.source == "github" and not _PROJECT_RE.match(project):
             raise IdentifyError(
                 f"{where}: field 'project' must be a GitHub 'owner/repo', got {project!r}", hint
             )

@@ -10,7 +10,7 @@
 * **Control-plane pods** (kube-apiserver, kube-controller-manager, kube-scheduler images of
   the ``kubernetes`` catalogue entry) at the control plane's version are absorbed into that
   entry; one at another version (an upgrade in progress) is its own control-plane entry,
-  so the skew shows.
+  which :mod:`tracker.evaluate.skew` judges against the version-skew policy.
 * **Kubelets** (role ``kubelet``), from ``node.status.nodeInfo.kubeletVersion``: one entry
   per distinct version, ``instances`` = node count, ``workload`` = ``Node/a,b`` (capped).
 
@@ -65,10 +65,7 @@ class KubernetesDetector:
         cp = self._control_plane
         if cp is not None and _same_version(raw, cp.raw_version):
             return Absorbed(f"part of the Kubernetes control plane {cp.raw_version}")
-        note = (
-            f"differs from the control-plane version {cp.raw_version}" if cp is not None else None
-        )
-        return Claim(_ID, Role.CONTROL_PLANE, raw, self._project, note=note)
+        return Claim(_ID, Role.CONTROL_PLANE, raw, self._project)
 
 
 def highest_version(raws: Iterable[str]) -> str | None:

@@ -9,6 +9,15 @@ e.g. the built-in ``view`` ClusterRole plus ``list nodes``):
 * when the cluster-wide pod list is forbidden (403): ``/api/v1/namespaces`` and then
   ``/api/v1/namespaces/{ns}/pods`` each; a forbidden namespace becomes a warning (partial
   scan), not a failure. A forbidden node list is a warning too.
+* Helm 3 release Secrets, ``/api/v1/secrets?labelSelector=owner=helm`` (opt-in RBAC: the
+  ``deploy/components/helm-releases`` Role grants Secrets per namespace, so when the
+  cluster-wide list is forbidden each namespace that runs pods is asked, eight at a time;
+  namespaces where it is forbidden are counted in one warning). Only the latest deployed
+  revision of each release is decoded (:mod:`tracker.inventory.helm`).
+
+The lists run concurrently (``/version``, nodes, pods and Secrets each in its own thread,
+pages fetched ahead while the previous page is parsed), and every page is parsed as it
+arrives, so the scan costs little more than its slowest list.
 
 Responses are parsed as plain JSON (``_preload_content=False`` then ``json.loads``), never
 through the client's model classes, which take minutes on 10,000 pods (design.md §6
@@ -37,8 +46,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import re
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -53,6 +65,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from tracker.errors import ClusterAPIError, ConfigError
+from tracker.inventory.helm import read_helm_releases
 from tracker.inventory.parse import InventoryBuilder, ObjectError, parse_server_version
 from tracker.models import Inventory, Source
 
@@ -64,6 +77,57 @@ _CONNECT_TIMEOUT_MAX = 5.0
 _HINT_UNREACHABLE = "check the cluster is running and the kubeconfig server URL is reachable"
 _HINT_401 = "refresh your kubeconfig credentials (e.g. your cloud's get-credentials command)"
 _HINT_403 = "grant get/list on nodes, pods and namespaces (e.g. the view ClusterRole)"
+_ALL_PODS = "listing pods in all namespaces"
+_HELM_WHAT = "listing Helm release Secrets"
+
+
+class _Prefetch:
+    """Runs a page iterator in a daemon thread, two pages ahead; iterate to consume.
+
+    An exception raised by the iterator (an ``ApiException``, a ``ClusterAPIError``) is
+    raised again where the consumer iterates, so callers keep their ``try`` blocks.
+    :meth:`close` stops the thread at its next page (always call it).
+    """
+
+    _END = object()
+
+    def __init__(self, pages: Iterator[list[Any]]) -> None:
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=2)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(pages,), daemon=True)
+        self._thread.start()
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, pages: Iterator[list[Any]]) -> None:
+        try:
+            for page in pages:
+                if not self._put(page):
+                    return
+        except BaseException as exc:  # handed to the consumer, re-raised there
+            self._put(exc)
+            return
+        self._put(self._END)
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        while True:
+            item = self._queue.get()
+            if item is self._END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+
+    def close(self) -> None:
+        """Ask the thread to stop; it ends at its next page or at once when it is done."""
+        self._stop.set()
 
 
 def _first_line(text: str, limit: int = 200) -> str:
@@ -274,6 +338,7 @@ class KubernetesAPI:
         cluster: the cluster name; default the context name (``in-cluster`` in a pod).
         page_size: ``limit`` per list request (items).
         timeout_seconds: read timeout per request, in seconds (connect: at most 5 s).
+        read_helm: also read Helm release Secrets (see the module docstring).
 
     Raises:
         ConfigError: (constructor) ``page_size`` < 1 or ``timeout_seconds`` <= 0.
@@ -289,6 +354,7 @@ class KubernetesAPI:
         cluster: str | None = None,
         page_size: int = 500,
         timeout_seconds: float = 30,
+        read_helm: bool = True,
     ) -> None:
         if page_size < 1:
             raise ConfigError(f"page size {page_size} is not a positive number of items", "")
@@ -299,6 +365,7 @@ class KubernetesAPI:
         self.cluster = cluster
         self.page_size = page_size
         self.timeout_seconds = timeout_seconds
+        self.read_helm = read_helm
         self._server = "the API server"
         self._exec_plugin = "?"
 
@@ -527,28 +594,54 @@ class KubernetesAPI:
     # -- collect ---------------------------------------------------------------------
 
     def collect(self) -> Inventory:
-        """Read ``/version``, all nodes and all pods, and return the inventory.
+        """Read ``/version``, all nodes, all pods and Helm releases; return the inventory.
 
         Raises:
             ClusterAPIError: see the class docstring.
         """
         builder = InventoryBuilder()
+        helm: tuple[list[dict[str, Any]], list[str]] = ([], [])
         with _quiet_client_logs() as logs:
             cfg, context_name = self._configure(logs)
+            prefetched: list[_Prefetch] = []
             try:
                 with k8s_client.ApiClient(configuration=cfg) as api_client:
                     core = k8s_client.CoreV1Api(api_client)
                     version_api = k8s_client.VersionApi(api_client)
+                    nodes = _Prefetch(self._pages(core.list_node, "listing nodes"))
+                    pods = _Prefetch(self._pages(core.list_pod_for_all_namespaces, _ALL_PODS))
+                    prefetched += [nodes, pods]
+                    secrets = None
+                    if self.read_helm:
+                        secrets = _Prefetch(
+                            self._pages(
+                                core.list_secret_for_all_namespaces,
+                                _HELM_WHAT,
+                                label_selector="owner=helm",
+                            )
+                        )
+                        prefetched.append(secrets)
                     self._read_version(version_api, builder)
-                    self._read_nodes(core, builder)
-                    self._read_pods(core, builder)
+                    self._read_nodes(nodes, builder)
+                    self._read_pods(core, pods, builder)
+                    if secrets is not None:
+                        helm = self._read_helm_secrets(core, secrets, builder)
             except ClusterAPIError:
                 failure = logs.exec_failure()  # the plugin re-runs when its token expires
                 if failure:
                     raise self._exec_error(failure) from None
                 raise
+            finally:
+                for fetch in prefetched:
+                    fetch.close()
         inventory = builder.build(self.cluster or context_name, Source.API)
-        return replace(inventory, server=self._server)
+        releases, helm_warnings = read_helm_releases(helm[0])
+        return replace(
+            inventory,
+            server=self._server,
+            helm_releases=releases,
+            warnings=(*inventory.warnings, *helm[1], *helm_warnings),
+        )
 
     def _read_version(self, version_api: Any, builder: InventoryBuilder) -> None:
         what = "reading /version"
@@ -564,10 +657,10 @@ class KubernetesAPI:
         except ObjectError:
             builder.warn("/version has no gitVersion; server version unknown")
 
-    def _read_nodes(self, core: Any, builder: InventoryBuilder) -> None:
+    def _read_nodes(self, pages: Iterable[list[Any]], builder: InventoryBuilder) -> None:
         what = "listing nodes"
         try:
-            for items in self._pages(core.list_node, what):
+            for items in pages:
                 for obj in items:
                     self._add(builder.add_node, obj, what)
         except ApiException as exc:
@@ -576,10 +669,10 @@ class KubernetesAPI:
                 return
             raise self._api_error(exc, what) from None
 
-    def _read_pods(self, core: Any, builder: InventoryBuilder) -> None:
-        what = "listing pods in all namespaces"
+    def _read_pods(self, core: Any, pages: Iterable[list[Any]], builder: InventoryBuilder) -> None:
+        what = _ALL_PODS
         try:
-            for items in self._pages(core.list_pod_for_all_namespaces, what):
+            for items in pages:
                 for obj in items:
                     self._add(builder.add_pod, obj, what)
             return
@@ -617,6 +710,45 @@ class KubernetesAPI:
                 f"forbidden to list pods in every namespace of API server {self._server}",
                 _HINT_403,
             )
+
+    def _read_helm_secrets(
+        self, core: Any, pages: Iterable[list[Any]], builder: InventoryBuilder
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        """Helm release Secrets cluster-wide, else per namespace that runs pods (opt-in RBAC).
+
+        Returns (secrets, warnings); a forbidden list is never an error (Helm is optional).
+        """
+        try:
+            return [s for items in pages for s in items if isinstance(s, dict)], []
+        except ApiException as exc:
+            if exc.status != 403:
+                error = self._api_error(exc, _HELM_WHAT)
+                return [], [f"Helm releases not read: {error.message}"]
+        namespaces = builder.namespaces()
+
+        def one(ns: str) -> list[dict[str, Any]] | None:
+            what = f"listing Helm release Secrets in namespace {ns}"
+            try:
+                pages = self._pages(
+                    core.list_namespaced_secret, what, namespace=ns, label_selector="owner=helm"
+                )
+                return [s for items in pages for s in items if isinstance(s, dict)]
+            except ApiException:
+                return None  # forbidden (or refused): counted in the warning below
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            results = list(pool.map(one, namespaces))
+        allowed = [r for r in results if r is not None]
+        secrets = [s for r in allowed for s in r]
+        if len(allowed) == len(namespaces):
+            return secrets, []
+        hint = "grant it per namespace with deploy/components/helm-releases"
+        if not allowed:
+            return [], [f"Helm releases not read: listing Secrets is forbidden ({hint})"]
+        return secrets, [
+            f"Helm releases read in {len(allowed)} of {len(namespaces)} namespaces; "
+            f"listing Secrets is forbidden in the others ({hint})"
+        ]
 
     def _add(self, add: Callable[[Any], object], obj: Any, what: str) -> None:
         if not isinstance(obj, dict):

@@ -200,6 +200,7 @@ def parse_node(obj: Mapping[str, Any]) -> tuple[Node, str | None]:
         architecture=_opt_str(info.get("architecture")),
         labels=labels,
         control_plane=any(label in labels for label in CONTROL_PLANE_LABELS),
+        provider_id=_opt_str(_dict(obj.get("spec")).get("providerID")),
     )
     return node, warning
 
@@ -430,6 +431,10 @@ class InventoryBuilder:
     def counts(self) -> tuple[int, int]:
         """``(nodes, pods)`` added so far (finished pods and duplicates not included)."""
         return len(self._nodes), len(self._pods)
+
+    def namespaces(self) -> list[str]:
+        """The namespaces of the pods added so far, sorted."""
+        return sorted({namespace for namespace, _ in self._pods})
 
     def build(self, cluster: str, source: Source, scanned_at: datetime | None = None) -> Inventory:
         """The Inventory of everything added; ``scanned_at`` defaults to now (UTC)."""

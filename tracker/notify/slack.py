@@ -14,8 +14,15 @@ One message per run and cluster::
 Slack's limits (docs.slack.dev, Block Kit reference): at most 50 blocks per message, section
 text at most 3000 characters, header text (plain_text) at most 150 characters, context
 at most 10 elements. Lists are cut at :data:`MAX_LINES` lines or the text limit, with
-"and N more". Text is ``mrkdwn`` with ``&``, ``<`` and ``>`` escaped as Slack requires; the
-top-level ``text`` is the notification fallback.
+"and N more". The top-level ``text`` is the notification fallback.
+
+Every value from a cluster or upstream (cluster, component, namespace, workload, versions,
+finding messages) goes through :func:`tracker.text.for_slack`: control characters shown as
+``\\x1b``, ``&``, ``<`` and ``>`` as entities as Slack requires
+(https://api.slack.com/reference/surfaces/formatting#escaping: ``<!channel>`` and
+``<url|text>`` in a name are shown, never parsed), and ``*``, ``_``, ``~``, `````` ` `````` by
+look-alikes so a name cannot format the message. Links are built only from http(s) URLs,
+percent-encoded (:func:`tracker.text.safe_url`).
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from tracker.history import FindingChanges, FindingRef, VersionChange
 from tracker.models import ComponentReport, Report, Role, Severity, Status, severity_rank
 from tracker.notify.base import Digest, HttpNotifier, PayloadBuilder, make_digest
 from tracker.report.base import behind_text, place, rfc3339
+from tracker.text import for_slack, safe_url
 
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 3000
@@ -46,19 +54,17 @@ _MARK = {
 
 
 def escape(text: str) -> str:
-    """Escape ``&``, ``<``, ``>`` for Slack ``mrkdwn`` (Slack: "Escaping text").
+    """Escape an untrusted value for Slack mrkdwn: :func:`tracker.text.for_slack`.
 
     >>> escape("a<b> & c")
     'a&lt;b&gt; &amp; c'
     """
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return for_slack(text)
 
 
 def _link(url: str | None, label: str) -> str:
-    if not url or not url.startswith(("https://", "http://")):
-        return ""
-    safe = url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
-    return f"<{safe}|{escape(label)}>"
+    safe = safe_url(url)
+    return f"<{safe}|{escape(label)}>" if safe else ""
 
 
 def _cut(text: str, limit: int) -> str:
@@ -200,7 +206,7 @@ def build_payload(
         ReportError: when a timestamp is naive.
     """
     d = make_digest(report, changes, cluster=cluster, report_link=report_link)
-    header = _cut(f"tracker · {d.cluster}: {_counts_text(d)}", MAX_HEADER_CHARS)
+    header = _cut(f"tracker · {escape(d.cluster)}: {_counts_text(d)}", MAX_HEADER_CHARS)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": header, "emoji": True}},
         _context(_context_line(d)),
@@ -215,7 +221,7 @@ def build_payload(
     footer = _report_line(report_link)
     if footer:
         blocks.append(_context(footer))
-    fallback = f"tracker · {d.cluster}: {_counts_text(d)}"
+    fallback = f"tracker · {escape(d.cluster)}: {_counts_text(d)}"
     if d.changes is not None:
         fallback += f"; {len(d.changes.new)} new, {len(d.changes.resolved)} resolved"
     return {

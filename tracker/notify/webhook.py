@@ -28,38 +28,36 @@ from tracker.history import FindingChanges, VersionChange
 from tracker.models import ComponentReport, Finding, Report, severity_rank
 from tracker.notify.base import HttpNotifier, PayloadBuilder, make_digest
 from tracker.report.base import rfc3339
+from tracker.report.json import component_to_dict
 
 SCHEMA_VERSION = 1
 MAX_WORST = 10
 TARGET = "JSON webhook"
 
 
+_WHERE_KEYS = ("component", "role", "namespace", "workload")
+_VERSION_KEYS = ("current", "latest", "behind", "releases_behind", "days_behind")
+
+
 def _finding(row: ComponentReport, finding: Finding) -> dict[str, Any]:
-    c = row.component
+    """One finding object; the row's values come from the report JSON's
+    :func:`~tracker.report.json.component_to_dict` (one mapping). Values are raw: the
+    payload is JSON, sent as JSON, so names stay as the cluster gave them."""
+    full = component_to_dict(row)
     return {
-        "component": c.component,
-        "role": c.role.value,
-        "namespace": c.namespace,
-        "workload": c.workload,
+        **{key: full[key] for key in _WHERE_KEYS},
         "kind": finding.kind.value,
         "severity": finding.severity.value,
         "message": finding.message,
-        "current": row.current,
-        "latest": row.latest,
-        "behind": row.behind.value if row.behind is not None else None,
-        "releases_behind": row.releases_behind,
-        "days_behind": row.days_behind,
+        **{key: full[key] for key in _VERSION_KEYS},
         "release_notes": row.latest_url,
     }
 
 
 def _change(change: VersionChange) -> dict[str, Any]:
-    c = change.current.component
+    full = component_to_dict(change.current)
     return {
-        "component": c.component,
-        "role": c.role.value,
-        "namespace": c.namespace,
-        "workload": c.workload,
+        **{key: full[key] for key in _WHERE_KEYS},
         "previous": change.previous.current,
         "current": change.current.current,
     }

@@ -1,8 +1,8 @@
 """The report boundary: the :class:`Formatter` Protocol and helpers shared by formatters.
 
 Formatters are pure: ``format(report) -> str``. Only the CLI writes files and picks exit
-codes (pattern from pip-audit ``_format/``). :func:`fail_on_hit` decides ``--fail-on``;
-the CLI turns True into exit code 3 (design.md §3).
+codes (pattern from pip-audit ``_format/``). ``--fail-on`` is decided by
+:mod:`tracker.evaluate.policy`.
 
 Every formatter lists rows in the same order: clusters in report order, then within a
 cluster worst first (:func:`worst_first_key`).
@@ -10,7 +10,7 @@ cluster worst first (:func:`worst_first_key`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -21,21 +21,8 @@ from tracker.models import (
     Flag,
     Report,
     Severity,
-    Status,
     severity_rank,
 )
-
-FAIL_ON_KINDS: tuple[str, ...] = (
-    "outdated",
-    "major",
-    "pre-release",
-    "pre-1.0",
-    "unknown",
-    "critical",
-    "warning",
-)
-"""The values ``--fail-on`` accepts: design.md §3's kinds, plus severities (``critical``:
-a critical finding; ``warning``: a warning or critical one) for gating on the policy."""
 
 _BEHIND_RANK = {Behind.MAJOR: 3, Behind.MINOR: 2, Behind.PATCH: 1}
 
@@ -130,7 +117,7 @@ def count_text(row: ComponentReport, value: int | None) -> str:
 def behind_text(row: ComponentReport) -> str:
     """How far behind, in words: ``"minor, 18 releases, 912 days"``; ``""`` when not behind.
 
-    >>> from tracker.models import Component, Role
+    >>> from tracker.models import Component, Role, Status
     >>> c = Component("istio", Role.DATA_PLANE, "1.12.1", "istio/istio")
     >>> r = ComponentReport("prod", c, "1.12.1", "1.30.2", "1.12.9", Status.OUTDATED,
     ...     Behind.MINOR, 18, 912, (Flag.OUTDATED,), ())
@@ -154,46 +141,3 @@ def place(row: ComponentReport) -> str:
     c = row.component
     parts = [p for p in (c.namespace, c.workload) if p]
     return "/".join(parts) if parts else "cluster-wide"
-
-
-def _hits(row: ComponentReport, kind: str) -> bool:
-    if kind == "outdated":
-        return Flag.OUTDATED in row.flags or row.status is Status.OUTDATED
-    if kind == "major":
-        return row.behind is Behind.MAJOR
-    if kind == "pre-release":
-        return Flag.PRE_RELEASE in row.flags
-    if kind == "pre-1.0":
-        return Flag.PRE_1_0 in row.flags
-    if kind in ("critical", "warning"):
-        worst = row.worst_severity
-        return worst is not None and severity_rank(worst) >= severity_rank(Severity(kind))
-    # "unknown": no parseable running version, or no upstream data to compare with.
-    return (
-        Flag.UNKNOWN_VERSION in row.flags
-        or Flag.NO_UPSTREAM_DATA in row.flags
-        or row.status is Status.UNKNOWN
-    )
-
-
-def fail_on_hit(report: Report, kinds: Iterable[str]) -> bool:
-    """Decide ``--fail-on``: True when any row of ``report`` matches any of ``kinds``.
-
-    Kinds (design.md §3): ``outdated`` (flag ``outdated`` or status ``outdated``),
-    ``major`` (``behind == major``), ``pre-release``, ``pre-1.0`` (those flags),
-    ``unknown`` (flag ``unknown-version`` or ``no-upstream-data``, or status ``unknown``);
-    and by severity: ``critical`` (a critical finding), ``warning`` (warning or critical).
-    Unidentified images never trigger it: they are not tracked components.
-    An empty ``kinds`` never fails.
-
-    Raises:
-        ReportError: for a kind not in :data:`FAIL_ON_KINDS` (names it, lists the valid ones).
-    """
-    wanted: Sequence[str] = list(dict.fromkeys(kinds))
-    bad = [k for k in wanted if k not in FAIL_ON_KINDS]
-    if bad:
-        raise ReportError(
-            f"--fail-on: unknown kind {bad[0]!r}",
-            f"use one or more of {', '.join(FAIL_ON_KINDS)}",
-        )
-    return any(_hits(row, kind) for row in report.components for kind in wanted)

@@ -14,17 +14,18 @@ the table is split into several tables of clusters, each repeating the row label
 
 from __future__ import annotations
 
-from io import StringIO
 from typing import Any
 
 from rich import box
-from rich.console import Console, RenderableType
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from tracker.models import ComponentReport, Flag, Report, Severity, Status
+from tracker.models import ComponentReport, Flag, Report, Status
 from tracker.report.base import cluster_names, count_text, rfc3339, worst_first_key
-from tracker.report.json import cluster_to_dict
+from tracker.report.json import cluster_to_dict, component_to_dict
+from tracker.report.table import GAP, SEVERITY_STYLE, legend_line, render, safe
+from tracker.text import for_terminal, json_text
 
 FLEET_SCHEMA_VERSION = 1
 """``schema_version`` of :func:`fleet_to_dict`; a change of keys or meanings bumps it."""
@@ -36,7 +37,10 @@ MAX_VERSIONS_PER_CELL = 3
 """Versions listed in one cell before ``+N more``."""
 
 _LABEL_WIDTHS = {"component": 24, "role": 13, "latest": 12}
-_STYLE = {Severity.CRITICAL: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+"""Widest each label column gets; ``component`` gives up width first on a narrow terminal
+(down to :data:`MIN_COMPONENT_WIDTH`), values longer than their column end with ``…``."""
+
+MIN_COMPONENT_WIDTH = 10
 
 RowKey = tuple[str, str]
 """(component id, role), e.g. ``("istio", "data-plane")``."""
@@ -101,84 +105,102 @@ def _cell(rows: list[ComponentReport] | None) -> Text:
         if len(seen) > MAX_VERSIONS_PER_CELL:
             continue
         worst = row.worst_severity
-        style = _STYLE[worst] if worst is not None else ""
+        style = SEVERITY_STYLE[worst] if worst is not None else ""
         if row.status is Status.UP_TO_DATE and worst is None:
             style = "green"
         if len(seen) > 1:
             text.append("\n")
-        text.append(value, style=style)
+        text.append(for_terminal(value), style=style)
     if len(seen) > MAX_VERSIONS_PER_CELL:
         text.append(f"\n+{len(seen) - MAX_VERSIONS_PER_CELL} more", style="dim")
     return text
 
 
 def _table(
-    grid: list[tuple[RowKey, dict[str, list[ComponentReport]]]], clusters: list[str]
+    grid: list[tuple[RowKey, dict[str, list[ComponentReport]]]],
+    clusters: list[str],
+    labels: dict[str, int],
 ) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, 1, 0, 0),
+        header_style="bold",
+    )
     # Fixed widths: rich skips measuring every cell (the fleet table has thousands).
-    for title, width in _LABEL_WIDTHS.items():
-        table.add_column(title, width=width, overflow="fold")
+    # Cells wrap between words only; a word wider than its column ends with "…".
+    for title, width in labels.items():
+        table.add_column(title, width=width, no_wrap=True, overflow="ellipsis")
     for name in clusters:
-        table.add_column(name, width=CELL_WIDTH, overflow="fold")
+        table.add_column(for_terminal(name), width=CELL_WIDTH, overflow="ellipsis")
     for (component, role), cells in grid:
         table.add_row(
-            Text(component, style="bold"),
+            safe(component, "bold"),
             Text(role),
-            Text(_latest(cells) or "-"),
+            safe(_latest(cells)),
             *(_cell(cells.get(name)) for name in clusters),
         )
     return table
 
 
-def _clusters_per_table(width: int) -> int:
-    labels = sum(_LABEL_WIDTHS.values()) + 2 * len(_LABEL_WIDTHS)
-    return max(1, (width - labels) // (CELL_WIDTH + 2))
+def _label_widths(
+    grid: list[tuple[RowKey, dict[str, list[ComponentReport]]]], width: int
+) -> dict[str, int]:
+    """Label column widths: each as wide as its longest value (at most :data:`_LABEL_WIDTHS`);
+    the component column narrows so that labels and one cluster column fit ``width``."""
+    longest = {
+        "component": max((len(for_terminal(k[0])) for k, _ in grid), default=0),
+        "role": max((len(k[1]) for k, _ in grid), default=0),
+        "latest": max((len(for_terminal(_latest(c) or "-")) for _, c in grid), default=0),
+    }
+    widths = {name: max(len(name), min(cap, longest[name])) for name, cap in _LABEL_WIDTHS.items()}
+    room = width - CELL_WIDTH - GAP * len(widths) - widths["role"] - widths["latest"]
+    widths["component"] = max(MIN_COMPONENT_WIDTH, min(widths["component"], room))
+    return widths
 
 
-def format_fleet(report: Report, *, width: int = 160, color: bool = False) -> str:
+def _clusters_per_table(width: int, labels: dict[str, int]) -> int:
+    used = sum(labels.values()) + GAP * (len(labels) - 1)
+    return max(1, (width - used) // (CELL_WIDTH + GAP))
+
+
+def format_fleet(report: Report, *, width: int = 120, color: bool = False) -> str:
     """Render the fleet table (see the module docstring) as text.
 
     Args:
         report: evaluated latest scans of several clusters.
-        width: console width in characters; clusters that do not fit go to further tables.
+        width: console width in characters (80 to 250 tested; every line fits it);
+            clusters that do not fit go to further tables.
         color: ANSI colours by severity (off: plain text, safe for files and mail).
 
     Raises:
         ReportError: a naive timestamp in the report.
     """
-    out = StringIO()
-    console = Console(
-        file=out,
-        width=width,
-        force_terminal=color,
-        color_system="standard" if color else None,
-        no_color=not color,
-        highlight=False,
-        emoji=False,
-        soft_wrap=False,
-    )
     names = cluster_names(report)
     generated = rfc3339(report.generated_at, field="generated_at")
     parts: list[RenderableType] = [
         Text(f"tracker fleet report, generated {generated}: {len(names)} clusters", style="bold")
     ]
-    parts += [Text(f"warning: {w}", style="yellow") for w in report.warnings]
+    parts += [Text(f"warning: {for_terminal(w)}", style="yellow") for w in report.warnings]
     grid = fleet_grid(report)
     if not names:
         parts.append(Text("No clusters in this report."))
     elif not grid:
         parts.append(Text("No components identified."))
-    step = _clusters_per_table(width)
+    labels = _label_widths(grid, width)
+    step = _clusters_per_table(width, labels)
     for start in range(0, len(names) if grid else 0, step):
         parts.append(Text(""))
-        parts.append(_table(grid, names[start : start + step]))
+        parts.append(_table(grid, names[start : start + step], labels))
+    if grid:
+        legend = legend_line(["cell: version (behind, days since the first newer release)"], width)
+        if legend is not None:
+            parts.append(legend)
     if report.clusters:
         parts.append(Text(""))
         parts.append(_cluster_list(report))
-    for part in parts:
-        console.print(part)
-    return out.getvalue()
+    return render(parts, width=width, color=color)
 
 
 def _cluster_list(report: Report) -> Text:
@@ -186,27 +208,33 @@ def _cluster_list(report: Report) -> Text:
     for c in report.clusters:
         scanned = rfc3339(c.scanned_at, field=f"clusters[{c.name}].scanned_at")
         where = f", server {c.server}" if c.server else ""
-        text.append(
-            f"\n  {c.name}: Kubernetes {c.kubernetes_version or 'unknown'}, scanned {scanned} "
+        line = (
+            f"{c.name}: Kubernetes {c.kubernetes_version or 'unknown'}, scanned {scanned} "
             f"({c.source.value}{where})"
         )
+        text.append(f"\n  {for_terminal(line)}")
     return text
 
 
+_ENTRY_KEYS = (
+    "current",
+    "raw_version",
+    "status",
+    "behind",
+    "releases_behind",
+    "days_behind",
+    "namespace",
+    "workload",
+    "instances",
+    "flags",
+)
+
+
 def _entry(row: ComponentReport) -> dict[str, Any]:
-    c = row.component
-    return {
-        "current": row.current,
-        "raw_version": c.raw_version,
-        "status": row.status.value,
-        "behind": row.behind.value if row.behind is not None else None,
-        "releases_behind": row.releases_behind,
-        "days_behind": row.days_behind,
-        "namespace": c.namespace,
-        "workload": c.workload,
-        "instances": c.instances,
-        "flags": [f.value for f in row.flags],
-    }
+    """One cell entry: the keys of :data:`_ENTRY_KEYS` taken from the report JSON's
+    :func:`~tracker.report.json.component_to_dict` (one definition of each value)."""
+    full = {**component_to_dict(row), "raw_version": row.component.raw_version}
+    return {key: full[key] for key in _ENTRY_KEYS}
 
 
 def fleet_to_dict(report: Report) -> dict[str, Any]:
@@ -245,3 +273,12 @@ def fleet_to_dict(report: Report) -> dict[str, Any]:
             for (component, role), cells in fleet_grid(report)
         ],
     }
+
+
+def format_fleet_json(report: Report) -> str:
+    """:func:`fleet_to_dict` as terminal-safe JSON text (:func:`tracker.text.json_text`).
+
+    Raises:
+        ReportError: a naive timestamp in the report.
+    """
+    return json_text(fleet_to_dict(report)) + "\n"

@@ -1,20 +1,24 @@
-"""The JSON report, schema version 1, exactly as design.md §3 "Report JSON" draws it.
+r"""The JSON report, schema version 1, exactly as design.md §3 "Report JSON" draws it.
 
 Top-level keys, in order: ``schema_version``, ``generated_at``, ``clusters``, ``components``,
 ``unidentified``. Times are RFC 3339 UTC with ``Z``. Components are listed per cluster
 (report order), worst first. A change of keys or meanings is a new ``schema_version``.
 
-This module is ``tracker.report.json``; inside it ``import json`` still means the standard
-library (absolute imports), so the name shadows nothing.
+Values are raw (JSON keeps what the cluster or upstream said), but written through
+:func:`tracker.text.json_text`: control characters and bidirectional overrides inside strings
+are JSON escapes (``\u001b``, ``\u202e``), so the document is safe to print on a terminal.
+
+:func:`component_to_dict` is the one ComponentReport -> dict mapping: the fleet view and the
+JSON webhook take their keys from it.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from tracker.models import ClusterSummary, ComponentReport, Report
 from tracker.report.base import cluster_names, cluster_rows, rfc3339
+from tracker.text import json_text
 
 SCHEMA_VERSION = 1
 
@@ -96,4 +100,9 @@ class JsonFormatter:
 
     def format(self, report: Report) -> str:
         """Return the JSON text. Raises ReportError for a naive timestamp."""
-        return json.dumps(report_to_dict(report), indent=self.indent, ensure_ascii=False) + "\n"
+        return json_text(report_to_dict(report), indent=self.indent) + "\n"
+
+
+def rows_to_json(rows: list[ComponentReport]) -> str:
+    """``tracker query --format json``: a list of :func:`component_to_dict` objects."""
+    return json_text([component_to_dict(r) for r in rows]) + "\n"

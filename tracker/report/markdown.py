@@ -8,8 +8,6 @@ break the table or inject markup.
 
 from __future__ import annotations
 
-import re
-
 from tracker.models import ClusterSummary, ComponentReport, Report, Status
 from tracker.report.base import (
     behind_text,
@@ -20,9 +18,10 @@ from tracker.report.base import (
     rfc3339,
     severity_counts,
 )
+from tracker.text import for_markdown, safe_url
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#!~])")
 _HEADERS = (
+    "Severity",
     "Component",
     "Role",
     "Namespace",
@@ -40,12 +39,13 @@ _NUMERIC = ("Releases behind", "Days behind")
 
 
 def escape(text: str) -> str:
-    r"""Escape GFM inline markup and table pipes; newlines become spaces.
+    r"""Escape an untrusted value for Markdown: :func:`tracker.text.for_markdown` (control
+    characters shown as ``\x1b``, GFM inline markup, table pipes and HTML tags escaped).
 
     >>> escape("a|b <c> *d*")
     'a\\|b \\<c\\> \\*d\\*'
     """
-    return _MD_SPECIAL.sub(r"\\\1", text.replace("\r", " ").replace("\n", " "))
+    return for_markdown(text)
 
 
 def _cell(value: object) -> str:
@@ -53,10 +53,8 @@ def _cell(value: object) -> str:
 
 
 def _link(url: str | None, label: str) -> str:
-    if not url or not url.startswith(("https://", "http://")):
-        return ""
-    safe = url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
-    return f"[{label}]({safe})"
+    safe = safe_url(url)
+    return f"[{label}]({safe})" if safe else ""
 
 
 def _summary_line(report: Report, names: list[str]) -> str:
@@ -89,7 +87,9 @@ def _table(rows: list[ComponentReport]) -> list[str]:
     lines.append("|" + "|".join("---:" if h in _NUMERIC else "---" for h in _HEADERS) + "|")
     for row in rows:
         c = row.component
+        worst = row.worst_severity
         cells = [
+            f"**{worst.value}**" if worst is not None else "-",
             f"**{escape(c.component)}**",
             _cell(c.role.value),
             _cell(c.namespace),
@@ -124,7 +124,7 @@ def _findings(rows: list[ComponentReport]) -> list[str]:
         how_far = behind_text(row)
         if how_far:
             line += f", {how_far} behind"
-        link = _link(row.latest_url, f"release notes {row.latest}")
+        link = _link(row.latest_url, f"release notes {escape(row.latest or '')}")
         if link:
             line += f" · {link}"
         lines.append(line)

@@ -1,12 +1,18 @@
-"""The upstream stage's boundary: where releases come from, and what the sync needs to store them.
+"""The upstream stage's boundary: a source turns a project id into upstream data.
 
 Pattern from pip-audit ``_service/interface.py``: one Protocol per seam, frozen dataclasses
 crossing it, and the stage's errors (:class:`~tracker.errors.UpstreamError`,
 :class:`~tracker.errors.RateLimitError`, :class:`~tracker.errors.ReleaseFileError`).
 
-Following renovate's datasource/versioning split, a :class:`ReleaseSource` never compares
+Following renovate's datasource/versioning split, an :class:`UpstreamSource` never compares
 versions: it lists what upstream published, newest first, and the sync (or the evaluation)
-decides what the tags mean.
+decides what the tags mean. Which source serves a project is the component catalogue's word
+(``source`` of an entry, see :mod:`tracker.upstream.sources`); the sync treats every source
+alike through this Protocol.
+
+Kinds of upstream data (:class:`DataKind`): releases today; support cycles (EOL) and
+advisories are added as new kinds with their own tuple on :class:`FetchResult`, so a source
+serves one kind and the sync stores each kind where it belongs.
 """
 
 from __future__ import annotations
@@ -14,22 +20,29 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
 from tracker.errors import RateLimitError, ReleaseFileError, UpstreamError
 from tracker.models import Release
 
 __all__ = [
-    "CatalogueStore",
+    "DataKind",
     "FetchResult",
     "RateLimitError",
     "ReleaseFileError",
-    "ReleaseSource",
-    "ReleaseStore",
     "StopCondition",
-    "SyncStateView",
     "UpstreamError",
+    "UpstreamSource",
 ]
+
+
+class DataKind(StrEnum):
+    """What a source provides about a project."""
+
+    RELEASES = "releases"  # published versions (FetchResult.releases)
+    CYCLES = "cycles"  # support cycles with EOL dates (planned: endoflife.date)
+    ADVISORIES = "advisories"  # security advisories (planned: GHSA/OSV)
 
 
 StopCondition = Callable[[Sequence[Release]], bool]
@@ -39,37 +52,45 @@ returning True ends the listing after this page (e.g. "this page holds a stored 
 
 @dataclass(frozen=True)
 class FetchResult:
-    """What one source fetch of one project produced.
+    """What one fetch of one project produced.
 
     Attributes:
-        project: the ``owner/repo`` that was asked for (releases carry this name even when the
-            repository was renamed, so the catalogue entry keeps finding them).
-        releases: the releases read, newest first as upstream lists them, drafts removed.
-        etag: the validator to send next time (opaque; may combine the releases and tags ETags);
-            None when upstream sent none.
-        not_modified: True when upstream answered 304 to our ETag: nothing changed, no releases.
-        requests: HTTP requests made, retries and redirects included.
-        pages: pages of releases (or tags) read.
-        complete: True when the listing was read to its last page (a full sync may then
-            replace the stored catalogue, dropping deleted releases).
-        renamed_to: the repository's new ``owner/repo`` when upstream redirected (301), else None.
-        from_tags: True when the repository has no releases and its tags were listed instead
-            (``published_at`` is then None).
-        drafts: draft releases seen and dropped.
-        malformed: one line per release item that failed validation and was left out.
-        warnings: one line per thing the source refused to do (e.g. follow a page link to
-            another host), for the sync summary.
-        rate_limit_remaining: ``X-RateLimit-Remaining`` of the last response, if sent.
-        rate_limit_reset: ``X-RateLimit-Reset`` of the last response as aware UTC, if sent.
+        project: the project id that was asked for (data carries this id even when upstream
+            renamed the project, so the catalogue entry keeps finding it).
+        kind: which kind of data this is (the tuple of that kind is filled, the others empty).
+        releases: releases read, newest first as upstream lists them, drafts removed.
+        validator: opaque text to send back on the next fetch for a conditional request (and,
+            for a listing cut short, where to resume); None when upstream sent none. Only the
+            source that produced it interprets it.
+        not_modified: True when upstream said nothing changed since ``validator``: no data.
+        complete: True when the listing was read to its end (a full sync may then replace
+            what is stored, dropping deleted releases).
+        interrupted: why the listing stopped early though more was there (e.g. the rate limit
+            ran out after page 2); the data read is kept, ``validator`` says where to resume.
+        requests: request attempts made, retries and redirects included.
+        pages: pages of data read.
+        renamed_to: the project's new id when upstream said it moved, else None.
+        from_tags: True when the project publishes no releases and its tags were listed
+            instead (``published_at`` is then None).
+        drafts: draft (unpublished) releases seen and dropped.
+        malformed: one line per item that failed validation and was left out.
+        warnings: one line per thing the source refused to do (e.g. follow a link to another
+            host, or a page link seen before), for the sync summary.
+        rate_limit_remaining: requests left in the source's quota after this fetch, if known.
+        rate_limit_reset: when that quota resets (aware UTC), if known.
+        rate_limited: True when the quota ran out during this fetch (``interrupted`` says so);
+            the sync then starts no other project of this source.
     """
 
     project: str
+    kind: DataKind = DataKind.RELEASES
     releases: tuple[Release, ...] = ()
-    etag: str | None = None
+    validator: str | None = None
     not_modified: bool = False
+    complete: bool = False
+    interrupted: str | None = None
     requests: int = 0
     pages: int = 0
-    complete: bool = False
     renamed_to: str | None = None
     from_tags: bool = False
     drafts: int = 0
@@ -77,14 +98,25 @@ class FetchResult:
     warnings: tuple[str, ...] = ()
     rate_limit_remaining: int | None = None
     rate_limit_reset: datetime | None = None
+    rate_limited: bool = False
 
 
-class ReleaseSource(Protocol):
-    """Lists a project's published releases, newest first.
+class UpstreamSource(Protocol):
+    """Turns a project id into upstream data of one :class:`DataKind`.
 
-    Implementations: :class:`tracker.upstream.github.GitHubReleaseSource`; tests use the same
-    class over ``httpx.MockTransport`` or a local fake server.
+    Implementations are registered in :data:`tracker.upstream.sources.FACTORIES` by name.
+    Thread-safe: the sync calls ``fetch`` from several threads at once.
     """
+
+    @property
+    def name(self) -> str:
+        """The source's name as a catalogue entry spells it (its ``source`` key)."""
+        ...
+
+    @property
+    def kind(self) -> DataKind:
+        """The kind of data ``fetch`` returns."""
+        ...
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -95,89 +127,28 @@ class ReleaseSource(Protocol):
         self,
         project: str,
         *,
-        etag: str | None = None,
+        validator: str | None = None,
+        conditional: bool = True,
         stop: StopCondition | None = None,
         max_pages: int | None = None,
     ) -> FetchResult:
-        """Fetch ``project`` (``owner/repo``) releases.
+        """Fetch ``project``'s data, newest first.
 
         Args:
-            etag: the validator from the last successful fetch; when upstream answers
-                "not modified" the result has ``not_modified=True`` and no releases.
+            project: the project id as the catalogue entry gives it.
+            validator: ``FetchResult.validator`` of the last successful fetch; when upstream
+                says nothing changed the result has ``not_modified=True`` and no data. A
+                validator of an interrupted listing makes the fetch resume where it stopped.
+            conditional: False never answers "not modified" (the caller knows it misses data
+                upstream has), but still resumes an interrupted listing.
             stop: see :data:`StopCondition`; None reads every page.
             max_pages: read at most this many pages (None: no bound).
 
         Raises:
-            RateLimitError: the primary rate limit is exhausted (``reset_at`` says when it resets).
-            UpstreamUnreachableError: no connection to the API could be established (after
+            RateLimitError: the quota is exhausted before any data was read (``reset_at``).
+            UpstreamUnreachableError: no connection to the source could be established (after
                 a short bounded retry); the caller stops asking for other projects.
-            UpstreamError: the project failed (not found, server errors after retries, bad JSON).
+            UpstreamError: the project failed (not found, server errors after retries, bad
+                data); ``requests`` on the error counts the attempts made.
         """
-        ...
-
-
-class SyncStateView(Protocol):
-    """What the sync reads back from a stored sync state (the store's ``SyncState`` row)."""
-
-    @property
-    def etag(self) -> str | None: ...
-
-    @property
-    def last_success_at(self) -> datetime | None: ...
-
-
-class ReleaseStore(Protocol):
-    """The store methods release import/export uses (``tracker.store.repository.Store``)."""
-
-    def projects(self) -> list[str]:
-        """Projects (``owner/repo``) with at least one stored release."""
-        ...
-
-    def releases(self, project: str) -> list[Release]:
-        """Every stored release of ``project`` (any order)."""
-        ...
-
-    def upsert_releases(
-        self, project: str, releases: Sequence[Release], *, replace: bool = False
-    ) -> int:
-        """Insert new releases and update changed ones (by tag); return how many were new."""
-        ...
-
-
-class CatalogueStore(Protocol):
-    """The store methods the sync uses (implemented by ``tracker.store.repository.Store``).
-
-    The sync calls them from one thread only (the caller's), so a store need not be thread-safe.
-    """
-
-    def releases(self, project: str) -> list[Release]:
-        """Every stored release of ``project`` (any order)."""
-        ...
-
-    def upsert_releases(
-        self, project: str, releases: Sequence[Release], *, replace: bool = False
-    ) -> int:
-        """Insert new releases and update changed ones (by tag); return how many were new.
-
-        With ``replace=True`` the stored releases of ``project`` not in ``releases`` are deleted
-        (used only after a complete, successful full listing).
-        """
-        ...
-
-    def sync_state(self, project: str, token_key: str) -> SyncStateView | None:
-        """The last sync state of ``project`` for this token, or None when never synced."""
-        ...
-
-    def record_sync(
-        self,
-        project: str,
-        token_key: str,
-        *,
-        attempted_at: datetime,
-        etag: str | None,
-        success: bool,
-        error: str | None = None,
-        renamed_to: str | None = None,
-    ) -> None:
-        """Record one sync attempt (``last_success_at`` moves only when ``success``)."""
         ...

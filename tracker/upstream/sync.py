@@ -1,8 +1,13 @@
-"""Refresh the release catalogue: many projects, concurrently, incrementally, politely.
+"""Refresh stored upstream data: many projects, concurrently, incrementally, politely.
+
+Every project is fetched through the :class:`~tracker.upstream.base.UpstreamSource` seam (a
+:class:`~tracker.upstream.sources.SourceRouter` hands each to the source its catalogue entry
+names), so nothing here depends on which source serves it.
 
 How one project is synced (``tracker sync``; issue 3):
 
-1. **Warm**: the stored ETag is sent; a ``304`` ends the project (one request, free of rate limit).
+1. **Warm**: the stored validator is sent; "not modified" ends the project (one request, often
+   free of the rate limit).
 2. **Changed**: page 1 differs; pages are read only until a page holds a release already
    stored *unchanged* (so an edited release, e.g. a pre-release promoted to stable, is updated).
 3. **Cold** (nothing stored): pages are read until every running version of the project is
@@ -10,7 +15,8 @@ How one project is synced (``tracker sync``; issue 3):
    :class:`OldestNeeded`), or until ``max_pages``.
 4. **Uncovered** (releases stored, but a cluster runs an older version of a stream than any
    stored release of it, e.g. a new cluster on istio 1.12 after a first sync that paged back
-   to 1.20): no ETag is sent (a ``304`` would hide what is missing) and pages are read until
+   to 1.20): the fetch is not conditional ("not modified" would hide what is missing; an
+   interrupted listing still resumes) and pages are read until
    *both* a page held a release stored unchanged *and* every running version is covered, or
    until the listing ends (the version is older than anything upstream lists) or ``max_pages``.
 5. **Full** (``full=True``): every page is read (up to ``max_pages``); when the listing was
@@ -27,10 +33,13 @@ so a full sync capped by ``max_pages`` drops it (costing at most one more step-4
 
 Faults: a project that fails (404, 5xx storm, timeouts) is recorded as failed with its last
 error and the others continue; an exhausted primary rate limit stops the run cleanly (projects
-not started are skipped) and the summary says when it resets. An API that cannot be reached at
-all (wrong ``github.api_url``, no network, DNS failure, connection refused) stops the run the
-same way after one project: the first project is fetched alone, before the others start, so a
-dead host costs one project's short retry, not one per project; the summary names the host.
+not started are skipped) and the summary says when it resets. A project whose listing the rate
+limit cut short keeps the pages read (stored; the listing stays incomplete) and its validator
+says where the next sync resumes. Every request attempt is counted, failed projects included.
+An API that cannot be reached at all (wrong API URL, no network, DNS failure, connection
+refused) stops the run the same way after one project: the first project is fetched alone,
+before the others start, so a dead host costs one project's short retry, not one per project;
+the summary names the host.
 Timeouts on an established connection and HTTP 5xx stay per-project failures. Nothing stored
 is deleted by a failed sync: only a complete, successful full listing replaces.
 
@@ -41,20 +50,18 @@ happens in the caller's thread, so the store need not be thread-safe.
 from __future__ import annotations
 
 import dataclasses
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import IO
 
 from tracker.errors import RateLimitError, UpstreamError, UpstreamUnreachableError
 from tracker.models import Release
-from tracker.upstream.base import CatalogueStore, FetchResult, ReleaseSource, StopCondition
+from tracker.upstream.base import FetchResult, StopCondition, UpstreamSource
+from tracker.upstream.stores import UpstreamStore
 from tracker.versions import ParsedVersion, parse_tag, parse_version
 
 
@@ -62,7 +69,7 @@ class ProjectStatus(StrEnum):
     """Outcome of one project in one sync run."""
 
     UPDATED = "updated"  # releases fetched and stored (perhaps none new)
-    NOT_MODIFIED = "not-modified"  # 304: nothing changed
+    NOT_MODIFIED = "not-modified"  # upstream said nothing changed
     FAILED = "failed"  # an error; stored data kept
     SKIPPED = "skipped"  # not attempted: the rate limit was exhausted / the API unreachable
 
@@ -85,15 +92,16 @@ class ProjectResult:
     """What the sync did for one project.
 
     Attributes:
-        requests: HTTP requests made for it (retries included).
+        requests: request attempts made for it (retries included, failed projects too).
         pages: pages of releases read.
         fetched: releases read (drafts excluded).
         new_releases: releases stored that were not stored before.
         error: the one-line error when ``FAILED`` (or why ``SKIPPED``).
-        renamed_to: the repository's new name when GitHub redirected.
+        renamed_to: the project's new id when upstream said it moved.
         replaced: True when a complete full listing replaced the stored releases.
         malformed: one line per release item left out as malformed.
-        warnings: what the source refused to do (e.g. follow a link to another host).
+        warnings: what the source refused to do (e.g. follow a link to another host), and
+            why a listing stopped early (e.g. the rate limit ran out after page 2).
     """
 
     project: str
@@ -117,8 +125,8 @@ class SyncSummary:
 
     Attributes:
         projects: projects asked for (after removing duplicates).
-        requests: HTTP requests made in total.
-        not_modified: projects answered 304.
+        requests: request attempts made in total (failed projects included).
+        not_modified: projects upstream said were not modified.
         new_releases: releases stored that were new.
         failures: project -> one-line error, for failed and skipped projects.
         rate_limit_remaining: the lowest ``X-RateLimit-Remaining`` seen (None if never sent).
@@ -264,15 +272,16 @@ def _decode_validator(stored: str | None) -> tuple[str | None, bool]:
 @dataclass(frozen=True)
 class _Plan:
     project: str
-    etag: str | None  # the validator to send (None: no conditional request)
+    etag: str | None  # the validator to send (None: start from the top, unconditionally)
     stop: StopCondition | None
     full: bool
     recorded: str | None = None  # the recorded value as stored (kept when the sync fails)
     complete: bool = False  # the listing was once read to its end (see _COMPLETE_MARK)
+    conditional: bool = True  # False: "not modified" would hide missing data (step 4)
 
 
 def _plan(
-    store: CatalogueStore,
+    store: UpstreamStore,
     project: str,
     token_key: str,
     full: bool,
@@ -291,16 +300,22 @@ def _plan(
         return _Plan(project, None, stop, False, recorded, complete)
     open_targets = [] if complete else _targets(needs)
     _strike(open_targets, stored)
-    if open_targets:  # an older version runs than stored: no ETag, a 304 would hide it
+    if open_targets:  # an older version runs than stored: "not modified" would hide it
         return _Plan(
-            project, None, _overlaps_and_covers(stored, open_targets), False, recorded, complete
+            project,
+            etag,  # an interrupted listing still resumes
+            _overlaps_and_covers(stored, open_targets),
+            False,
+            recorded,
+            complete,
+            conditional=False,
         )
     return _Plan(project, etag, _already_stored(stored), False, recorded, complete)
 
 
 def sync_projects(
-    store: CatalogueStore,
-    source: ReleaseSource,
+    store: UpstreamStore,
+    source: UpstreamSource,
     projects: Sequence[str],
     *,
     token_key: str,
@@ -311,18 +326,20 @@ def sync_projects(
     oldest_needed: Mapping[str, Sequence[OldestNeeded]] | None = None,
     progress: ProgressCallback | None = None,
 ) -> SyncSummary:
-    """Sync ``projects`` (``owner/repo``) from ``source`` into ``store``; never raises per project.
+    """Sync ``projects`` from ``source`` into ``store``; never raises per project.
 
     Args:
-        token_key: whose ETags to use (ETags differ per token); see
-            :func:`tracker.upstream.github.token_key`.
+        source: one source, or a :class:`~tracker.upstream.sources.SourceRouter` that hands
+            each project to the source its catalogue entry names.
+        token_key: whose validators to use (they differ per credential); see
+            :func:`tracker.upstream.github.client.token_key`.
         now: the attempt time recorded in the store (aware UTC).
         full: read every page and, when the listing completes, replace the stored releases.
         concurrency: worker threads (``sync.concurrency``, default 8).
         max_pages: bound on pages per project (``sync.max_pages``); None: no bound.
         oldest_needed: project -> the oldest running version of each of its streams; a first
             sync of a listed project stops once they are covered, and a later sync pages back
-            (without an ETag) when the stored releases do not cover them (module docstring,
+            (unconditionally) when the stored releases do not cover them (module docstring,
             step 4). Projects not listed (or None) are read to the end (or ``max_pages``) on
             their first sync.
         progress: called after each project (see :data:`ProgressCallback`).
@@ -355,15 +372,24 @@ def sync_projects(
         if halted:
             return None
         try:
-            return source.fetch(plan.project, etag=plan.etag, stop=plan.stop, max_pages=max_pages)
+            result = source.fetch(
+                plan.project,
+                validator=plan.etag,
+                conditional=plan.conditional,
+                stop=plan.stop,
+                max_pages=max_pages,
+            )
         except RateLimitError as exc:
-            halt("not synced: the GitHub rate limit was exhausted")
+            halt("not synced: the rate limit was exhausted")
             return exc
         except UpstreamUnreachableError as exc:
             halt(f"not synced: {exc.message}")
             return exc
         except UpstreamError as exc:
             return exc
+        if result.rate_limited:
+            halt("not synced: the rate limit was exhausted")
+        return result
 
     results: dict[str, ProjectResult] = {}
     remaining: int | None = None
@@ -379,6 +405,9 @@ def sync_projects(
                 if remaining is None or outcome.rate_limit_remaining < remaining:
                     remaining = outcome.rate_limit_remaining
                 reset = outcome.rate_limit_reset or reset
+            if outcome.rate_limited:
+                rate_limited = True
+                remaining = 0
         elif isinstance(outcome, Exception):
             message = str(outcome)
             if isinstance(outcome, RateLimitError):
@@ -396,7 +425,10 @@ def sync_projects(
                 success=False,
                 error=message,
             )
-            result = ProjectResult(plan.project, ProjectStatus.FAILED, error=message)
+            attempts = outcome.requests if isinstance(outcome, UpstreamError) else 0
+            result = ProjectResult(
+                plan.project, ProjectStatus.FAILED, requests=attempts, error=message
+            )
         else:
             result = ProjectResult(plan.project, ProjectStatus.SKIPPED, error=halted[0])
         results[plan.project] = result
@@ -432,7 +464,7 @@ def sync_projects(
 
 
 def _store(
-    store: CatalogueStore, plan: _Plan, outcome: FetchResult, token_key: str, now: datetime
+    store: UpstreamStore, plan: _Plan, outcome: FetchResult, token_key: str, now: datetime
 ) -> ProjectResult:
     """Write one successful fetch; only a complete full listing replaces stored releases."""
     base = ProjectResult(
@@ -444,14 +476,14 @@ def _store(
         from_tags=outcome.from_tags,
         drafts=outcome.drafts,
         malformed=outcome.malformed,
-        warnings=outcome.warnings,
+        warnings=outcome.warnings + ((outcome.interrupted,) if outcome.interrupted else ()),
     )
     if outcome.not_modified:
         store.record_sync(
             plan.project,
             token_key,
             attempted_at=now,
-            etag=_encode_validator(outcome.etag, plan.complete),
+            etag=_encode_validator(outcome.validator, plan.complete),
             success=True,
             renamed_to=outcome.renamed_to,
         )
@@ -462,9 +494,9 @@ def _store(
         plan.project,
         token_key,
         attempted_at=now,
-        # Once read to its end, a listing stays covered as far as GitHub goes: later syncs
+        # Once read to its end, a listing stays covered as far as upstream goes: later syncs
         # only add at the top (the listing is newest first), so the marker is kept.
-        etag=_encode_validator(outcome.etag, plan.complete or outcome.complete),
+        etag=_encode_validator(outcome.validator, plan.complete or outcome.complete),
         success=True,
         renamed_to=outcome.renamed_to,
     )
@@ -475,87 +507,3 @@ def _store(
         new_releases=new,
         replaced=replace,
     )
-
-
-# --------------------------------------------------------------------------- presentation
-
-
-def describe(result: ProjectResult) -> str:
-    """One plain line for a project result, e.g. ``istio/istio: 3 new releases (2 requests)``."""
-    if result.status is ProjectStatus.NOT_MODIFIED:
-        text = f"{result.project}: not modified"
-    elif result.status is ProjectStatus.UPDATED:
-        text = f"{result.project}: {result.new_releases} new of {result.fetched} read"
-        if result.from_tags:
-            text += " (tags, no releases)"
-    else:
-        text = f"{result.project}: {result.status.value}: {result.error}"
-    text += f" ({result.requests} request{'s' if result.requests != 1 else ''})"
-    if result.renamed_to:
-        text += f"; renamed to {result.renamed_to}, update the catalogue"
-    if result.malformed:
-        text += f"; {len(result.malformed)} malformed release(s) left out"
-    for warning in result.warnings:
-        text += f"; {warning}"
-    return text
-
-
-@contextmanager
-def progress_printer(total: int, *, stream: IO[str] | None = None) -> Iterator[ProgressCallback]:
-    """The CLI's presentation of a sync: a rich progress bar on a terminal, plain lines otherwise.
-
-    Skipped projects (rate limit exhausted, API unreachable) all share one reason: the first is
-    printed, the others are counted in one closing line (``... and 76 more skipped``).
-
-    Usage::
-
-        with progress_printer(len(projects)) as progress:
-            summary = sync_projects(store, source, projects, ..., progress=progress)
-        print(summary.one_line())
-    """
-    out = stream if stream is not None else sys.stderr
-    if out.isatty():
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        bar = Progress(
-            TextColumn("syncing releases"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.description}"),
-            console=Console(file=out),
-            transient=True,
-        )
-        task = bar.add_task("", total=total)
-
-        def advance(result: ProjectResult, done: int, total_: int) -> None:
-            if result.status is ProjectStatus.SKIPPED:
-                skipped.append(result.project)
-                if len(skipped) == 1:
-                    bar.console.print(describe(result))
-            elif result.status is ProjectStatus.FAILED:
-                bar.console.print(describe(result))
-            bar.update(task, completed=done, description=result.project)
-
-        skipped: list[str] = []
-        with bar:
-            yield advance
-        _more_skipped(skipped, out)
-        return
-
-    def line(result: ProjectResult, done: int, total_: int) -> None:
-        if result.status is ProjectStatus.SKIPPED:
-            skipped.append(result.project)
-            if len(skipped) > 1:
-                return
-        print(f"[{done}/{total_}] {describe(result)}", file=out, flush=True)
-
-    skipped = []
-    yield line
-    _more_skipped(skipped, out)
-
-
-def _more_skipped(skipped: Sequence[str], out: IO[str]) -> None:
-    """The closing line for skipped projects after the first (which was printed in full)."""
-    if len(skipped) > 1:
-        print(f"... and {len(skipped) - 1} more skipped for the same reason", file=out, flush=True)

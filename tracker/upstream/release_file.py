@@ -1,4 +1,5 @@
-"""Release import/export files, to move a catalogue into an air-gapped install (design.md §3).
+"""Release import/export files, to move upstream release data into an air-gapped install
+(design.md §3).
 
 Two shapes are read:
 
@@ -7,8 +8,9 @@ Two shapes are read:
 - an object ``{"owner/repo": [release, ...], ...}``.
 
 ``export`` writes the second shape, so an export imports back unchanged. Items are validated
-with the same rules as the GitHub source (:func:`tracker.upstream.github.parse_release`): drafts
-dropped, ``tag_name`` required, ``published_at`` RFC 3339 with an offset (stored as UTC).
+with the same rules as the GitHub source
+(:func:`tracker.upstream.github.schema.parse_release`): drafts dropped, ``tag_name``
+required, ``published_at`` RFC 3339 with an offset (stored as UTC).
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from typing import Any
 
 from tracker.errors import ReleaseFileError
 from tracker.models import Release
-from tracker.upstream.base import ReleaseStore
-from tracker.upstream.github import parse_release
+from tracker.upstream.github.schema import parse_release
+from tracker.upstream.stores import ReleaseStore
 
 _PROJECT_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _HINT = "each item needs at least tag_name; see README.md, 'Release import file'"
@@ -150,15 +152,15 @@ def release_to_json(release: Release) -> dict[str, Any]:
     }
 
 
-def dumps_catalogue(catalogue: Mapping[str, Sequence[Release]]) -> str:
+def dumps_releases(releases: Mapping[str, Sequence[Release]]) -> str:
     """The export text: ``{"owner/repo": [release, ...]}``, projects sorted, newest first.
 
     Releases without a date sort last, in their given order.
     """
     out: dict[str, list[dict[str, Any]]] = {}
-    for project in sorted(catalogue):
+    for project in sorted(releases):
         ordered = sorted(
-            catalogue[project],
+            releases[project],
             key=lambda r: r.published_at.timestamp() if r.published_at else float("-inf"),
             reverse=True,
         )
@@ -166,13 +168,13 @@ def dumps_catalogue(catalogue: Mapping[str, Sequence[Release]]) -> str:
     return json.dumps(out, indent=2, ensure_ascii=False) + "\n"
 
 
-def export_release_file(path: Path, catalogue: Mapping[str, Sequence[Release]]) -> int:
-    """Write ``catalogue`` to ``path`` (see :func:`dumps_catalogue`); return releases written.
+def export_release_file(path: Path, releases: Mapping[str, Sequence[Release]]) -> int:
+    """Write ``releases`` to ``path`` (see :func:`dumps_releases`); return releases written.
 
     Raises:
         ReleaseFileError: the file cannot be written.
     """
-    text = dumps_catalogue(catalogue)
+    text = dumps_releases(releases)
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
@@ -180,13 +182,13 @@ def export_release_file(path: Path, catalogue: Mapping[str, Sequence[Release]]) 
             f"{path}: cannot write release file ({exc.strerror or exc})",
             "check the directory exists and is writable",
         ) from None
-    return sum(len(r) for r in catalogue.values())
+    return sum(len(r) for r in releases.values())
 
 
 def import_releases(store: ReleaseStore, path: Path, project: str | None = None) -> dict[str, int]:
     """Load ``path`` (see :func:`load_release_file`) into ``store``; return project -> new count.
 
-    Existing releases are updated, never deleted (an import adds to the catalogue).
+    Existing releases are updated, never deleted (an import adds to the stored upstream data).
 
     Raises:
         ReleaseFileError: the file is unreadable or malformed (nothing is stored then).

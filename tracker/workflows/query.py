@@ -1,19 +1,24 @@
 """Questions over stored scans, without rescanning: ``tracker query`` and ``tracker history``.
 
 Both read what ``tracker report`` / ``tracker run`` stored with each scan (the evaluated
-rows and their findings); neither contacts a cluster or GitHub.
+rows and their findings); neither contacts a cluster or an upstream source.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from tracker.history import FindingChanges, FindingKey, diff_findings
+from tracker.config import Settings
+from tracker.errors import ConfigError
 from tracker.models import Behind, ComponentReport, Flag, Status
-from tracker.store.repository import Store, StoredScan
 from tracker.versions import ParsedVersion, Unparsed, parse_version
+from tracker.workflows.common import load_components, open_store, require_clusters
+
+if TYPE_CHECKING:
+    from tracker.history import RunChanges
+    from tracker.store import Store, StoredScan
 
 _BEHIND_ORDER = {Behind.PATCH: 1, Behind.MINOR: 2, Behind.MAJOR: 3}
 
@@ -114,23 +119,6 @@ def query_rows(store: Store, row_filter: RowFilter) -> list[ComponentReport]:
     return [r for r in rows if row_filter.matches(r)]
 
 
-@dataclass(frozen=True)
-class RunChanges:
-    """One run of one cluster compared with the run before it.
-
-    Attributes:
-        scanned_at: when this run's scan was taken (UTC).
-        changes: what changed since the previous run; None for the first run kept.
-        open_rows: this run's rows that have findings.
-    """
-
-    cluster: str
-    scan_id: int
-    scanned_at: datetime
-    changes: FindingChanges | None
-    open_rows: tuple[ComponentReport, ...]
-
-
 def cluster_history(store: Store, cluster: str, *, limit: int = 10) -> list[RunChanges]:
     """The last ``limit`` evaluated runs of ``cluster``, newest first, each diffed with its parent.
 
@@ -139,6 +127,8 @@ def cluster_history(store: Store, cluster: str, *, limit: int = 10) -> list[RunC
     Raises:
         StoreError: the store cannot be read.
     """
+    from tracker.history import RunChanges, diff_findings
+
     # scans that were never evaluated (a `tracker scan` with no report after it) are skipped,
     # so read further back until limit + 1 evaluated runs are found or the history ends
     evaluated: list[tuple[StoredScan, list[ComponentReport]]] = []
@@ -168,29 +158,41 @@ def cluster_history(store: Store, cluster: str, *, limit: int = 10) -> list[RunC
     return runs
 
 
-def first_seen(runs: Sequence[RunChanges]) -> dict[FindingKey, date]:
-    """When each finding open in the newest run was first seen in its current streak.
+def run_query(settings: Settings, row_filter: RowFilter) -> list[ComponentReport]:
+    """``tracker query``: the stored rows that pass ``row_filter``.
 
-    ``runs`` is newest first (as :func:`cluster_history` returns). A finding's streak goes
-    back run by run while the finding was ``still_open``; it starts at the run where it was
-    ``new`` and not also still open (one key can hold several rows: sidecars mid-upgrade),
-    or at the oldest run kept, whose date is then a lower bound.
+    Raises:
+        ConfigError: ``row_filter.component`` is not a catalogue id (the hint suggests
+            close ids).
+        ReportError: the store holds no scan, or no scan of ``row_filter.cluster``.
+        StoreError: the store cannot be read.
     """
-    if not runs:
-        return {}
-    newest = runs[0]
-    open_keys = {
-        FindingKey.of(row, finding) for row in newest.open_rows for finding in row.findings
-    }
-    seen: dict[FindingKey, date] = {}
-    for key in open_keys:
-        start = newest.scanned_at
-        for run in runs:
-            start = run.scanned_at
-            if run.changes is None:
-                break
-            new = any(ref.key == key for ref in run.changes.new)
-            if new and not any(ref.key == key for ref in run.changes.still_open):
-                break
-        seen[key] = start.date()
-    return seen
+    if row_filter.component is not None:
+        known = load_components(settings)
+        if row_filter.component not in known:
+            import difflib
+
+            close = difflib.get_close_matches(row_filter.component, list(known), n=3)
+            raise ConfigError(
+                f"--component {row_filter.component!r} is not a catalogue id",
+                f"did you mean {', '.join(close)}?"
+                if close
+                else "ids are lowercase, e.g. istio, kubernetes, cert-manager",
+            )
+    with open_store(settings) as store:
+        require_clusters(store, [row_filter.cluster] if row_filter.cluster else None)
+        return query_rows(store, row_filter)
+
+
+def run_history(
+    settings: Settings, *, clusters: Sequence[str] = (), limit: int = 10
+) -> dict[str, list[RunChanges]]:
+    """``tracker history``: cluster -> its last ``limit`` evaluated runs, newest first.
+
+    Raises:
+        ReportError: the store holds no scan, or no scan of a cluster asked for.
+        StoreError: the store cannot be read.
+    """
+    with open_store(settings) as store:
+        names = require_clusters(store, clusters)
+        return {name: cluster_history(store, name, limit=limit) for name in names}

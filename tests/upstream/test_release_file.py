@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tracker.errors import ReleaseFileError
-from tracker.upstream.catalogue_file import (
-    dumps_catalogue,
+from tracker.upstream.release_file import (
+    dumps_releases,
     export_release_file,
     load_release_file,
 )
@@ -43,24 +43,24 @@ def test_every_real_list_imports_as_array_with_project(realdata: Path, name: str
 
 
 def test_export_then_import_round_trips(realdata: Path, tmp_path: Path) -> None:
-    catalogue = {}
+    releases = {}
     for name in FILES:
         project = Path(name).stem.replace("__", "/")
-        catalogue.update(load_release_file(realdata / "releases" / name, project).releases)
-    out = tmp_path / "catalogue.json"
-    written = export_release_file(out, catalogue)
-    assert written == sum(len(v) for v in catalogue.values())
+        releases.update(load_release_file(realdata / "releases" / name, project).releases)
+    out = tmp_path / "releases.json"
+    written = export_release_file(out, releases)
+    assert written == sum(len(v) for v in releases.values())
     data = json.loads(out.read_text())
-    assert isinstance(data, dict) and sorted(data) == sorted(catalogue)
+    assert isinstance(data, dict) and sorted(data) == sorted(releases)
     back = load_release_file(out)
-    for project, releases in catalogue.items():
-        assert set(back.releases[project]) == set(releases)
+    for project, stored in releases.items():
+        assert set(back.releases[project]) == set(stored)
     only = load_release_file(out, project="istio/istio")
     assert list(only.releases) == ["istio/istio"]
 
 
 def test_export_sorts_newest_first_and_writes_utc() -> None:
-    from tracker.upstream.catalogue_file import parse_release_data
+    from tracker.upstream.release_file import parse_release_data
 
     rf = parse_release_data(
         [
@@ -71,7 +71,7 @@ def test_export_sorts_newest_first_and_writes_utc() -> None:
         source="x.json",
         project="a/b",
     )
-    data = json.loads(dumps_catalogue(rf.releases))
+    data = json.loads(dumps_releases(rf.releases))
     assert [i["tag_name"] for i in data["a/b"]] == ["v2", "v1", "v0"]
     assert data["a/b"][1]["published_at"] == "2023-12-31T22:00:00Z"
 
@@ -130,7 +130,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_import_and_export_through_a_store(realdata: Path, tmp_path: Path) -> None:
     from tests.upstream.fake_store import FakeStore
-    from tracker.upstream.catalogue_file import export_releases, import_releases
+    from tracker.upstream.release_file import export_releases, import_releases
 
     store = FakeStore()
     counts = import_releases(store, realdata / "releases" / "istio__istio.json", "istio/istio")

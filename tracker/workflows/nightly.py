@@ -1,15 +1,14 @@
-"""The nightly job (``tracker run``): scan -> sync -> evaluate -> store -> report -> notify.
+"""The nightly job (``tracker run``): scan -> sync -> evaluate -> save -> report -> notify.
 
-Wiring only, like :mod:`tracker.pipeline`. The job is safe to re-run and safe against a
-second copy: it holds the store's ``run:<cluster>`` lock while it writes, and only one
-process syncs at a time (the ``sync`` lock; a process that finds it held skips the sync).
+The job is safe to re-run and safe against a second copy: it holds the store's
+``run:<cluster>`` lock while it writes, and only one process syncs at a time (the ``sync``
+lock; a process that finds it held skips the sync).
 
-A failed step is reported (one line in :attr:`JobResult.errors`) and the later steps still
-run where they can: a failed sync still reports on stored data (with a staleness warning);
-a failed scan still reports the cluster's last stored scan; a notification that cannot be
-delivered stays in the store's outbox and is retried by the next runs, up to
-:data:`tracker.store.repository.MAX_NOTIFICATION_ATTEMPTS` failed sends (then given up with
-a warning).
+A failed step is reported (one line in :attr:`NightlyResult.errors`) and the later steps
+still run where they can: a failed sync still reports on stored data (with a staleness
+warning); a failed scan still reports the cluster's last stored scan; a notification that
+cannot be delivered stays in the store's outbox and is retried by the next runs (see
+:mod:`tracker.workflows.notify`, the one delivery).
 
 Delivery is at least once, never exactly once: a run that dies after a target accepted a
 message but before the outbox recorded it sends the message again next time; a run that
@@ -17,10 +16,10 @@ dies before its notifications were queued is diffed again by the next run, so ch
 announced late, never lost.
 
 Baseline. Changes are computed against the scan the last *finished* run of this cluster
-evaluated (:meth:`Store.last_job_run_rows`), not against whatever was evaluated last:
+evaluated (``Store.last_job_run_rows``), not against whatever was evaluated last:
 ``tracker scan`` / ``tracker report`` in between do not move it. A run queues its
 notifications and marks its scan as the new baseline in one transaction
-(:meth:`Store.finish_job_run`) at its very end.
+(``Store.finish_job_run``) at its very end.
 
 The scan comes first, before the sync, so that a first sync knows the oldest version
 running in this cluster and pages back only that far.
@@ -30,49 +29,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
-
-from tracker.errors import InventoryError, LockError, NotifyError, ReportError, UpstreamError
-from tracker.history import FindingChanges, diff_findings
-from tracker.identify.registry import identify
-from tracker.inventory.base import InventorySource
+from tracker.config import Settings
+from tracker.errors import InventoryError, LockError, ReportError, UpstreamError
 from tracker.models import CatalogueEntry, Inventory, Report
-from tracker.notify.base import Notifier, should_notify
-from tracker.pipeline import build_report, sync_catalogue, tracked_projects
-from tracker.report.json import JsonFormatter
-from tracker.report.markdown import MarkdownFormatter
-from tracker.store.repository import Store
-from tracker.upstream.sync import ProgressCallback, SyncSummary
+from tracker.workflows.common import load_components, open_store, today
+from tracker.workflows.notify import deliver_outbox, notifiers_for
+from tracker.workflows.report import evaluate_report, save_report
+from tracker.workflows.scan import SourceOptions, inventory_source
+from tracker.workflows.sync import (
+    ProgressFactory,
+    SyncOptions,
+    no_progress,
+    sync_upstream,
+    tracked_projects,
+)
+
+if TYPE_CHECKING:
+    from tracker.history import FindingChanges
+    from tracker.inventory.base import InventorySource
+    from tracker.notify.base import Notifier
+    from tracker.store import Store
+    from tracker.upstream.sync import SyncSummary
 
 
 @dataclass(frozen=True)
-class SyncOptions:
-    """How the job syncs the release catalogue (see ``[github]`` and ``[sync]`` settings).
-
-    Attributes:
-        enabled: False skips the sync (``--no-sync``, the demo, air-gapped installs).
-        min_interval: skip when every tracked project synced successfully within this.
-        token: the GitHub token; kept out of ``repr()`` (logs, tracebacks).
-        timeout_seconds: per-request timeout towards GitHub.
-        client: an httpx client to use (tests); None: a pooled client per run.
-    """
-
-    enabled: bool = True
-    api_url: str = "https://api.github.com"
-    token: str | None = field(default=None, repr=False)
-    concurrency: int = 8
-    max_pages: int | None = None
-    min_interval: timedelta = timedelta(hours=6)
-    timeout_seconds: float = 30.0
-    client: httpx.Client | None = None
-    progress: ProgressCallback | None = None
-
-
-@dataclass(frozen=True)
-class JobResult:
+class NightlyResult:
     """What one run did.
 
     Attributes:
@@ -120,7 +105,7 @@ def report_files(report_dir: Path, cluster: str, today: date) -> tuple[Path, Pat
     return report_dir / f"{stem}.md", report_dir / f"{stem}.json"
 
 
-def run_job(
+def nightly(
     store: Store,
     catalogue: Mapping[str, CatalogueEntry],
     source: InventorySource,
@@ -130,12 +115,12 @@ def run_job(
     now: datetime,
     sync: SyncOptions,
     notifiers: Mapping[str, Notifier],
-    notify_when: str = "changes",
+    notify_when: str = Settings.notify_when,
     report_dir: Path | None = None,
-    stale_after: timedelta = timedelta(days=2),
+    stale_after: timedelta = Settings.sync_stale_after,
     lock_wait_seconds: float = 0.0,
-) -> JobResult:
-    """Run the nightly job once for one cluster.
+) -> NightlyResult:
+    """Run the nightly job once for one cluster, over an open store (the library core).
 
     Args:
         cluster: the name the scan is stored under; None: the source's own name (the
@@ -150,6 +135,10 @@ def run_job(
         LockError: another run of this cluster holds the lock (after ``lock_wait_seconds``).
         StoreError: the store cannot be opened or written at all.
     """
+    from tracker.history import diff_findings
+    from tracker.identify.registry import identify
+    from tracker.notify.base import should_notify
+
     errors: list[str] = []
     warnings: list[str] = []
     inventory: Inventory | None = None
@@ -182,12 +171,14 @@ def run_job(
         if stored is None:
             if not errors:  # a failed scan already said why there is nothing to report
                 errors.append(f"no scan of cluster {name!r} is stored: nothing to report")
-            return JobResult(
+            return NightlyResult(
                 name, None, None, summary, skipped, tuple(errors), tuple(warnings), (), 0, 0
             )
-        report = build_report(
+        evaluated = evaluate_report(
             store, catalogue, today=today, now=now, stale_after=stale_after, scans=[stored]
         )
+        save_report(store, evaluated)
+        report = evaluated.report
         warnings += report.warnings
         changes = diff_findings(previous, report.components) if previous is not None else None
 
@@ -215,18 +206,18 @@ def run_job(
         else:  # the scan failed: the stored scan reported is not this run's, no new baseline
             for target, cluster_name, payload in notifications:
                 store.enqueue_notification(target, cluster_name, payload)
-        sent, pending = _flush_outbox(store, notifiers, errors, warnings)
-    return JobResult(
+        delivery = deliver_outbox(store, notifiers)
+    return NightlyResult(
         name,
         report,
         changes,
         summary,
         skipped,
-        tuple(errors),
-        tuple(warnings),
+        (*errors, *delivery.errors),
+        (*warnings, *delivery.warnings),
         files,
-        sent,
-        pending,
+        delivery.sent,
+        delivery.pending,
     )
 
 
@@ -241,24 +232,12 @@ def _sync(
         return None, "sync disabled"
     projects = tracked_projects(catalogue)
     if sync_is_fresh(store.last_synced(), projects, now, options.min_interval):
-        return None, f"release catalogue synced within {options.min_interval}"
+        return None, f"upstream data synced within {options.min_interval}"
     try:
         with store.job_lock("sync", wait_seconds=0):
-            summary = sync_catalogue(
-                store,
-                catalogue,
-                api_url=options.api_url,
-                token=options.token,
-                now=now,
-                projects=projects,
-                concurrency=options.concurrency,
-                max_pages=options.max_pages,
-                timeout_seconds=options.timeout_seconds,
-                progress=options.progress,
-                client=options.client,
-            )
+            summary = sync_upstream(store, catalogue, options, now=now, projects=projects)
     except LockError:
-        return None, "another tracker process is syncing the catalogue"
+        return None, "another tracker process is syncing upstream data"
     except UpstreamError as exc:
         errors.append(f"sync failed: {exc}")
         return None, None
@@ -275,11 +254,13 @@ def _sync(
 
 
 def _write_reports(report: Report, report_dir: Path, cluster: str, today: date) -> tuple[Path, ...]:
+    from tracker.report import get_formatter
+
     markdown, json_path = report_files(report_dir, cluster, today)
     try:
         report_dir.mkdir(parents=True, exist_ok=True)
-        markdown.write_text(MarkdownFormatter().format(report), encoding="utf-8")
-        json_path.write_text(JsonFormatter().format(report), encoding="utf-8")
+        markdown.write_text(get_formatter("markdown").format(report), encoding="utf-8")
+        json_path.write_text(get_formatter("json").format(report), encoding="utf-8")
     except OSError as exc:
         raise ReportError(
             f"cannot write reports to {report_dir}: {exc.strerror}",
@@ -288,56 +269,53 @@ def _write_reports(report: Report, report_dir: Path, cluster: str, today: date) 
     return markdown, json_path
 
 
-OUTBOX_LOCK_WAIT_SECONDS = 120.0
-"""How long a run waits for another run (of another cluster) that is flushing the outbox."""
+@dataclass(frozen=True)
+class NightlyOptions:
+    """``tracker run``'s own options (the rest comes from Settings).
 
-
-def _flush_outbox(
-    store: Store, notifiers: Mapping[str, Notifier], errors: list[str], warnings: list[str]
-) -> tuple[int, int]:
-    """Send every pending message whose target is configured; keep the rest for next run.
-
-    Runs of different clusters hold different ``run:<cluster>`` locks, and each flushes
-    the whole outbox (a message left by a failed run of another cluster included), so the
-    flush itself holds the store's ``outbox`` lock: without it two runs could both read
-    the same pending item and deliver it twice.
+    Attributes:
+        source: where the inventory comes from.
+        sync: False: do not sync (``--no-sync``).
+        lock_wait_seconds: how long to wait for another run of this cluster.
     """
-    if not notifiers:
-        return 0, len(store.pending_notifications())
-    try:
-        with store.job_lock("outbox", wait_seconds=OUTBOX_LOCK_WAIT_SECONDS):
-            return _send_pending(store, notifiers, errors, warnings)
-    except LockError:
-        pending = len(store.pending_notifications())
-        warnings.append(
-            f"another tracker run kept the notification outbox busy: {pending} message(s) "
-            "wait for the next run"
+
+    source: SourceOptions = field(default_factory=SourceOptions)
+    sync: bool = True
+    lock_wait_seconds: float = 0.0
+
+
+def run_nightly(
+    settings: Settings, options: NightlyOptions, *, progress: ProgressFactory = no_progress
+) -> NightlyResult:
+    """``tracker run``: :func:`nightly` over the configured store, cluster and targets.
+
+    ``settings.cluster_name`` names the cluster, ``settings.report_dir`` is where report
+    files go; ``progress`` is given the number of projects to sync.
+
+    Raises:
+        as :func:`nightly`, plus ConfigError / IdentifyError for settings and catalogue.
+    """
+    import httpx
+
+    catalogue = load_components(settings)
+    sync = SyncOptions.from_settings(settings, enabled=options.sync)
+    source = inventory_source(options.source, settings.cluster_name)
+    with (
+        open_store(settings) as store,
+        httpx.Client(timeout=settings.notify_timeout_seconds) as client,
+        progress(len(tracked_projects(catalogue))) as each,
+    ):
+        return nightly(
+            store,
+            catalogue,
+            source,
+            cluster=settings.cluster_name,
+            today=today(),
+            now=datetime.now(UTC),
+            sync=replace(sync, progress=each),
+            notifiers=notifiers_for(settings, client),
+            notify_when=settings.notify_when,
+            report_dir=settings.report_dir,
+            stale_after=settings.sync_stale_after,
+            lock_wait_seconds=options.lock_wait_seconds,
         )
-        return 0, pending
-
-
-def _send_pending(
-    store: Store, notifiers: Mapping[str, Notifier], errors: list[str], warnings: list[str]
-) -> tuple[int, int]:
-    sent = 0
-    pending = 0
-    for item in store.pending_notifications():
-        notifier = notifiers.get(item.target)
-        if notifier is None:
-            pending += 1
-            continue
-        try:
-            notifier.send(item.payload)
-        except NotifyError as exc:
-            errors.append(f"notification to {item.target} for {item.cluster} not sent: {exc}")
-            if store.mark_notification_failed(item.id, str(exc)):
-                warnings.append(
-                    f"notification to {item.target} for {item.cluster} given up after "
-                    f"{item.attempts + 1} failed attempts: it will not be retried"
-                )
-            else:
-                pending += 1
-            continue
-        store.mark_notification_sent(item.id)
-        sent += 1
-    return sent, pending

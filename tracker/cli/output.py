@@ -1,0 +1,142 @@
+"""What the CLI prints and where: stdout or ``--output FILE``, warnings and errors on stderr,
+the table width, and the ``--format`` / ``--fail-on`` choices.
+
+The choices are GENERATED from the registries (:data:`tracker.report.FORMATTERS`,
+:data:`tracker.evaluate.policy.FAIL_ON`); there is no second list to keep in step.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from tracker.errors import ReportError, TrackerError
+from tracker.evaluate.policy import FAIL_ON, fail_on_hit
+from tracker.report import FORMATTERS, get_formatter
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from tracker.models import Report
+    from tracker.report.base import Formatter
+
+    FormatChoice = str
+    FailOnChoice = str
+else:
+    FormatChoice = StrEnum("FormatChoice", {name: name for name in FORMATTERS})
+    FailOnChoice = StrEnum("FailOnChoice", {name: name for name in FAIL_ON})
+
+EXIT_FAIL_ON = 3
+"""The exit code of a ``--fail-on`` hit (design.md §3)."""
+
+_consoles: dict[str, Console] = {}
+
+
+def _err_console() -> Console:
+    """The stderr console, made on first use (importing rich costs start-up time)."""
+    if "err" not in _consoles:
+        from rich.console import Console
+
+        _consoles["err"] = Console(stderr=True, highlight=False, soft_wrap=True)
+    return _consoles["err"]
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+@contextmanager
+def errors() -> Iterator[None]:
+    """Turn a TrackerError into one line on stderr, ``error: <what> (hint: <what to do>)``,
+    and its exit code (1). Everything else (a bug) keeps its traceback."""
+    try:
+        yield
+    except TrackerError as exc:
+        hint = f" [dim](hint: {_escape(exc.hint)})[/]" if exc.hint else ""
+        _err_console().print(f"[bold red]error:[/] {_escape(exc.message)}{hint}", markup=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def warn(message: str) -> None:
+    """``warning: <message>`` on stderr (the message is escaped: never read as markup)."""
+    _err_console().print(f"[yellow]warning:[/] {_escape(message)}", markup=True)
+
+
+def error(message: str) -> None:
+    """``error: <message>`` on stderr, for a failed step the command goes on after."""
+    _err_console().print(f"[bold red]error:[/] {_escape(message)}", markup=True)
+
+
+def note(message: str) -> None:
+    """A plain line on stderr (progress, summaries)."""
+    _err_console().print(message, markup=False)
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Write ``text`` to stdout, or to ``output`` (parent directories created).
+
+    Raises:
+        ReportError: the file cannot be written (names it).
+    """
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    if not output.parent.is_dir():
+        raise ReportError(
+            f"cannot write report to {output}: directory {output.parent} does not exist",
+            "create it first, or choose another --output",
+        )
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ReportError(f"cannot write report to {output}: {exc.strerror}") from None
+    _err_console().print(f"report written to {output}", markup=False)
+
+
+class _Style:
+    no_color = False
+
+
+style = _Style()
+"""Process-wide output style set by the global options (``--no-color``)."""
+
+
+def table_style(output: Path | None) -> tuple[int, bool]:
+    """``(width, color)`` for a table: ``COLUMNS`` when set, else the terminal's width, else
+    120 (piped); colours only on a terminal, never with ``NO_COLOR`` or ``--no-color``;
+    written to a file, 200 and no colours (:func:`tracker.report.table.table_width`)."""
+    if output is not None:
+        return 200, False
+    from rich.console import Console
+
+    from tracker.report.table import color_enabled, table_width
+
+    out = Console()
+    tty = out.is_terminal
+    width = table_width(terminal_width=out.width if tty else None)
+    return width, color_enabled(is_terminal=tty, no_color_flag=style.no_color)
+
+
+def formatter(name: str, output: Path | None) -> Formatter:
+    """The registered report formatter ``name`` (tables styled by :func:`table_style`)."""
+    width, color = table_style(output)
+    return get_formatter(str(name), width=width, color=color)
+
+
+def exit_on_fail(report: Report, kinds: Iterable[str] | None) -> None:
+    """Exit with :data:`EXIT_FAIL_ON` when ``report`` holds a finding of one of ``kinds``."""
+    if kinds and fail_on_hit(report, [str(k) for k in kinds]):
+        raise typer.Exit(EXIT_FAIL_ON)
+
+
+def count(n: int, noun: str) -> str:
+    """``1 node``, ``2 nodes``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -1,0 +1,170 @@
+"""HTTP helpers shared by every outbound call (GitHub now; endoflife.date and webhooks later).
+
+- :func:`send` makes one request whose *whole* duration is bounded by ``timeout`` seconds:
+  httpx's timeouts apply to each network read, so a server trickling one byte every 0.5 s
+  would never time out; here the body is streamed and a monotonic deadline is checked after
+  every chunk, and each phase (connect, write, pool, read) gets at most the time left. The body
+  is also bounded in size (``max_bytes``, after decompression).
+- :func:`parse_json` parses untrusted JSON with orjson, which refuses nesting deeper than 1024
+  levels and integers beyond 64 bits with an error instead of a ``RecursionError`` or a
+  ``ValueError`` from a 100,000-digit integer.
+- :func:`origin` / :func:`host` name where a URL points, so credentials go only to their own
+  origin (RFC 6454) and messages never show user info.
+
+Nothing here knows about GitHub.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+import orjson
+
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+"""Largest response body read by default (64 MiB, decompressed)."""
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DeadlineExceeded",
+    "ResponseTooLarge",
+    "host",
+    "origin",
+    "parse_json",
+    "send",
+]
+
+
+class DeadlineExceeded(httpx.TimeoutException):
+    """The whole request took longer than its deadline (a ``TimeoutException``, so callers
+    that retry timeouts retry this too)."""
+
+
+class ResponseTooLarge(httpx.HTTPError):
+    """The response body is larger than ``max_bytes``; it is not read further."""
+
+
+def send(
+    client: httpx.Client,
+    method: str,
+    url: str | httpx.URL,
+    *,
+    timeout: float,
+    headers: Mapping[str, str] | None = None,
+    params: Mapping[str, str] | None = None,
+    content: bytes | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> httpx.Response:
+    """One request, redirects not followed, finished within ``timeout`` seconds in all.
+
+    Args:
+        timeout: seconds for the whole request: connecting, sending, waiting and reading the
+            body. Each phase gets at most this budget; the body is read chunk by chunk and the
+            request fails once the budget is spent (a chunk read that is already waiting ends
+            at the read timeout, so a silent server costs at most the budget, a trickling one
+            the budget plus one trickle interval).
+        max_bytes: the largest body accepted (decompressed), bytes.
+
+    Returns:
+        A response whose body is fully read (``.content``, ``.json()``, ``.links`` work).
+
+    Raises:
+        DeadlineExceeded: the budget ran out (a subclass of ``httpx.TimeoutException``).
+        ResponseTooLarge: the body exceeded ``max_bytes``.
+        httpx.HTTPError: connection failures, per-phase timeouts and protocol errors as httpx
+            raises them.
+    """
+    if timeout <= 0:
+        raise ValueError("timeout must be positive")
+    deadline = time.monotonic() + timeout
+    request = client.build_request(
+        method,
+        url,
+        headers=dict(headers or {}),
+        params=dict(params) if params is not None else None,
+        content=content,
+        # Every phase within the budget; a shorter connect timeout of the client is kept.
+        timeout=httpx.Timeout(timeout, connect=min(timeout, client.timeout.connect or timeout)),
+    )
+    response = client.send(request, stream=True, follow_redirects=False)
+    try:
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                raise ResponseTooLarge(f"the response body is larger than {max_bytes} bytes")
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                raise DeadlineExceeded(
+                    f"the whole request took longer than {timeout:g} s", request=request
+                )
+    finally:
+        response.close()
+    if time.monotonic() > deadline:
+        raise DeadlineExceeded(f"the whole request took longer than {timeout:g} s", request=request)
+    # The body is already decoded: a copy without the transfer headers keeps httpx from
+    # decoding it twice.
+    kept = [
+        (k, v)
+        for k, v in response.headers.multi_items()
+        if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+    ]
+    return httpx.Response(
+        response.status_code,
+        headers=kept,
+        content=b"".join(chunks),
+        request=request,
+        extensions={"http_version": response.extensions.get("http_version", b"HTTP/1.1")},
+    )
+
+
+def parse_json(body: bytes | str) -> Any:
+    """Parse untrusted JSON: UTF-8, nesting at most 1024 deep, integers within 64 bits.
+
+    >>> parse_json(b'{"a": [1, 2]}')
+    {'a': [1, 2]}
+    >>> parse_json(b"[" * 2000)
+    Traceback (most recent call last):
+    ValueError: not valid JSON: depth limit exceeded: line 1 column 1026 (char 1025)
+
+    Raises:
+        ValueError: one line saying why (bad syntax, too deep, integer too large, not UTF-8).
+    """
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON: {exc}") from None
+
+
+def host(url: str | httpx.URL) -> str:
+    """``host`` or ``host:port`` of ``url``, without user info (which may hold a secret).
+
+    >>> host("https://user:secret@ghe.example.com:8443/api/v3/repos/a/b/releases")
+    'ghe.example.com:8443'
+    >>> host("https://api.github.com/repos/a/b/releases")
+    'api.github.com'
+    """
+    parsed = httpx.URL(url)
+    name = f"[{parsed.host}]" if ":" in parsed.host else parsed.host
+    return f"{name}:{parsed.port}" if parsed.port is not None else name
+
+
+def origin(url: str | httpx.URL) -> tuple[str, str, int | None]:
+    """``(scheme, host, port)`` of ``url``, the default port made explicit (RFC 6454 origin).
+
+    Credentials go only to their configured origin: a ``Link`` or redirect that leaves it is
+    never sent them.
+
+    >>> origin("https://api.github.com/repos/a/b") == origin("https://API.github.com:443/x")
+    True
+    >>> origin("https://api.github.com/x") == origin("https://evil.example/x")
+    False
+    >>> origin("https://api.github.com/x") == origin("http://api.github.com/x")
+    False
+    """
+    parsed = httpx.URL(url)
+    port = parsed.port or {"https": 443, "http": 80}.get(parsed.scheme)
+    return parsed.scheme, parsed.host.lower(), port

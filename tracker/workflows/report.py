@@ -1,0 +1,198 @@
+"""``tracker report``: evaluate stored scans against stored upstream data, then save the rows.
+
+Evaluating (:func:`evaluate_report`) only reads the store; saving (:func:`save_report`) is a
+second, explicit call. ``tracker report`` and ``tracker run`` make both; ``tracker notify``
+and the demo only evaluate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from tracker.config import Settings
+from tracker.errors import ReportError
+from tracker.models import CatalogueEntry, ClusterUnidentified, ComponentReport, Report
+from tracker.workflows.common import load_components, open_store, require_clusters, today
+
+if TYPE_CHECKING:
+    from tracker.evaluate.base import ReleaseStream
+    from tracker.store import Store, StoredScan
+
+
+@dataclass(frozen=True)
+class EvaluatedReport:
+    """An evaluation of stored scans, not saved yet.
+
+    Attributes:
+        report: what the formatters render.
+        rows_by_scan: scan id -> that scan's evaluated rows (what :func:`save_report` stores).
+    """
+
+    report: Report
+    rows_by_scan: Mapping[int, tuple[ComponentReport, ...]]
+
+
+def stale_projects(
+    last_synced: Mapping[str, datetime],
+    projects: Sequence[str],
+    now: datetime,
+    stale_after: timedelta,
+) -> list[str]:
+    """The projects among ``projects`` whose last successful sync is older than ``stale_after``.
+
+    Projects never synced (upstream data imported from a file) are not stale.
+    """
+    return sorted(
+        p for p in set(projects) if p in last_synced and now - last_synced[p] > stale_after
+    )
+
+
+def human_duration(delta: timedelta) -> str:
+    """``2 days``, ``12 hours``, ``30 minutes`` (the largest whole unit).
+
+    >>> human_duration(timedelta(hours=36))
+    '36 hours'
+    """
+    seconds = int(delta.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{seconds} seconds"
+
+
+def evaluate_report(
+    store: Store,
+    catalogue: Mapping[str, CatalogueEntry],
+    *,
+    today: date,
+    now: datetime | None = None,
+    clusters: Sequence[str] | None = None,
+    stale_after: timedelta = Settings.sync_stale_after,
+    scans: Sequence[StoredScan] | None = None,
+) -> EvaluatedReport:
+    """Evaluate the latest scan of each cluster against the stored upstream data. Read-only.
+
+    Args:
+        today: the day findings are computed for (``days_behind`` counts up to it).
+        now: the report's ``generated_at`` (default: the current UTC time).
+        clusters: only these clusters (default: every cluster in the store).
+        stale_after: warn when a project's releases were last synced longer ago than this.
+        scans: evaluate exactly these scans instead of each cluster's latest (a nightly run
+            reports its own scan, even when another process stored a newer one meanwhile).
+
+    Raises:
+        StoreError: the store cannot be read.
+    """
+    from tracker.evaluate import evaluate
+
+    now = now or datetime.now(UTC)
+    releases = store.all_releases()
+    if scans is None:
+        if clusters is not None and len(clusters) == 1:
+            scans = store.latest_scans(clusters[0])
+        else:
+            wanted = set(clusters) if clusters is not None else None
+            scans = [s for s in store.latest_scans() if wanted is None or s.summary.name in wanted]
+    rows: list[ComponentReport] = []
+    by_scan: dict[int, tuple[ComponentReport, ...]] = {}
+    unidentified: list[ClusterUnidentified] = []
+    streams: dict[tuple[str, str], ReleaseStream] = {}
+    for stored in scans:
+        name = stored.summary.name
+        components = stored.identification.components
+        evaluated = evaluate(name, components, catalogue, releases, today, stream_cache=streams)
+        by_scan[stored.id] = tuple(evaluated)
+        rows += evaluated
+        unidentified += [ClusterUnidentified(name, u) for u in stored.identification.unidentified]
+    used = [r.component.project for r in rows if r.component.project]
+    stale = stale_projects(store.last_synced(), used, now, stale_after)
+    warnings = (
+        [
+            f"release data for {len(stale)} project(s) is older than {human_duration(stale_after)} "
+            f"({', '.join(stale[:5])}{', …' if len(stale) > 5 else ''}): run `tracker sync`"
+        ]
+        if stale
+        else []
+    )
+    report = Report(
+        generated_at=now,
+        clusters=tuple(s.summary for s in scans),
+        components=tuple(rows),
+        unidentified=tuple(unidentified),
+        warnings=tuple(warnings),
+    )
+    return EvaluatedReport(report, by_scan)
+
+
+def save_report(store: Store, evaluated: EvaluatedReport) -> None:
+    """Store the evaluated rows with their scans (history and queries read them).
+
+    Re-saving is safe: it replaces a scan's rows, except for a scan a nightly run has
+    finished, whose rows the store keeps as that run's baseline.
+
+    Raises:
+        StoreError: the store cannot be written.
+    """
+    for scan_id, rows in evaluated.rows_by_scan.items():
+        store.save_report_rows(scan_id, rows)
+
+
+def run_report(settings: Settings, *, clusters: Sequence[str] = ()) -> Report:
+    """``tracker report``: evaluate each cluster's latest scan and save the rows.
+
+    Args:
+        clusters: only these clusters (default: every stored one).
+
+    Raises:
+        ReportError: the store holds no scan, or no scan of a cluster asked for.
+        IdentifyError, StoreError: catalogue or store problems.
+    """
+    catalogue = load_components(settings)
+    with open_store(settings) as store:
+        require_clusters(store, clusters)
+        evaluated = evaluate_report(
+            store,
+            catalogue,
+            today=today(),
+            clusters=list(clusters) or None,
+            stale_after=settings.sync_stale_after,
+        )
+        save_report(store, evaluated)
+    return evaluated.report
+
+
+def fleet_report(store: Store, clusters: Sequence[str] | None = None) -> Report:
+    """The fleet view's data: each cluster's latest *evaluated* run, read back as stored.
+
+    Read-only and fast on a shared store (no re-evaluation): it shows what each cluster's
+    last ``tracker run`` / ``tracker report`` decided. Clusters scanned but never evaluated
+    appear with no rows.
+
+    Raises:
+        StoreError: the store cannot be read.
+    """
+    wanted = set(clusters or ())
+    rows = [r for r in store.latest_report_rows() if not wanted or r.cluster in wanted]
+    summaries = tuple(
+        s.summary for s in store.latest_scans() if not wanted or s.summary.name in wanted
+    )
+    return Report(datetime.now(UTC), summaries, tuple(rows), ())
+
+
+def run_fleet(settings: Settings, *, clusters: Sequence[str] = ()) -> Report:
+    """``tracker report --all-clusters``: :func:`fleet_report` of the configured store.
+
+    Raises:
+        ReportError: the store holds no scan (of the clusters asked for). StoreError.
+    """
+    with open_store(settings) as store:
+        report = fleet_report(store, list(clusters) or None)
+    if not report.clusters:
+        raise ReportError(
+            "the store holds no scan yet", "run `tracker scan` or `tracker run` first"
+        )
+    return report

@@ -1,0 +1,279 @@
+"""``tracker sync`` and ``tracker releases``: upstream data in (a sync, an import) and out.
+
+:class:`SyncOptions` is the one conversion of :class:`~tracker.config.Settings` into sync
+arguments (``tracker sync`` and ``tracker run`` both use :meth:`SyncOptions.from_settings`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tracker.config import Settings
+from tracker.errors import ReportError
+from tracker.models import CatalogueEntry, Release
+from tracker.workflows.common import load_components, open_store
+
+if TYPE_CHECKING:
+    import httpx
+
+    from tracker.store import Store
+    from tracker.upstream.sync import (
+        OldestNeeded,
+        ProgressCallback,
+        ProjectResult,
+        ProjectStatus,
+        SyncSummary,
+    )
+
+__all__ = [
+    "ProgressCallback",
+    "ProgressFactory",
+    "ProjectResult",
+    "ProjectStatus",
+    "StoredReleases",
+    "SyncOptions",
+    "SyncSummary",
+    "export_release_file",
+    "import_release_file",
+    "no_progress",
+    "oldest_running",
+    "run_sync",
+    "stored_releases",
+    "sync_upstream",
+    "tracked_projects",
+]
+
+ProgressFactory = Callable[[int], AbstractContextManager["ProgressCallback | None"]]
+"""``factory(total_projects)`` -> a context manager yielding the per-project callback."""
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """How to sync upstream data (the ``[github]`` and ``[sync]`` settings).
+
+    Attributes:
+        enabled: False skips the sync (``--no-sync``, the demo, air-gapped installs).
+        api_url: the GitHub REST base URL (GitHub Enterprise: ``https://HOST/api/v3``).
+        token: the GitHub token (None: anonymous); kept out of ``repr()`` (logs, tracebacks).
+        min_interval: ``tracker run`` skips the sync when every tracked project synced
+            successfully within this.
+        timeout_seconds: per-request timeout towards the API.
+        client: an httpx client to use (tests); None: a pooled client per sync.
+        progress: called after each project (see ``tracker.upstream.sync.ProgressCallback``).
+    """
+
+    enabled: bool = True
+    api_url: str = Settings.github_api_url
+    token: str | None = field(default=None, repr=False)
+    concurrency: int = Settings.sync_concurrency
+    max_pages: int | None = Settings.sync_max_pages
+    min_interval: timedelta = Settings.sync_min_interval
+    timeout_seconds: float = Settings.sync_timeout_seconds
+    client: httpx.Client | None = None
+    progress: ProgressCallback | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, enabled: bool = True) -> SyncOptions:
+        """The sync options ``settings`` give (reads the token: see ``Settings.github_token``).
+
+        Raises:
+            ConfigError: the token file cannot be read.
+        """
+        return cls(
+            enabled=enabled,
+            api_url=settings.github_api_url,
+            token=settings.github_token() if enabled else None,
+            concurrency=settings.sync_concurrency,
+            max_pages=settings.sync_max_pages,
+            min_interval=settings.sync_min_interval,
+            timeout_seconds=settings.sync_timeout_seconds,
+        )
+
+
+def __getattr__(name: str) -> object:
+    """The sync result types of ``tracker.upstream.sync``, imported on first use."""
+    if name in ("ProgressCallback", "ProjectResult", "ProjectStatus", "SyncSummary"):
+        from tracker.upstream import sync
+
+        return getattr(sync, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def tracked_projects(catalogue: Mapping[str, CatalogueEntry]) -> list[str]:
+    """Every upstream project (``owner/repo``) the component catalogue tracks, sorted, unique."""
+    return sorted({e.project for e in catalogue.values() if e.project})
+
+
+def oldest_running(
+    store: Store, catalogue: Mapping[str, CatalogueEntry]
+) -> dict[str, list[OldestNeeded]]:
+    """Project -> the running versions (with their stream's tag rule) of every latest scan.
+
+    A sync pages back until these are covered: the first one, and any later one whose stored
+    releases no longer cover a running version (see ``tracker.upstream.sync.sync_projects``).
+    """
+    from tracker.evaluate import running_version
+    from tracker.upstream.sync import OldestNeeded
+    from tracker.versions import ParsedVersion
+
+    needed: dict[str, dict[tuple[str, str], OldestNeeded]] = {}
+    for stored in store.latest_scans():
+        for component in stored.identification.components:
+            entry = catalogue.get(component.component)
+            if entry is None or not entry.project:
+                continue
+            running = running_version(component, entry)  # applies the image tag rule
+            if not isinstance(running, ParsedVersion):
+                continue  # an unknown version cannot tell how far back to page
+            need = OldestNeeded(entry.tag_pattern, running.normalized)
+            needed.setdefault(entry.project, {})[(need.tag_pattern, need.version)] = need
+    return {project: list(needs.values()) for project, needs in needed.items()}
+
+
+def sync_upstream(
+    store: Store,
+    catalogue: Mapping[str, CatalogueEntry],
+    options: SyncOptions,
+    *,
+    now: datetime,
+    projects: Sequence[str] | None = None,
+    full: bool = False,
+) -> SyncSummary:
+    """Refresh the stored upstream data of ``projects`` (default: every tracked one).
+
+    Returns:
+        The run's ``SyncSummary`` (its ``warnings`` include the anonymous-limit notice).
+
+    Raises:
+        StoreError: the store cannot be read or written. Per-project failures are in the summary.
+    """
+    from tracker.upstream.github import GitHubReleaseSource, default_client, token_key
+    from tracker.upstream.sync import sync_projects
+
+    wanted = list(projects) if projects else tracked_projects(catalogue)
+    own_client = options.client is None
+    http = options.client or default_client(
+        timeout=options.timeout_seconds, concurrency=options.concurrency
+    )
+    try:
+        source = GitHubReleaseSource(http, api_url=options.api_url, token=options.token)
+        return sync_projects(
+            store,
+            source,
+            wanted,
+            token_key=token_key(options.token),
+            now=now,
+            full=full,
+            concurrency=options.concurrency,
+            max_pages=options.max_pages,
+            oldest_needed=oldest_running(store, catalogue),
+            progress=options.progress,
+        )
+    finally:
+        if own_client:
+            http.close()
+
+
+def no_progress(total: int) -> AbstractContextManager[ProgressCallback | None]:
+    """The :data:`ProgressFactory` that reports nothing."""
+    return nullcontext(None)
+
+
+def run_sync(
+    settings: Settings,
+    *,
+    projects: Sequence[str] = (),
+    full: bool = False,
+    progress: ProgressFactory = no_progress,
+) -> SyncSummary:
+    """``tracker sync``: refresh the stored upstream data, holding the store's ``sync`` lock.
+
+    Args:
+        projects: only these ``owner/repo`` (default: every project the catalogue tracks).
+        full: read every page and replace what is stored (picks up deletions).
+        progress: given the number of projects, yields the per-project callback.
+
+    Raises:
+        LockError: another process is syncing this store.
+        ConfigError, IdentifyError, StoreError: settings, catalogue or store problems.
+    """
+    catalogue = load_components(settings)
+    options = SyncOptions.from_settings(settings)
+    wanted = list(projects) or tracked_projects(catalogue)
+    with open_store(settings) as store, store.job_lock("sync"), progress(len(wanted)) as each:
+        return sync_upstream(
+            store,
+            catalogue,
+            replace(options, progress=each),
+            now=datetime.now(UTC),
+            projects=wanted,
+            full=full,
+        )
+
+
+def import_release_file(
+    settings: Settings, file: Path, *, project: str | None = None
+) -> dict[str, int]:
+    """``tracker releases import``: load a release file into the store.
+
+    Returns:
+        ``{project: new releases stored}``.
+
+    Raises:
+        ReleaseFileError: the file is missing or malformed (names it); StoreError.
+    """
+    from tracker.upstream.release_file import import_releases
+
+    with open_store(settings) as store:
+        return import_releases(store, file, project=project)
+
+
+def export_release_file(settings: Settings, file: Path) -> int:
+    """``tracker releases export``: write every stored release to ``file``; returns the count.
+
+    Raises:
+        ReleaseFileError: the file cannot be written; StoreError.
+    """
+    from tracker.upstream.release_file import export_releases
+
+    with open_store(settings) as store:
+        return export_releases(store, file)
+
+
+@dataclass(frozen=True)
+class StoredReleases:
+    """The releases stored for one project, and when it last synced (None: imported only)."""
+
+    project: str
+    releases: tuple[Release, ...]
+    synced: datetime | None
+
+
+def stored_releases(settings: Settings, project: str) -> StoredReleases:
+    """``tracker releases list``: the releases stored for ``project`` (``owner/repo``).
+
+    Raises:
+        ReportError: nothing is stored for ``project`` (the hint names close stored
+            projects, or says how to get releases); StoreError.
+    """
+    with open_store(settings) as store:
+        releases = store.releases(project)
+        synced = store.last_synced().get(project)
+        known = store.projects() if not releases else []
+    if not releases:
+        import difflib
+
+        close = difflib.get_close_matches(project, known, n=3)
+        raise ReportError(
+            f"no releases stored for {project}",
+            f"did you mean {', '.join(close)}?"
+            if close
+            else "give the project as owner/repo and run `tracker sync --project OWNER/REPO` "
+            "or `tracker releases import FILE`",
+        )
+    return StoredReleases(project, tuple(releases), synced)
