@@ -47,9 +47,10 @@ def test_get_formatter() -> None:
     assert isinstance(get_formatter("markdown"), MarkdownFormatter)
     table = get_formatter("table", width=90, color=True)
     assert isinstance(table, TableFormatter) and table.width == 90 and table.color
-    with pytest.raises(ReportError, match="'html'") as err:
-        get_formatter("html")
-    assert "table, json, markdown" in err.value.hint
+    assert get_formatter("html").__class__.__name__ == "HtmlFormatter"
+    with pytest.raises(ReportError, match="'pdf'") as err:
+        get_formatter("pdf")
+    assert "table, json, markdown, html" in err.value.hint
 
 
 def test_fail_on_real_report() -> None:
