@@ -156,7 +156,7 @@ def test_cluster_summary_counts_version_and_distribution(report: Report, page: s
     assert facts["Kubernetes"] == "1.28.5"
     assert facts["Distribution"] == "EKS"
     assert facts["Components"] == "21 (15 outdated)"
-    assert facts["Unidentified images"] == "4"
+    assert facts["Unidentified images"] == "3"
     assert facts["Source"] == "dump"
 
 
