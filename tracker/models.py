@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 
@@ -339,6 +339,9 @@ class CatalogueEntry:
             release tags and extracts the version, e.g. ``^controller-v(?P<version>.+)$``.
         image_tag_pattern: same for image tags when they differ from release tags
             (None: the image tag is the version, prefixes like ``v`` handled by versions.py).
+        retired: the date the project (or this release stream) stopped releasing, or None.
+        successor: what replaces a retired entry (a catalogue id or a project name), or None.
+        retired_source: the https URL announcing the retirement, or None.
         source: the upstream source that serves ``project`` (``tracker.upstream.sources``),
             default ``github``.
     """
@@ -349,6 +352,9 @@ class CatalogueEntry:
     images: tuple[str, ...]
     tag_pattern: str = r"^v?(?P<version>\d.*)$"
     image_tag_pattern: str | None = None
+    retired: date | None = None
+    successor: str | None = None
+    retired_source: str | None = None
     source: str = "github"
 
 

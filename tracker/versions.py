@@ -418,6 +418,12 @@ def parse_tag(tag: str, pattern: str) -> ParsedVersion | Unparsed | None:
     ('2017-12-28T01:21:00Z', 'calendar')
     >>> old.version < parse_tag("RELEASE.2024-01-16T16-07-38Z", minio).version
     True
+
+    A version group of numbers joined only by ``_`` is dotted (postgres ``REL_16_1``,
+    busybox ``1_36_1``):
+
+    >>> parse_tag("REL_16_1", r"^REL_?(?P<version>\d+(?:_\d+)+)$").normalized
+    '16.1'
     """
     match = _compile(pattern).match(tag)
     if match is None:

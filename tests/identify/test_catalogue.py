@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -307,21 +308,111 @@ def test_exact_pattern_wins_over_wildcard_and_longer_wildcard_wins():
     assert look("quay.io/acme/other:1") is broad
 
 
-def test_every_tag_rule_takes_a_release_and_rejects_non_releases(catalogue):
-    releases = [
-        "v1.2.3",
-        "1.2.3",
-        "v2.2.3",
-        "controller-v1.2.3",
-        "cluster-autoscaler-1.2.3",
-        "vertical-pod-autoscaler-1.2.3",
-        "addon-resizer-1.2.3",
-        "stable-1.2.3",
-        "mimir-1.2.3",
-    ]
-    junk = ["helm-chart-1.2.3", "latest", "cmd/ctl/v1.2.3", "api/v1.2.3", "main", "v1.2.3-retract"]
+def test_no_tag_rule_takes_non_release_tags(catalogue):
+    # each rule against its project's real tags: tests/identify/test_component_tags.py
+    junk = ["helm-chart-1.2.3", "latest", "cmd/ctl/v1.2.3", "main", "v1.2.3-retract", "nightly"]
     for cid, entry in catalogue.items():
-        taken = _selected(entry, releases)
-        assert taken, cid
-        assert all(re.fullmatch(r"\d+\.\d+\.\d+", v) for v in taken.values()), cid
         assert not _selected(entry, junk), cid
+
+
+# --- registry moves, tag streams, retirement (issue 9, catalogue-check.md) -------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "cid"),
+    [
+        ("reg.kyverno.io/kyverno/kyverno:v1.14.0", "kyverno"),
+        ("reg.kyverno.io/kyverno/background-controller:v1.19.0", "kyverno"),
+        ("public.ecr.aws/csi-components/csi-provisioner:v6.3.0-eksbuild.4", "csi-provisioner"),
+        (
+            "public.ecr.aws/eks-distro/kubernetes-csi/external-attacher:v4.4.0-eks-1-28-8",
+            "csi-attacher",
+        ),
+        ("mcr.microsoft.com/oss/v2/kubernetes/coredns:v1.13.1-20", "coredns"),
+        ("mcr.microsoft.com/oss/v2/kubernetes/kube-proxy:v1.30.2", "kube-proxy"),
+        ("mcr.microsoft.com/containernetworking/cilium/cilium:v1.19.3-260520", "cilium"),
+        ("docker.io/bitnamilegacy/external-dns:0.14.0-debian-12-r3", "external-dns"),
+        ("us-docker.pkg.dev/fairwinds-ops/oss/polaris:10.2.0", "polaris"),
+        ("ghcr.io/traefik/traefik:v3.7.9", "traefik"),
+        ("ghcr.io/nginx/kubernetes-ingress:5.5.4", "nginx-ingress"),
+        ("kubernetesui/dashboard-api:1.13.0", "kubernetes-dashboard-api"),
+        ("kubernetesui/dashboard-web:1.7.0", "kubernetes-dashboard-web"),
+        ("kubernetesui/metrics-scraper:v1.0.8", "kubernetes-dashboard-metrics-scraper"),
+        ("ghcr.io/buoyantio/proxy:enterprise-2.19.3", "linkerd-enterprise"),
+        ("postgres:9.6.8", "postgres"),
+        ("mysql:8.0.22", "mysql"),
+        ("minio/minio:RELEASE.2017-12-28T01-21-00Z", "minio"),
+        ("gitlab/gitlab-runner:alpine-v12.6.0", "gitlab-runner"),
+        ("nats-streaming:0.11.2", "nats-streaming"),
+        ("openfaas/basic-auth-plugin:0.17.0", "openfaas"),
+        ("registry:2.7.1", "registry"),
+    ],
+)
+def test_moved_and_twin_registries_are_identified(catalogue, raw, cid):
+    entry = ImageIndex(catalogue).lookup(ImageReference.parse(raw))
+    assert entry is not None and entry.id == cid, raw
+
+
+def test_the_image_tag_picks_the_stream_when_entries_share_a_repository(catalogue):
+    index = ImageIndex(catalogue)
+    look = lambda raw: index.lookup(ImageReference.parse(raw)).id  # noqa: E731
+    assert look("cr.l5d.io/linkerd/proxy:stable-2.14.10") == "linkerd"
+    assert look("cr.l5d.io/linkerd/proxy:edge-24.8.2") == "linkerd-edge"
+    assert look("cr.l5d.io/linkerd/controller:edge-26.8.3") == "linkerd-edge"
+    assert look("cr.l5d.io/linkerd/proxy:stable-2.14.10") == "linkerd"  # cached per tag
+    assert look("cr.l5d.io/linkerd/proxy:latest") == "linkerd"  # no stream matches: the first
+
+
+def test_sharing_a_repository_needs_an_image_tag_pattern_on_every_entry():
+    with pytest.raises(IdentifyError, match=r"cr\.l5d\.io/linkerd/proxy"):
+        load_catalogue({"mine": {"images": ["cr.l5d.io/linkerd/proxy"], "project": "a/b"}})
+    cat = load_catalogue(
+        {
+            "mine": {
+                "images": ["cr.l5d.io/linkerd/proxy"],
+                "project": "a/b",
+                "image_tag_pattern": "^mine-(?P<version>.+)$",
+            }
+        }
+    )
+    index = ImageIndex(cat)
+    assert index.matches("mine", ImageReference.parse("cr.l5d.io/linkerd/proxy:mine-1.2.3"))
+
+
+def test_retired_entries_name_date_successor_and_source(catalogue):
+    retired = {cid: e for cid, e in catalogue.items() if e.retired is not None}
+    assert {
+        "linkerd",
+        "ingress-nginx",
+        "promtail",
+        "jaeger",
+        "jaeger-operator",
+        "kubernetes-dashboard",
+        "grafana-agent",
+        "nats-streaming",
+    } <= set(retired)
+    assert catalogue["promtail"].retired == date(2026, 3, 25)
+    assert catalogue["promtail"].successor == "alloy"
+    for cid, entry in retired.items():
+        assert entry.retired_source and entry.retired_source.startswith("https://"), cid
+        assert entry.successor, cid
+        if entry.successor in catalogue:
+            assert catalogue[entry.successor].retired is None, cid
+    assert catalogue["loki"].retired is None and catalogue["linkerd-edge"].retired is None
+
+
+def test_retirement_fields_are_validated():
+    base = {"images": ["a/b"], "project": "a/b"}
+    entry = load_catalogue({"x": {**base, "retired": "2025-01-23", "successor": "y"}})["x"]
+    assert entry.retired == date(2025, 1, 23) and entry.successor == "y"
+    bad = [
+        ({"retired": "January 2025"}, "retired"),
+        ({"retired": 2025}, "retired"),
+        ({"successor": "y"}, "retired"),
+        ({"retired": "2025-01-23", "retired_source": "http://x/"}, "retired_source"),
+        ({"retired": "2025-01-23", "retired_source": "see README"}, "retired_source"),
+    ]
+    for fields, word in bad:
+        with pytest.raises(IdentifyError) as err:
+            load_catalogue({"x": {**base, **fields}})
+        assert "components.x" in err.value.message and word in err.value.message, fields

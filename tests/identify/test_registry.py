@@ -89,13 +89,17 @@ def test_gke_kubernetes_entries(gke):
 def test_gke_applications_are_unidentified_with_reasons(gke):
     _, result = gke
     by_image = {(u.namespace, u.image): u for u in result.unidentified}
-    mysql = by_image[("kubevious", "mysql:8.0.22")]
-    assert mysql.workload == "StatefulSet/kubevious-mysql"
-    assert mysql.reason == "no catalogue entry for image repository docker.io/library/mysql"
+    carts = by_image[("sock-shop", "weaveworksdemos/carts:0.4.8")]
+    assert carts.reason == (
+        "no catalogue entry for image repository docker.io/weaveworksdemos/carts"
+    )
     weave = [u for u in result.unidentified if u.image.startswith("weaveworksdemos/")]
     assert len(weave) == 10 and all(u.namespace == "sock-shop" for u in weave)
-    assert ("sock-shop", "mongo") in by_image  # untagged
-    assert ("gitlab", "busybox:latest") in by_image  # init containers too
+    # the open-source servers next to the demo applications are identified (issue 9)
+    found = {(c.namespace, c.image): c.component for c in result.components if c.image}
+    assert found[("kubevious", "mysql:8.0.22")] == "mysql"
+    assert found[("sock-shop", "mongo")] == "mongodb"  # untagged
+    assert found[("gitlab", "busybox:latest")] == "busybox"  # init containers too
     assert not {u.image for u in result.unidentified} & {
         c.image for c in result.components if c.image
     }

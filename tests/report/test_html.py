@@ -133,7 +133,7 @@ def test_components_table_lists_every_row_worst_first(report: Report, page: str)
     assert len(tables) == 1
     rows = body_rows(tables[0])
     expected = cluster_rows(report, "demo")
-    assert len(rows) == len(report.components) == 20
+    assert len(rows) == len(report.components) == 21
     got = [(c[1], c[2], c[5]) for c in map(cells, rows)]
     want = [(r.component.component, r.component.role.value, r.current or "-") for r in expected]
     assert got == want
@@ -151,12 +151,12 @@ def test_cluster_summary_counts_version_and_distribution(report: Report, page: s
         for d in section.find("dl").find_all("div")
     }
     counts = severity_counts(report.components)
-    assert counts == {Severity.CRITICAL: 2, Severity.WARNING: 14, Severity.INFO: 7}
-    assert facts["Findings"] == "2 critical 14 warning 7 info"
+    assert counts == {Severity.CRITICAL: 2, Severity.WARNING: 14, Severity.INFO: 8}
+    assert facts["Findings"] == "2 critical 14 warning 8 info"
     assert facts["Kubernetes"] == "1.28.5"
     assert facts["Distribution"] == "EKS"
-    assert facts["Components"] == "20 (15 outdated)"
-    assert facts["Unidentified images"] == "4"
+    assert facts["Components"] == "21 (15 outdated)"
+    assert facts["Unidentified images"] == "3"
     assert facts["Source"] == "dump"
 
 
@@ -176,8 +176,8 @@ def test_findings_and_release_links(report: Report, page: str) -> None:
 def test_unidentified_images_are_listed(report: Report, page: str) -> None:
     table = parse(page).find("table", "unidentified")
     rows = [cells(r) for r in body_rows(table)]
-    assert len(rows) == len(report.unidentified) == 4
-    assert rows[0][:3] == ["docker.io/library/redis:7.2.4-alpine", "shop", "StatefulSet/redis"]
+    assert len(rows) == len(report.unidentified) == 3  # redis is catalogued (issue 9)
+    assert rows[0][:3] == ["ghcr.io/acme/shop-checkout:4.2.0", "shop", "Deployment/checkout"]
 
 
 def test_page_is_self_contained_and_admits_only_its_own_script(page: str) -> None:
@@ -251,7 +251,7 @@ def test_cluster_without_scan_summary_still_shows_its_rows(report: Report) -> No
         "Scan",
         "no scan summary for this cluster",
     )
-    assert len(body_rows(section.find("table", "components"))) == 20
+    assert len(body_rows(section.find("table", "components"))) == 21
 
 
 # --- untrusted text ------------------------------------------------------------------------------
@@ -376,7 +376,7 @@ def test_report_in_headless_chromium(
     box.fill("cert-manager")
     visible_rows = _component_column(tab)
     assert visible_rows == ["cert-manager"] * 3
-    assert tab.locator("#filter-count").inner_text() == "3 of 20 rows"
+    assert tab.locator("#filter-count").inner_text() == "3 of 21 rows"
     box.fill("ISTIO-SYSTEM")
     assert len(_component_column(tab)) == 2
     box.fill("")
@@ -404,7 +404,7 @@ def test_report_in_chromium_without_javascript(browser: Any, page: str, tmp_path
     context = browser.new_context(java_script_enabled=False)
     tab = context.new_page()
     tab.goto(path.as_uri())
-    assert tab.locator("table.components tbody tr:visible").count() == 20
-    assert tab.locator("table.unidentified tbody tr:visible").count() == 4
+    assert tab.locator("table.components tbody tr:visible").count() == 21
+    assert tab.locator("table.unidentified tbody tr:visible").count() == 3
     assert not tab.locator("#filter").is_visible()
     context.close()

@@ -104,7 +104,9 @@ def test_build_sources_defaults_to_github_and_refuses_unknown_or_conflicting() -
 def test_catalogue_entry_source_key() -> None:
     catalogue = load_catalogue({"my-app": {"images": ["acme/app"], "project": "acme/app"}})
     assert catalogue["my-app"].source == "github"
-    other = load_catalogue({"web": {"images": ["nginx"], "project": "nginx", "source": "static"}})
+    other = load_catalogue(
+        {"web": {"images": ["acme/web"], "project": "nginx", "source": "static"}}
+    )
     assert other["web"].source == "static" and other["web"].project == "nginx"
     with pytest.raises(IdentifyError, match="field 'source' must be an upstream source name"):
         load_catalogue({"x": {"images": ["x"], "project": "a/b", "source": "Git Hub"}})

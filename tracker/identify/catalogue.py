@@ -11,6 +11,14 @@ entries or override built-in ones by id (``[components.<id>]``, design.md §3)::
     name = "My operator"                      # optional display name (default: the id)
     image_tag_pattern = '^stable-(?P<version>.+)$'  # optional: version inside the image tag
     source = "github"                         # optional: the upstream source (default github)
+    retired = 2024-02-21                      # optional: the project stopped releasing (a date)
+    successor = "other-id"                    # optional, with retired: what replaces it
+    retired_source = "https://..."            # optional, with retired: where that is announced
+
+Two entries may list the same image repository only when both give an ``image_tag_pattern``:
+the image tag then picks the entry (Linkerd's ``stable-2.14.10`` and ``edge-24.8.2`` images
+share one repository but are two release streams). A tag neither pattern matches goes to the
+first of them in file order.
 
 Image patterns are matched against an image's registry-normalized forms (design.md §4):
 ``docker.io/library/x``, ``library/x`` and ``x`` all mean the same repository. A pattern
@@ -22,6 +30,8 @@ without ``*`` is normalized like an image reference; a pattern with ``*`` is mat
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import fnmatch
 import re
 import tomllib
@@ -34,7 +44,19 @@ from tracker.models import CatalogueEntry, ImageReference
 
 __all__ = ["ImageIndex", "load_catalogue", "normalize_image_pattern"]
 
-_KEYS = frozenset({"images", "project", "tag_pattern", "name", "image_tag_pattern", "source"})
+_KEYS = frozenset(
+    {
+        "images",
+        "project",
+        "tag_pattern",
+        "name",
+        "image_tag_pattern",
+        "retired",
+        "successor",
+        "retired_source",
+        "source",
+    }
+)
 _SOURCE_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _PROJECT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$")
@@ -56,7 +78,7 @@ def load_catalogue(
             ``owner/repo``, a malformed image pattern, or an exact image pattern that two
             entries both claim. The message names the entry and the field.
     """
-    text = resources.files("tracker.identify").joinpath("catalogue.toml").read_text("utf-8")
+    text = resources.files("tracker.identify").joinpath("components.toml").read_text("utf-8")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:  # pragma: no cover - shipped data is tested
@@ -110,38 +132,55 @@ class ImageIndex:
     """
 
     def __init__(self, catalogue: Mapping[str, CatalogueEntry]) -> None:
-        self._exact: dict[str, CatalogueEntry] = {}
-        globs: list[tuple[str, CatalogueEntry]] = []
+        self._exact: dict[str, list[CatalogueEntry]] = {}
+        grouped: dict[str, list[CatalogueEntry]] = {}
         for entry in catalogue.values():
             for raw in entry.images:
                 pattern = normalize_image_pattern(raw)
-                if "*" in pattern:
-                    globs.append((pattern, entry))
-                else:
-                    self._exact.setdefault(pattern, entry)
-        globs.sort(key=lambda item: len(item[0].replace("*", "")), reverse=True)
+                target = grouped if "*" in pattern else self._exact
+                owners = target.setdefault(pattern, [])
+                if entry not in owners:
+                    owners.append(entry)
+        globs = sorted(
+            grouped.items(), key=lambda item: len(item[0].replace("*", "")), reverse=True
+        )
         self._globs = [(re.compile(fnmatch.translate(p)), e) for p, e in globs]
-        self._cache: dict[str, CatalogueEntry | None] = {}
+        self._cache: dict[tuple[str, str | None], CatalogueEntry | None] = {}
 
     def lookup(self, image: ImageReference) -> CatalogueEntry | None:
-        """Return the entry whose image patterns match ``image``, or None."""
+        """Return the entry whose image patterns match ``image``, or None.
+
+        When several entries share the repository, the first whose ``image_tag_pattern``
+        matches the image tag wins, else the first of them.
+        """
         name = image.name.lower()
-        if name in self._cache:
-            return self._cache[name]
-        hit = self._exact.get(name)
-        if hit is None:
+        key = (name, image.tag)
+        if key in self._cache:
+            return self._cache[key]
+        owners = self._exact.get(name)
+        if owners is None:
             short = image.short_name.lower()
-            hit = next(
+            owners = next(
                 (e for rx, e in self._globs if rx.match(name) or rx.match(short)),
                 None,
             )
-        self._cache[name] = hit
+        hit = _by_tag(owners, image.tag) if owners else None
+        self._cache[key] = hit
         return hit
 
     def matches(self, entry_id: str, image: ImageReference) -> bool:
         """True when ``image`` belongs to the entry ``entry_id``."""
         hit = self.lookup(image)
         return hit is not None and hit.id == entry_id
+
+
+def _by_tag(owners: list[CatalogueEntry], tag: str | None) -> CatalogueEntry:
+    """The entry among ``owners`` whose ``image_tag_pattern`` matches ``tag``, else the first."""
+    if len(owners) > 1 and tag:
+        for entry in owners:
+            if entry.image_tag_pattern and re.match(entry.image_tag_pattern, tag):
+                return entry
+    return owners[0]
 
 
 def _build(
@@ -191,6 +230,35 @@ def _build(
     if "image_tag_pattern" in fields:
         pattern = _string(fields["image_tag_pattern"], where, "image_tag_pattern", hint)
         entry = replace(entry, image_tag_pattern=_regex(pattern, where, "image_tag_pattern", hint))
+    return _retirement(entry, fields, where, hint)
+
+
+def _retirement(
+    entry: CatalogueEntry, fields: Mapping[str, object], where: str, hint: str
+) -> CatalogueEntry:
+    """Apply and check ``retired`` (a date), ``successor`` and ``retired_source`` (a URL)."""
+    if "retired" in fields:
+        value = fields["retired"]
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):  # reported just below
+                value = dt.date.fromisoformat(value)
+        if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+            raise IdentifyError(f"{where}: field 'retired' must be a date (YYYY-MM-DD)", hint)
+        entry = replace(entry, retired=value)
+    if "successor" in fields:
+        entry = replace(entry, successor=_string(fields["successor"], where, "successor", hint))
+    if "retired_source" in fields:
+        url = _string(fields["retired_source"], where, "retired_source", hint)
+        if not re.match(r"^https://[^\s/]+/\S*$", url):
+            raise IdentifyError(
+                f"{where}: field 'retired_source' must be an https:// URL, got {url!r}", hint
+            )
+        entry = replace(entry, retired_source=url)
+    if entry.retired is None and (entry.successor or entry.retired_source):
+        raise IdentifyError(
+            f"{where}: 'successor' and 'retired_source' need 'retired' (the retirement date)",
+            hint,
+        )
     return entry
 
 
@@ -236,15 +304,19 @@ def _regex(pattern: str, where: str, key: str, hint: str) -> str:
 
 
 def _check_duplicate_images(catalogue: Mapping[str, CatalogueEntry]) -> None:
-    owner: dict[str, str] = {}
+    owners: dict[str, list[CatalogueEntry]] = {}
     for entry in catalogue.values():
         for raw in entry.images:
             pattern = normalize_image_pattern(raw)
-            other = owner.setdefault(pattern, entry.id)
-            if other != entry.id:
+            listed = owners.setdefault(pattern, [])
+            if entry in listed:
+                continue
+            listed.append(entry)
+            if len(listed) > 1 and not all(e.image_tag_pattern for e in listed):
                 raise IdentifyError(
-                    f"image pattern {raw!r} is listed by both [components.{other}] and "
+                    f"image pattern {raw!r} is listed by both [components.{listed[0].id}] and "
                     f"[components.{entry.id}]",
-                    "an image repository can belong to one component only; override the "
-                    "built-in entry's 'images' instead",
+                    "an image repository can belong to one component only (unless every "
+                    "entry sharing it gives an image_tag_pattern); override the built-in "
+                    "entry's 'images' instead",
                 )
