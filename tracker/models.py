@@ -74,6 +74,20 @@ class Flag(StrEnum):
     SKEW = "skew"
     """Two parts of the cluster are at versions their project's skew policy does not allow
     together, or that differ during an upgrade (kubernetes.io version-skew policy)."""
+    EOL = "eol"
+    """The running release cycle is past its end of life (endoflife.date)."""
+    EOL_SOON = "eol-soon"
+    """The running release cycle reaches its end of life within ``lifecycle.warn_before``."""
+    INCOMPATIBLE = "incompatible"
+    """The component does not support what it runs with (Istio vs the Kubernetes version)."""
+    VULNERABLE = "vulnerable"
+    """The running version lies in a published advisory's affected ranges."""
+    RETIRED = "retired"
+    """The project is retired upstream (the catalogue says so, with its successor)."""
+    ARCHIVED = "archived"
+    """The project's repository is archived (read-only) upstream."""
+    WAIVED = "waived"
+    """Every finding of the row is accepted by a live waiver (shown, not counted)."""
 
 
 class Severity(StrEnum):
@@ -410,12 +424,15 @@ class Identification:
 
     ``kubernetes_version`` is the cluster's Kubernetes version decided at scan time (the
     normalized API server version, else the control plane's), None when unknown; the
-    store keeps it as given.
+    store keeps it as given. ``distribution`` is the distribution id decided at scan time
+    (:func:`tracker.identify.distribution.detect_distribution`: ``eks``, ``gke``, ...), None
+    when not identified.
     """
 
     components: tuple[Component, ...]
     unidentified: tuple[Unidentified, ...]
     kubernetes_version: str | None = None
+    distribution: str | None = None
 
 
 @dataclass(frozen=True)
@@ -441,11 +458,64 @@ class Release:
 
 @dataclass(frozen=True)
 class Finding:
-    """One thing that needs attention about one component entry."""
+    """One thing that needs attention about one component entry.
+
+    ``source`` is the URL or document the rule comes from (a policy page, an advisory, the
+    product's endoflife.date page), or None; ``waived`` is True when a live waiver accepts
+    this finding (shown, but not counted by ``--fail-on`` nor sent to Slack).
+    """
 
     kind: Flag
     severity: Severity
     message: str
+    source: str | None = None
+    waived: bool = False
+
+
+@dataclass(frozen=True)
+class SupportWindow:
+    """The support window of the release cycle a component runs (report JSON ``support``).
+
+    Dates are endoflife.date's: ``eoas`` end of active support, ``eol`` end of life,
+    ``eoes`` end of extended support; None when upstream gives no date.
+    """
+
+    product: str
+    cycle: str
+    eol: date | None = None
+    eoas: date | None = None
+    eoes: date | None = None
+    lts: bool = False
+
+
+@dataclass(frozen=True)
+class AdvisoryRef:
+    """One advisory that affects a component (report JSON ``advisories[]``).
+
+    ``severity`` is the advisory's own word (critical/high/moderate/low/unknown);
+    ``fixed_in`` the fixed versions it names, ascending; ``nearest_fix`` the fixed version
+    nearest to what runs (on its line first).
+    """
+
+    id: str
+    aliases: tuple[str, ...] = ()
+    severity: str = "unknown"
+    fixed_in: tuple[str, ...] = ()
+    nearest_fix: str | None = None
+    url: str | None = None
+    cvss: str | None = None
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class WaiverRef:
+    """The waiver that applies to a row (report JSON ``waiver``); ``expired`` when it no
+    longer waives (the findings count again and say so)."""
+
+    reason: str
+    owner: str
+    expires: date
+    expired: bool = False
 
 
 @dataclass(frozen=True)
@@ -468,6 +538,14 @@ class ComponentReport:
     flags: tuple[Flag, ...]
     findings: tuple[Finding, ...]
     latest_url: str | None = None
+    support: SupportWindow | None = None
+    advisories: tuple[AdvisoryRef, ...] = ()
+    waiver: WaiverRef | None = None
+
+    @property
+    def counted_findings(self) -> tuple[Finding, ...]:
+        """The findings no live waiver accepts: what ``--fail-on`` and Slack count."""
+        return tuple(f for f in self.findings if not f.waived)
 
     @property
     def worst_severity(self) -> Severity | None:
@@ -491,6 +569,7 @@ class ClusterSummary:
     source: Source
     warnings: tuple[str, ...] = ()
     server: str | None = None
+    distribution: str | None = None
 
 
 @dataclass(frozen=True)

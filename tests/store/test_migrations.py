@@ -38,6 +38,7 @@ EXPECTED_TABLES = {
     "sync_state",
     "locks",
     "outbox",
+    "upstream_documents",
 }
 
 

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 
 from tracker.identify.addons import AddonDetector
 from tracker.identify.base import Absorbed, Claim, ClusterDetector, ContainerDetector, join_capped
+from tracker.identify.distribution import detect_distribution
 from tracker.identify.istio import IstioDetector
 from tracker.identify.kubernetes import KubernetesDetector
 from tracker.identify.mirrors import RepositoryIndex
@@ -162,6 +163,7 @@ def run_detectors(
             sorted(unidentified.values(), key=lambda u: (u.namespace, u.workload, u.image))
         ),
         kubernetes_version=kubernetes_version(inventory.server_version, components),
+        distribution=detect_distribution(inventory.server_version, inventory.nodes),
     )
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -193,6 +194,29 @@ class Store:
             renamed_to=renamed_to,
             complete=complete,
         )
+
+    def put_documents(
+        self,
+        kind: str,
+        subject: str,
+        documents: dict[str, Any],
+        *,
+        fetched_at: datetime,
+        replace: bool = False,
+    ) -> int:
+        """Store upstream documents of ``kind`` about ``subject`` (key -> JSON-able value);
+        how many were new or changed (see :func:`tracker.store.upstream.put_documents`)."""
+        return upstream.put_documents(
+            self._db, kind, subject, documents, fetched_at=fetched_at, replace=replace
+        )
+
+    def documents(self, kind: str, subject: str | None = None) -> dict[tuple[str, str], Any]:
+        """Stored upstream documents of ``kind``: (subject, key) -> payload."""
+        return upstream.documents(self._db, kind, subject)
+
+    def documents_fetched(self, kind: str) -> dict[str, datetime]:
+        """Subject -> when its newest document of ``kind`` was fetched."""
+        return upstream.documents_fetched(self._db, kind)
 
     def last_synced(self) -> dict[str, datetime]:
         """Project -> the latest successful sync with any token."""

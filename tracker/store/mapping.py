@@ -20,11 +20,13 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 
 from tracker.models import (
+    AdvisoryRef,
     Behind,
     Component,
     ComponentReport,
@@ -34,7 +36,9 @@ from tracker.models import (
     Role,
     Severity,
     Status,
+    SupportWindow,
     Unidentified,
+    WaiverRef,
 )
 
 TRUNCATED = "…[truncated]"
@@ -57,6 +61,9 @@ _KEY_COLUMNS = frozenset(
         "locks.name",
         "report_rows.cluster",
         "outbox.cluster",
+        "upstream_documents.kind",
+        "upstream_documents.subject",
+        "upstream_documents.key",
     }
 )
 """Columns that identify a row: truncated values keep a hash of the whole value."""
@@ -236,6 +243,7 @@ def component_values(c: Component) -> dict[str, Any]:
         "instances": c.instances,
         "revision": c.revision,
         "detail": c.detail,
+        "mirrored": c.mirrored,
     }
 
 
@@ -252,6 +260,7 @@ def component_from(row: Any) -> Component:
         instances=row.instances,
         revision=row.revision,
         detail=row.detail,
+        mirrored=bool(row.mirrored),
     )
 
 
@@ -284,11 +293,115 @@ def report_values(r: ComponentReport) -> dict[str, Any]:
         "releases_behind": r.releases_behind,
         "days_behind": r.days_behind,
         "flags": [f.value for f in r.flags],
-        "findings": [
-            {"kind": f.kind.value, "severity": f.severity.value, "message": f.message}
-            for f in r.findings
-        ],
+        "findings": [_finding_values(f) for f in r.findings],
+        "details": _details(r),
     }
+
+
+def _finding_values(f: Finding) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": f.kind.value, "severity": f.severity.value, "message": f.message}
+    if f.source is not None:
+        out["source"] = f.source
+    if f.waived:
+        out["waived"] = True
+    return out
+
+
+def _finding_from(f: Mapping[str, Any]) -> Finding:
+    return Finding(
+        Flag(f["kind"]),
+        Severity(f["severity"]),
+        f["message"],
+        source=f.get("source"),
+        waived=bool(f.get("waived", False)),
+    )
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else None
+
+
+def _details(r: ComponentReport) -> dict[str, Any] | None:
+    """The optional parts of a row as JSON (``report_rows.details``), None when absent."""
+    out: dict[str, Any] = {}
+    if r.support is not None:
+        s = r.support
+        out["support"] = {
+            "product": s.product,
+            "cycle": s.cycle,
+            "eol": _iso(s.eol),
+            "eoas": _iso(s.eoas),
+            "eoes": _iso(s.eoes),
+            "lts": s.lts,
+        }
+    if r.advisories:
+        out["advisories"] = [
+            {
+                "id": a.id,
+                "aliases": list(a.aliases),
+                "severity": a.severity,
+                "fixed_in": list(a.fixed_in),
+                "nearest_fix": a.nearest_fix,
+                "url": a.url,
+                "cvss": a.cvss,
+                "summary": a.summary,
+            }
+            for a in r.advisories
+        ]
+    if r.waiver is not None:
+        w = r.waiver
+        out["waiver"] = {
+            "reason": w.reason,
+            "owner": w.owner,
+            "expires": w.expires.isoformat(),
+            "expired": w.expired,
+        }
+    return out or None
+
+
+def _details_from(details: Any) -> dict[str, Any]:
+    """``support``/``advisories``/``waiver`` keyword arguments from ``report_rows.details``."""
+    if not isinstance(details, Mapping):
+        return {}
+    out: dict[str, Any] = {}
+    s = details.get("support")
+    if isinstance(s, Mapping):
+        out["support"] = SupportWindow(
+            product=s["product"],
+            cycle=s["cycle"],
+            eol=_day(s.get("eol")),
+            eoas=_day(s.get("eoas")),
+            eoes=_day(s.get("eoes")),
+            lts=bool(s.get("lts")),
+        )
+    advisories = details.get("advisories")
+    if isinstance(advisories, list):
+        out["advisories"] = tuple(
+            AdvisoryRef(
+                id=a["id"],
+                aliases=tuple(a.get("aliases") or ()),
+                severity=a.get("severity", "unknown"),
+                fixed_in=tuple(a.get("fixed_in") or ()),
+                nearest_fix=a.get("nearest_fix"),
+                url=a.get("url"),
+                cvss=a.get("cvss"),
+                summary=a.get("summary", ""),
+            )
+            for a in advisories
+        )
+    w = details.get("waiver")
+    if isinstance(w, Mapping):
+        out["waiver"] = WaiverRef(
+            reason=w["reason"],
+            owner=w["owner"],
+            expires=date.fromisoformat(w["expires"]),
+            expired=bool(w.get("expired")),
+        )
+    return out
 
 
 def report_from(row: Any) -> ComponentReport:
@@ -304,10 +417,9 @@ def report_from(row: Any) -> ComponentReport:
         releases_behind=row.releases_behind,
         days_behind=row.days_behind,
         flags=tuple(Flag(f) for f in row.flags),
-        findings=tuple(
-            Finding(Flag(f["kind"]), Severity(f["severity"]), f["message"]) for f in row.findings
-        ),
+        findings=tuple(_finding_from(f) for f in row.findings),
         latest_url=row.latest_url,
+        **_details_from(row.details),
     )
 
 

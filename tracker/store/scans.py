@@ -101,6 +101,7 @@ def save_scan(db: Database, inventory: Inventory, identification: Identification
             "source": inventory.source.value,
             "server_version": inventory.server_version,
             "kubernetes_version": identification.kubernetes_version,
+            "distribution": identification.distribution,
             "warnings": list(inventory.warnings),
         },
         obj,
@@ -179,6 +180,7 @@ def _scan_select() -> sa.Select[Any]:
         t.scans.c.scanned_at,
         t.scans.c.source,
         t.scans.c.kubernetes_version,
+        t.scans.c.distribution,
         t.scans.c.warnings,
     ).join(t.clusters, t.clusters.c.id == t.scans.c.cluster_id)
 
@@ -278,11 +280,13 @@ def _load_scans(conn: sa.Connection, query: sa.Select[Any]) -> list[StoredScan]:
             source=Source(row.source),
             warnings=tuple(row.warnings or ()),
             server=row.cluster_server,
+            distribution=row.distribution,
         )
         identification = Identification(
             tuple(components[row.id]),
             tuple(unidentified[row.id]),
             kubernetes_version=row.kubernetes_version,
+            distribution=row.distribution,
         )
         out.append(StoredScan(row.id, summary, identification))
     return out

@@ -12,7 +12,9 @@ Tables::
     scan_components     identified components of a scan, in identification order
     scan_unidentified   images no rule claimed, in identification order
     report_rows         evaluated components of a scan (flags and findings as JSON lists)
-    releases            the release catalogue: (project, tag) unique
+    releases            upstream releases: (project, tag) unique
+    upstream_documents  other upstream data, one JSON document per (kind, subject, key):
+                        support cycles per endoflife.date product, advisories per package
     sync_state          per (project, token fingerprint): validator (ETag), listing once read to
                         its end (complete), last success / attempt / error
     locks               who holds a job lock (owner, host, pid, acquired_at): a label for the
@@ -97,6 +99,8 @@ def _component_columns() -> list[sa.Column[Any]]:
         sa.Column("instances", sa.Integer, nullable=False),
         sa.Column("revision", sa.String(100), nullable=True),
         sa.Column("detail", sa.Text, nullable=True),
+        # 0005: the image came through a registry mirror (identify/mirrors.py).
+        sa.Column("mirrored", sa.Boolean, nullable=False, server_default=sa.false()),
     ]
 
 
@@ -128,6 +132,8 @@ scans = sa.Table(
     sa.Column("job_run_at", UTCDateTime, nullable=True),
     # 0004: the Kubernetes version decided at scan time (Identification.kubernetes_version).
     sa.Column("kubernetes_version", sa.String(255), nullable=True),
+    # 0005: the distribution decided at scan time (eks, gke, aks, openshift, k3s, ...).
+    sa.Column("distribution", sa.String(32), nullable=True),
     sa.Index("ix_scans_cluster_id_scanned_at", "cluster_id", "scanned_at"),
     sa.Index("ix_scans_cluster_id_job_run_at", "cluster_id", "job_run_at"),
 )
@@ -174,6 +180,8 @@ report_rows = sa.Table(
     sa.Column("days_behind", sa.Integer, nullable=True),
     sa.Column("flags", sa.JSON, nullable=False),
     sa.Column("findings", sa.JSON, nullable=False),
+    # 0005: {"support": {...}, "advisories": [...], "waiver": {...}} where known, else NULL.
+    sa.Column("details", sa.JSON, nullable=True),
     sa.Index("ix_report_rows_scan_id", "scan_id"),
     sa.Index("ix_report_rows_component", "component"),
 )
@@ -207,6 +215,21 @@ sync_state = sa.Table(
     # 0004: the listing was once read to its last page (was a marker inside etag).
     sa.Column("complete", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("project", "token_key", name="uq_sync_state_project_token_key"),
+)
+
+upstream_documents = sa.Table(
+    "upstream_documents",
+    metadata,
+    _id(),
+    # 0005: source-agnostic upstream data other than releases, one JSON document per key:
+    # kind "cycles" (subject: an endoflife.date product, key: a cycle), "advisories"
+    # (subject: a package such as go:k8s.io/ingress-nginx, key: an advisory id), ...
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("subject", sa.String(255), nullable=False),
+    sa.Column("key", sa.String(255), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("fetched_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("kind", "subject", "key", name="uq_upstream_documents_kind_subject_key"),
 )
 
 locks = sa.Table(

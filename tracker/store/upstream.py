@@ -244,3 +244,113 @@ def last_synced(db: Database) -> dict[str, datetime]:
             .group_by(t.sync_state.c.project)
         ).all()
     return {project: when for project, when in rows}
+
+
+# -- documents: support cycles, advisories, ... -------------------------------------------
+
+
+def put_documents(
+    db: Database,
+    kind: str,
+    subject: str,
+    documents: dict[str, Any],
+    *,
+    fetched_at: datetime,
+    replace: bool = False,
+) -> int:
+    """Store ``documents`` (key -> JSON-able value) of one ``kind`` and ``subject``.
+
+    New keys are inserted, changed ones updated; ``replace=True`` also deletes the stored
+    keys of (kind, subject) not in ``documents`` (only after a complete, successful fetch:
+    a failed sync never deletes). Returns how many keys were new or changed.
+
+    Raises:
+        StoreError: a database failure.
+    """
+    fitter = Fitter()
+    obj = f"{shorten(kind)} of {shorten(subject)}"
+    wanted = {
+        values["key"]: values
+        for key, payload in documents.items()
+        if (
+            values := fitter.row(
+                t.upstream_documents,
+                {
+                    "kind": kind,
+                    "subject": subject,
+                    "key": key,
+                    "payload": payload,
+                    "fetched_at": fetched_at,
+                },
+                obj,
+            )
+        )
+    }
+    kind_key = key_for(t.upstream_documents.c.kind, kind)
+    subject_key = key_for(t.upstream_documents.c.subject, subject)
+    docs = t.upstream_documents
+    with db.tx(f"saving {obj}", write=True) as conn:
+        stored = {
+            row.key: row.payload
+            for row in conn.execute(
+                sa.select(docs.c.key, docs.c.payload)
+                .where(docs.c.kind == kind_key)
+                .where(docs.c.subject == subject_key)
+            )
+        }
+        new = [v for key, v in wanted.items() if key not in stored]
+        changed = [v for key, v in wanted.items() if key in stored and stored[key] != v["payload"]]
+        for start in range(0, len(new), _CHUNK):
+            conn.execute(
+                db.insert(docs)
+                .values(new[start : start + _CHUNK])
+                .on_conflict_do_nothing(index_elements=["kind", "subject", "key"])
+            )
+        for v in changed:
+            conn.execute(
+                docs.update()
+                .where(docs.c.kind == v["kind"])
+                .where(docs.c.subject == v["subject"])
+                .where(docs.c.key == v["key"])
+                .values(payload=v["payload"], fetched_at=v["fetched_at"])
+            )
+        if replace:
+            gone = [key for key in stored if key not in wanted]
+            for start in range(0, len(gone), _CHUNK):
+                conn.execute(
+                    docs.delete()
+                    .where(docs.c.kind == kind_key)
+                    .where(docs.c.subject == subject_key)
+                    .where(docs.c.key.in_(gone[start : start + _CHUNK]))
+                )
+    db.warn(fitter.lines())
+    return len(new) + len(changed)
+
+
+def documents(db: Database, kind: str, subject: str | None = None) -> dict[tuple[str, str], Any]:
+    """Stored documents of ``kind`` (of one ``subject``, or all): (subject, key) -> payload."""
+    docs = t.upstream_documents
+    query = sa.select(docs.c.subject, docs.c.key, docs.c.payload).where(
+        docs.c.kind == key_for(docs.c.kind, kind)
+    )
+    if subject is not None:
+        query = query.where(docs.c.subject == key_for(docs.c.subject, subject))
+    with db.tx(f"reading stored {shorten(kind)}") as conn:
+        return {
+            (row.subject, row.key): row.payload
+            for row in conn.execute(query.order_by(docs.c.subject, docs.c.key))
+        }
+
+
+def documents_fetched(db: Database, kind: str) -> dict[str, datetime]:
+    """Subject -> when its newest stored document of ``kind`` was fetched (staleness)."""
+    docs = t.upstream_documents
+    with db.tx(f"reading when {shorten(kind)} were fetched") as conn:
+        return {
+            row.subject: row.fetched
+            for row in conn.execute(
+                sa.select(docs.c.subject, sa.func.max(docs.c.fetched_at).label("fetched"))
+                .where(docs.c.kind == key_for(docs.c.kind, kind))
+                .group_by(docs.c.subject)
+            )
+        }
