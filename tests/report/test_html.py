@@ -158,7 +158,7 @@ def test_cluster_summary_counts_version_and_distribution(report: Report, page: s
     }  # kube-proxy 1.28.2: partial-catalogue
     assert facts["Findings"] == "2 critical 14 warning 9 info"
     assert facts["Kubernetes"] == "1.28.5"
-    assert facts["Distribution"] == "EKS"
+    assert facts["Distribution"] == "Amazon EKS"
     assert facts["Components"] == "21 (15 outdated)"
     assert facts["Unidentified images"] == "3"
     assert facts["Source"] == "dump"

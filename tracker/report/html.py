@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -37,7 +36,6 @@ from tracker.models import (
     ComponentReport,
     Finding,
     Report,
-    Role,
     Severity,
     Status,
 )
@@ -58,13 +56,6 @@ _INVISIBLE = re.compile(
 )
 _SEVERITY_ORDER = (Severity.CRITICAL, Severity.WARNING, Severity.INFO)
 _SEVERITY_RANK = {Severity.CRITICAL: 3, Severity.WARNING: 2, Severity.INFO: 1}
-_DISTRIBUTIONS = (
-    ("-eks-", "EKS"),
-    ("-gke.", "GKE"),
-    ("+k3s", "k3s"),
-    ("+rke2", "RKE2"),
-    ("-do.", "DigitalOcean"),
-)
 
 
 def visible(text: str) -> str:
@@ -98,34 +89,21 @@ def safe_url(url: object) -> str | None:
     return url
 
 
-def distribution(summary: ClusterSummary, rows: Sequence[ComponentReport] = ()) -> str | None:
-    """The Kubernetes distribution when known, else None.
-
-    The summary's own ``distribution`` field when the model has one; else guessed from the
-    vendor build of the API server's version (the summary's, or the raw version of the
-    cluster's ``kubernetes``/``control-plane`` row in ``rows``): ``v1.28.5-eks-5e0fdde`` ->
-    ``EKS``, ``-gke.N`` -> ``GKE``, ``+k3s1`` -> ``k3s``, ``+rke2r1`` -> ``RKE2``, ``-do.N`` ->
-    ``DigitalOcean``.
+def distribution(summary: ClusterSummary) -> str | None:
+    """The cluster's distribution as people name it (``Amazon EKS``), or None when the scan
+    did not identify one (:func:`tracker.identify.distribution.detect_distribution`).
 
     >>> from datetime import UTC, datetime
     >>> from tracker.models import Source
-    >>> distribution(ClusterSummary("c", datetime.now(UTC), "v1.30.4+k3s1", Source.API))
+    >>> s = ClusterSummary("c", datetime.now(UTC), "1.30.4", Source.API, distribution="k3s")
+    >>> distribution(s)
     'k3s'
     """
-    declared = getattr(summary, "distribution", None)
-    if isinstance(declared, str) and declared:
-        return declared
-    versions = [summary.kubernetes_version or ""]
-    versions += [
-        r.component.raw_version
-        for r in rows
-        if r.component.component == "kubernetes" and r.component.role is Role.CONTROL_PLANE
-    ]
-    for version in versions:
-        for marker, name in _DISTRIBUTIONS:
-            if marker in version:
-                return name
-    return None
+    from tracker.identify.distribution import DISTRIBUTIONS
+
+    if not summary.distribution:
+        return None
+    return DISTRIBUTIONS.get(summary.distribution, summary.distribution)
 
 
 def finding_source(finding: Finding) -> str | None:
@@ -208,7 +186,7 @@ def _cluster(report: Report, name: str, summary: ClusterSummary | None) -> dict[
         "scanned_at": (
             rfc3339(summary.scanned_at, field=f"clusters[{name}].scanned_at") if summary else None
         ),
-        "distribution": distribution(summary, rows) if summary else None,
+        "distribution": distribution(summary) if summary else None,
         "counts": severity_counts(rows),
         "outdated": sum(1 for r in rows if r.status is Status.OUTDATED),
         "rows": [_row(r) for r in rows],
