@@ -149,7 +149,8 @@ HIGHEST_STABLE: dict[str, str | None] = {
     "velero-plugin-for-aws": "1.13.2",
     "harbor": "2.15.2",
     "registry": "3.1.1",
-    "minio": None,  # RELEASE.<date> tags: dates are not versions (design.md §4)
+    # RELEASE.<date> tags: the tag rule names the date as the version -> calendar versions
+    "minio": "2025-10-15T17:29:55Z",
     "flannel": "0.28.9",
     "multus": "4.3.0",
     "aws-node-termination-handler": "1.25.6",
@@ -295,17 +296,19 @@ def test_tag_rule_keeps_the_release_stream_and_nothing_else(cid: str):
     assert len(shapes) == 1, (cid, shapes)
 
 
-def test_minio_keeps_its_date_releases_and_says_why_they_do_not_order():
+def test_minio_orders_its_date_releases_as_calendar_versions():
     entry = CATALOGUE["minio"]
     assert entry.project is not None
     _, tags = _recorded(entry.project)
     stream = _stream(entry, tags)
-    skipped = dict(stream.skipped)
-    assert "RELEASE.2017-12-28T01-21-00Z" in skipped
-    assert skipped["RELEASE.2017-12-28T01-21-00Z"] == "date-stamped release tag, not a version"
-    assert len(skipped) == len([t for t in tags if t.startswith("RELEASE.")])
+    kept = {r.release.tag for r in stream.releases}
+    dated = [t for t in tags if t.startswith("RELEASE.")]
+    assert "RELEASE.2017-12-28T01-21-00Z" in kept and set(dated) <= kept
+    assert all(r.version.shape == "calendar" for r in stream.releases)
+    order = [r.release.tag for r in stream.releases]
+    assert order.index("RELEASE.2017-12-28T01-21-00Z") < order.index("RELEASE.2025-10-15T17-29-55Z")
     for other in ("OFFICIAL.2016-02-08T00-12-28Z", "release-1434511043"):
-        assert other in tags and other not in skipped
+        assert other in tags and other not in kept
 
 
 @pytest.mark.parametrize(

@@ -130,11 +130,16 @@ def _pod(image: str) -> dict[str, Any]:
 
 def _through_vendor_mirror(pod: Pod) -> Pod:
     """The same pod as a managed cluster runs it: every image from the vendor's mirror, the
-    upstream path kept inside the mirror's path."""
+    full upstream path (registry included: ``docker.io/library/mongo`` for ``mongo``) kept
+    inside the mirror's path."""
+
+    def mirrored(image: ImageReference) -> str:
+        ref = f"eu.gcr.io/vendor-prod/external/{image.registry}/{image.repository}"
+        ref += f":{image.tag}" if image.tag else ""
+        return ref + (f"@{image.digest}" if image.digest else "")
+
     containers = tuple(
-        dataclasses.replace(
-            c, image=ImageReference.parse("eu.gcr.io/vendor-prod/external/" + c.image.raw)
-        )
+        dataclasses.replace(c, image=ImageReference.parse(mirrored(c.image)))
         if c.image.repository
         else c
         for c in pod.containers
