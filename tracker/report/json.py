@@ -26,7 +26,7 @@ SCHEMA_VERSION = 1
 def component_to_dict(row: ComponentReport) -> dict[str, Any]:
     """One ``components[]`` object, keys in the order of design.md §3."""
     c = row.component
-    return {
+    out: dict[str, Any] = {
         "cluster": row.cluster,
         "component": c.component,
         "role": c.role.value,
@@ -45,9 +45,19 @@ def component_to_dict(row: ComponentReport) -> dict[str, Any]:
         "flags": [f.value for f in row.flags],
         "findings": [
             {"kind": f.kind.value, "severity": f.severity.value, "message": f.message}
+            | ({"source": f.source} if f.source else {})
+            | ({"waived": True} if f.waived else {})
             for f in row.findings
         ],
     }
+    if row.waiver is not None:  # design.md §3 ``waiver``, where one applies
+        out["waiver"] = {
+            "reason": row.waiver.reason,
+            "owner": row.waiver.owner,
+            "expires": row.waiver.expires.isoformat(),
+            "expired": row.waiver.expired,
+        }
+    return out
 
 
 def cluster_to_dict(c: ClusterSummary) -> dict[str, Any]:
