@@ -68,7 +68,9 @@ def _istiod(version: str, revision: str | None = None) -> Pod:
             "labels": labels,
             "ownerReferences": [{"kind": "ReplicaSet", "name": f"{name}-7d4b9c8f6"}],
         },
-        "spec": {"containers": [{"name": "discovery", "image": f"docker.io/istio/pilot:{version}"}]},
+        "spec": {
+            "containers": [{"name": "discovery", "image": f"docker.io/istio/pilot:{version}"}]
+        },
     }
     return to_pod(obj)
 
@@ -199,8 +201,15 @@ def test_istio_ranges_from_the_stored_endoflife_documents(realdata: Path) -> Non
     assert _found(rows, Flag.INCOMPATIBLE) == []
 
 
-@pytest.mark.parametrize("bad", [{"custom": None}, {"custom": {"supportedKubernetesVersions": 3}},
-                                 "text", {"custom": {"supportedKubernetesVersions": "?"}}])  # fmt: skip
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"custom": None},
+        {"custom": {"supportedKubernetesVersions": 3}},
+        "text",
+        {"custom": {"supportedKubernetesVersions": "?"}},
+    ],
+)
 def test_unreadable_stored_ranges_fall_back_to_the_built_in_table(bad: object) -> None:
     assert istio_support_from_cycles({("istio", "1.26"): bad}) == dict(BUILTIN_ISTIO_SUPPORT)
     assert IstioKubernetesCheck().support is BUILTIN_ISTIO_SUPPORT

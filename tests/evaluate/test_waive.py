@@ -82,7 +82,9 @@ def waivers() -> tuple:  # type: ignore[type-arg]
 
 @pytest.fixture
 def rows(
-    realdata: Path, real_releases: dict[str, list[Release]], waivers: tuple  # type: ignore[type-arg]
+    realdata: Path,
+    real_releases: dict[str, list[Release]],
+    waivers: tuple,  # type: ignore[type-arg]
 ) -> list[ComponentReport]:
     """1.28.5 control plane, a 1.27.9 kubelet group, istiod 1.29.3 on revision 1-29 and
     1.28.7 sidecars on the vanished revision 1-28 (sidecars are cluster-wide entries)."""
@@ -133,7 +135,9 @@ def test_an_expired_waiver_stops_waiving_and_says_so(rows: list[ComponentReport]
 
 
 def test_the_last_day_of_a_waiver_still_waives(
-    realdata: Path, real_releases: dict[str, list[Release]], waivers: tuple  # type: ignore[type-arg]
+    realdata: Path,
+    real_releases: dict[str, list[Release]],
+    waivers: tuple,  # type: ignore[type-arg]
 ) -> None:
     pods = (_istiod("1.29.3", "1-29"), _sidecar_pod(realdata, "app-1", "1.28.7", "1-28"))
     found = identify(make_inventory(pods=pods, server_version="v1.31.4"), CATALOGUE)
@@ -158,7 +162,8 @@ def test_waivers_matching_nothing_are_stale_policy(
 
 
 def test_a_waiver_without_kind_waives_the_whole_row(
-    rows: list[ComponentReport], waivers: tuple  # type: ignore[type-arg]
+    rows: list[ComponentReport],
+    waivers: tuple,  # type: ignore[type-arg]
 ) -> None:
     row = _row(rows, Role.KUBELET, "v1.27.9")
     plain = [replace_waived(f) for f in row.findings]
@@ -240,7 +245,9 @@ def test_config_waivers_and_errors_naming_index_and_field(tmp_path: Path) -> Non
     assert [w.component for w in settings.waivers] == [
         "kubernetes", "istio", "promtail", "kubernetes"
     ]  # fmt: skip
-    path.write_text(WAIVERS + '\n[[waivers]]\ncomponent = "x"\nreason = "r"\nexpires = 2027-01-01\n')
+    path.write_text(
+        WAIVERS + '\n[[waivers]]\ncomponent = "x"\nreason = "r"\nexpires = 2027-01-01\n'
+    )
     with pytest.raises(ConfigError, match=r"tracker.toml: waivers\[4\]: owner is missing"):
         load_settings(path, environ={})
     path.write_text('[[waivers]]\ncomponent = "x"\nreason = "r"\nowner = "o"\nexpires = 7\n')

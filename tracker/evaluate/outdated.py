@@ -64,6 +64,7 @@ from tracker.versions import ParsedVersion
 
 __all__ = ["CRITICAL_MINOR_LINES", "STALE_AFTER_DAYS", "OutdatedCheck", "outdated_severity"]
 
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 

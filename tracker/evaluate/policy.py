@@ -237,7 +237,9 @@ def unknown_version_severity(*, floating: bool) -> Severity:
 def control_plane_skew_severity(*, within_policy: bool) -> Severity:
     """A control-plane pod at another version than the control plane: info while within the
     Kubernetes skew policy (an upgrade runs), warning outside it."""
-    return severity_of("skew.control-plane-upgrade" if within_policy else "skew.control-plane-outside")
+    return severity_of(
+        "skew.control-plane-upgrade" if within_policy else "skew.control-plane-outside"
+    )
 
 
 def node_skew_severity(minors_behind: int, allowed: int) -> Severity | None:

@@ -356,4 +356,3 @@ class IstioKubernetesCheck:
             if judgment is not None:
                 found.append(ClusterFinding(entry.component, _finding(judgment)))
         return found
-

@@ -104,9 +104,7 @@ def apply_waivers(
             elif matches:
                 gone = next(m for m in matches if m.expired)
                 expired = expired or _ref(gone)
-                note = (
-                    f"waiver by {gone.waiver.owner} expired on {gone.waiver.expires.isoformat()}"
-                )
+                note = f"waiver by {gone.waiver.owner} expired on {gone.waiver.expires.isoformat()}"
                 findings.append(replace(finding, message=f"{finding.message}; {note}"))
             else:
                 findings.append(finding)
