@@ -60,7 +60,7 @@ def test_gke_dump_end_to_end(db: str, realdata: Path) -> None:
     _import_all(db, realdata)
     report = _report(db)
 
-    assert report["schema_version"] == 1
+    assert report["schema_version"] == 2
     (cluster,) = report["clusters"]
     assert cluster["name"] == "gke"
     assert cluster["source"] == "dump"
@@ -163,8 +163,12 @@ def test_demo_runs_offline() -> None:
     roles = {(c["component"], c["role"]) for c in report["components"]}
     assert {("istio", "control-plane"), ("istio", "gateway"), ("istio", "data-plane")} <= roles
     proxies = sorted(c["current"] for c in _rows(report, "istio", "data-plane"))
-    assert proxies == ["1.28.7", "1.29.3"]
+    assert proxies == ["1.12.2", "1.27.3", "1.28.7", "1.29.3"]
     by_version = {c["current"]: c for c in _rows(report, "istio", "data-plane")}
+    assert (by_version["1.27.3"]["namespace"], by_version["1.27.3"]["revision"]) == (
+        "billing",
+        "1-27",
+    )
     assert by_version["1.28.7"]["namespace"] == "shop"
     assert by_version["1.28.7"]["workload"] == "Deployment/payments"
     assert by_version["1.29.3"]["workload"] == "Deployment/checkout,Deployment/frontend"

@@ -16,13 +16,13 @@ from tracker.report.json import JsonFormatter, report_to_dict
 
 RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 TOP_KEYS = ["schema_version", "generated_at", "clusters", "components", "unidentified"]
-CLUSTER_KEYS = ["name", "scanned_at", "kubernetes_version", "source"]
+CLUSTER_KEYS = ["name", "scanned_at", "kubernetes_version", "distribution", "source", "warnings"]
 COMPONENT_KEYS = [
-    "cluster", "component", "role", "namespace", "workload", "image", "current", "latest",
-    "latest_patch", "project", "status", "behind", "releases_behind", "days_behind",
-    "instances", "flags", "findings",
+    "cluster", "component", "role", "revision", "namespace", "workload", "image", "current",
+    "latest", "latest_patch", "project", "status", "behind", "releases_behind", "days_behind",
+    "instances", "flags", "findings", "mirrored", "support", "advisories", "waiver",
 ]  # fmt: skip
-FINDING_KEYS = ["kind", "severity", "message"]
+FINDING_KEYS = ["kind", "severity", "message", "source", "waived"]
 UNIDENTIFIED_KEYS = ["cluster", "namespace", "workload", "image", "reason"]
 ALLOWED_FLAGS = {
     "outdated",
@@ -48,7 +48,7 @@ def doc() -> dict[str, object]:
 
 def test_top_level_keys_and_types(doc: dict[str, object]) -> None:
     assert list(doc) == TOP_KEYS
-    assert doc["schema_version"] == 1
+    assert doc["schema_version"] == 2
     assert isinstance(doc["generated_at"], str)
     assert doc["generated_at"] == "2026-08-20T02:00:00Z"
 
@@ -102,6 +102,7 @@ def test_values_of_a_real_row(doc: dict[str, object]) -> None:
         "cluster": GKE,
         "component": "cert-manager",
         "role": "addon",
+        "revision": None,
         "namespace": "cert-manager",
         "workload": "Deployment/cert-manager",
         "image": "quay.io/jetstack/cert-manager-controller:v0.10.1",
@@ -120,13 +121,21 @@ def test_values_of_a_real_row(doc: dict[str, object]) -> None:
                 "kind": "outdated",
                 "severity": "critical",
                 "message": "cert-manager 0.10.1 is a major version behind 1.21.1",
+                "source": None,
+                "waived": False,
             },
             {
                 "kind": "pre-1.0",
                 "severity": "warning",
                 "message": "cert-manager 0.10.1 is a pre-1.0 release",
+                "source": None,
+                "waived": False,
             },
         ],
+        "mirrored": False,
+        "support": None,
+        "advisories": [],
+        "waiver": None,
     }
     unknown = next(c for c in components if c["cluster"] == DD and c["status"] == "unknown")
     assert unknown["current"] is None and unknown["behind"] is None

@@ -14,22 +14,26 @@ JSON webhook take their keys from it.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from tracker.models import ClusterSummary, ComponentReport, Report
 from tracker.report.base import cluster_names, cluster_rows, rfc3339
 from tracker.text import json_text
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: components gained revision, mirrored, support, advisories, waiver, and findings
+source/waived; clusters gained distribution and warnings (additive: readers of 1 keep working)."""
 
 
 def component_to_dict(row: ComponentReport) -> dict[str, Any]:
     """One ``components[]`` object, keys in the order of design.md §3."""
     c = row.component
-    out: dict[str, Any] = {
+    return {
         "cluster": row.cluster,
         "component": c.component,
         "role": c.role.value,
+        "revision": c.revision,
         "namespace": c.namespace,
         "workload": c.workload,
         "image": c.image,
@@ -44,20 +48,60 @@ def component_to_dict(row: ComponentReport) -> dict[str, Any]:
         "instances": c.instances,
         "flags": [f.value for f in row.flags],
         "findings": [
-            {"kind": f.kind.value, "severity": f.severity.value, "message": f.message}
-            | ({"source": f.source} if f.source else {})
-            | ({"waived": True} if f.waived else {})
+            {
+                "kind": f.kind.value,
+                "severity": f.severity.value,
+                "message": f.message,
+                "source": f.source,
+                "waived": f.waived,
+            }
             for f in row.findings
         ],
+        "mirrored": c.mirrored,
+        "support": _support(row),
+        "advisories": [
+            {
+                "id": a.id,
+                "aliases": list(a.aliases),
+                "severity": a.severity,
+                "fixed_in": list(a.fixed_in),
+                "nearest_fix": a.nearest_fix,
+                "url": a.url,
+            }
+            for a in row.advisories
+        ],
+        "waiver": _waiver(row),
     }
-    if row.waiver is not None:  # design.md §3 ``waiver``, where one applies
-        out["waiver"] = {
-            "reason": row.waiver.reason,
-            "owner": row.waiver.owner,
-            "expires": row.waiver.expires.isoformat(),
-            "expired": row.waiver.expired,
-        }
-    return out
+
+
+def _support(row: ComponentReport) -> dict[str, Any] | None:
+    s = row.support
+    if s is None:
+        return None
+    return {
+        "product": s.product,
+        "cycle": s.cycle,
+        "eol": _day(s.eol),
+        "eoas": _day(s.eoas),
+        "eoes": _day(s.eoes),
+        "lts": s.lts,
+    }
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _waiver(row: ComponentReport) -> dict[str, Any] | None:
+    w = row.waiver
+    if w is None:
+        return None
+    return {
+        "reason": w.reason,
+        "owner": w.owner,
+        "expires": w.expires.isoformat(),
+        "expired": w.expired,
+    }
 
 
 def cluster_to_dict(c: ClusterSummary) -> dict[str, Any]:
@@ -70,7 +114,9 @@ def cluster_to_dict(c: ClusterSummary) -> dict[str, Any]:
         "name": c.name,
         "scanned_at": rfc3339(c.scanned_at, field=f"clusters[{c.name}].scanned_at"),
         "kubernetes_version": c.kubernetes_version,
+        "distribution": c.distribution,
         "source": c.source.value,
+        "warnings": list(c.warnings),
     }
 
 
