@@ -1,5 +1,6 @@
 """The report workflow with waivers and stored Istio support ranges: the bundled demo cluster
-(EKS 1.28.5, a 1.27.9 kubelet group, istiod 1.29.3 with 1.28.7 sidecars) in a SQLite store."""
+(EKS 1.32, a 1.27.9 kubelet group, istiod 1.29.3 and a legacy 1.12.2 revision) in a SQLite
+store."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ WAIVERS = parse_waivers(
     [
         {"component": "kubernetes", "kind": "skew", "reason": "node pool replaced in Q1",
          "owner": "platform@example.com", "expires": date(2027, 1, 31)},
-        {"component": "promtail", "reason": "replaced by Alloy", "owner": "obs@example.com",
+        {"component": "linkerd", "reason": "mesh removed", "owner": "obs@example.com",
          "expires": date(2027, 1, 31)},
     ],
     source="tracker.toml",
@@ -43,13 +44,17 @@ def test_waivers_and_stored_istio_ranges_reach_the_report_and_the_store(tmp_path
         istiod = next(
             r for r in before.components
             if r.component.component == "istio" and r.component.role is Role.CONTROL_PLANE
+            and r.component.revision == "1-12"
         )  # fmt: skip
         [incompatible] = [f for f in istiod.findings if f.kind is Flag.INCOMPATIBLE]
-        assert incompatible.severity is Severity.WARNING  # built-in: 1.29 wants 1.31-1.35
-        # a stored endoflife.date cycle saying 1.29 supports 1.28 removes the finding
+        assert incompatible.severity is Severity.CRITICAL  # built-in: 1.12 wants 1.19-1.22
+        assert incompatible.message == (
+            "Istio 1.12 supports Kubernetes 1.19-1.22; this cluster runs 1.32.9: upgrade Istio"
+        )
+        # a stored endoflife.date cycle (made up here) that covers 1.32 removes the finding
         store.put_documents(
             "cycles", "istio",
-            {"1.29": {"name": "1.29", "custom": {"supportedKubernetesVersions": "1.28 - 1.32"}}},
+            {"1.12": {"name": "1.12", "custom": {"supportedKubernetesVersions": "1.29 - 1.32"}}},
             fetched_at=NOW,
         )  # fmt: skip
         evaluated = evaluate_report(store, catalogue, today=TODAY, now=NOW, waivers=WAIVERS)
@@ -60,11 +65,14 @@ def test_waivers_and_stored_istio_ranges_reach_the_report_and_the_store(tmp_path
     istiod = next(r for r in report.components if r.component == istiod.component)
     assert Flag.INCOMPATIBLE not in istiod.flags
     assert (
-        "waivers[1] (promtail) matches no finding (owner obs@example.com): "
+        "waivers[1] (linkerd) matches no finding (owner obs@example.com): "
         "remove it or correct its fields"
     ) in report.warnings
     assert not any("waivers[0]" in w for w in report.warnings)
-    kubelet = next(r for r in stored if r.component.role is Role.KUBELET and "1.27" in r.current)
+    kubelet = next(
+        r for r in stored if r.component.role is Role.KUBELET and "1.27" in (r.current or "")
+    )
     skew = next(f for f in kubelet.findings if f.kind is Flag.SKEW)
+    assert skew.severity is Severity.CRITICAL  # 5 minors behind 1.32
     assert skew.waived and kubelet.waiver is not None  # persisted with the row
     assert kubelet.waiver.owner == "platform@example.com"

@@ -284,14 +284,22 @@ BUILTIN_ISTIO_SUPPORT: IstioSupport = MappingProxyType(
         (1, 15): ((1, 22), (1, 25)),
         (1, 14): ((1, 21), (1, 24)),
         (1, 13): ((1, 20), (1, 23)),
+        (1, 12): ((1, 19), (1, 22)),
+        (1, 11): ((1, 18), (1, 22)),
+        (1, 10): ((1, 18), (1, 21)),
+        (1, 9): ((1, 17), (1, 20)),
+        (1, 8): ((1, 16), (1, 19)),
+        (1, 7): ((1, 16), (1, 18)),
     }
 )
 """The built-in Istio support table, used when no endoflife.date data is stored.
 
 Copied from tests/data/realdata/eol/istio-supported-releases.md: 1.13-1.22 from istio.io's
 ``data/compatibility/supportStatus.yml`` ("Supported Kubernetes Versions", not the "tested,
-but not supported" ones), 1.23-1.30 from endoflife.date's ``supportedKubernetesVersions``
-(https://istio.io/latest/docs/releases/supported-releases/, https://endoflife.date/istio).
+but not supported" ones), 1.23-1.30 from endoflife.date's ``supportedKubernetesVersions``;
+1.7-1.12 from the same field in the recorded endoflife.date product
+(tests/data/realdata/eol/istio.json). Sources:
+https://istio.io/latest/docs/releases/supported-releases/, https://endoflife.date/istio.
 """
 
 
