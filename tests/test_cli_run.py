@@ -169,6 +169,7 @@ def test_two_runs_on_changed_dumps_history_and_one_message(
     assert [(r.key.role, r.row.current, r.key.kind) for r in ch.new] == [
         ("kubelet", "1.23.17", "outdated"),
         ("kubelet", "1.23.17", "partial-catalogue"),
+        ("kubelet", "1.23.17", "skew"),  # 6 minors behind the 1.29 API server
     ]
     assert sorted((r.key.role, r.row.current, r.key.kind) for r in ch.resolved) == [
         ("control-plane", "1.24.0", "outdated"),
@@ -195,7 +196,7 @@ def test_two_runs_on_changed_dumps_history_and_one_message(
     assert f"{CLUSTER}: 3 evaluated run(s)" in out
     assert "^ istio data-plane" in out and "1.12.1 -> 1.13.9" in out
     assert "^ kubernetes control-plane" in out and "1.24.0 -> 1.29.3" in out
-    assert out.count("+ kubernetes kubelet") == 2  # outdated and partial-catalogue
+    assert out.count("+ kubernetes kubelet") == 3  # outdated, partial-catalogue and skew
     assert out.count("- kubernetes") == 4
     assert "no change" in out
     only_istio = invoke(db, "history", "--cluster", CLUSTER, "--component", "istio").stdout

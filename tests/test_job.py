@@ -131,6 +131,7 @@ def test_changes_days_open_and_history(
     assert [(r.key.role, r.row.current, r.key.kind) for r in second.changes.new] == [
         ("kubelet", "1.23.17", "outdated"),
         ("kubelet", "1.23.17", "partial-catalogue"),  # older than every known release
+        ("kubelet", "1.23.17", "skew"),  # 6 minors behind the 1.29 API server
     ]
     assert second.changes.resolved == ()
     assert [(v.key.component, v.current.current) for v in second.changes.upgraded] == [

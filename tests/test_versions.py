@@ -441,7 +441,7 @@ def test_every_real_version_string(realdata: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("module_name", "at_least"), [("tracker.versions", 30), ("tracker.evaluate.outdated", 5)]
+    ("module_name", "at_least"), [("tracker.versions", 30), ("tracker.evaluate.policy", 5)]
 )
 def test_docstring_examples(module_name: str, at_least: int) -> None:
     """The rule examples in the docstrings also run under a plain `pytest tests`."""

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tracker.errors import ConfigError
+from tracker.evaluate.waivers import Waiver, parse_waivers
 
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -149,6 +150,8 @@ class Settings:
     notify_webhook_url_file: Path | None = None
     components: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     registry_mirrors: tuple[str, ...] = ()
+    waivers: tuple[Waiver, ...] = ()
+    """The ``[[waivers]]`` tables (:func:`tracker.evaluate.waivers.parse_waivers`)."""
 
     def github_token(self) -> str | None:
         """The GitHub token from the variable ``github_token_env`` or ``github_token_file``.
@@ -240,7 +243,9 @@ def _walk(
     for key, value in table.items():
         path = (*prefix, key)
         dotted = ".".join(path)
-        if path == ("components",):
+        if path == ("waivers",):
+            out[path] = value
+        elif path == ("components",):
             if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
                 problems.append("components: each entry must be a table [components.<id>]")
             else:
@@ -330,6 +335,12 @@ def load_settings(
     for path, value in raw.items():
         if path == ("components",):
             values["components"] = value
+            continue
+        if path == ("waivers",):
+            try:
+                values["waivers"] = parse_waivers(value, source=str(config_file))
+            except ConfigError as exc:
+                problems.append(str(exc))
             continue
         field_name, parse = _SCHEMA[path]
         try:

@@ -24,8 +24,17 @@ from tracker.evaluate.base import (
 )
 from tracker.evaluate.outdated import OutdatedCheck
 from tracker.evaluate.prerelease import Pre1Check, PreReleaseCheck
-from tracker.evaluate.skew import ControlPlaneSkewCheck
+from tracker.evaluate.skew import (
+    BUILTIN_ISTIO_SUPPORT,
+    ControlPlaneSkewCheck,
+    IstioKubernetesCheck,
+    IstioSkewCheck,
+    IstioSupport,
+    NodeSkewCheck,
+)
 from tracker.evaluate.stream import build_stream, place, stream_pattern
+from tracker.evaluate.waive import apply_waivers
+from tracker.evaluate.waivers import Waiver
 from tracker.models import (
     Behind,
     CatalogueEntry,
@@ -56,8 +65,15 @@ __all__ = [
 DEFAULT_CHECKS: tuple[Check, ...] = (OutdatedCheck(), PreReleaseCheck(), Pre1Check())
 """The checks :func:`evaluate` runs unless told otherwise, in report order."""
 
-DEFAULT_CLUSTER_CHECKS: tuple[ClusterCheck, ...] = (ControlPlaneSkewCheck(),)
-"""The cluster-level checks :func:`evaluate` runs unless told otherwise."""
+DEFAULT_CLUSTER_CHECKS: tuple[ClusterCheck, ...] = (
+    ControlPlaneSkewCheck(),
+    NodeSkewCheck(),
+    IstioSkewCheck(),
+    IstioKubernetesCheck(),
+)
+"""The cluster-level checks :func:`evaluate` runs unless told otherwise (skew and
+compatibility, :mod:`tracker.evaluate.skew`); with ``istio_support`` given, the
+:class:`IstioKubernetesCheck` here is replaced by one over that table."""
 
 _DEFAULT_TAG_PATTERN: str = CatalogueEntry(id="", name="", project=None, images=()).tag_pattern
 
@@ -72,6 +88,8 @@ def evaluate(
     checks: Sequence[Check] = DEFAULT_CHECKS,
     cluster_checks: Sequence[ClusterCheck] = DEFAULT_CLUSTER_CHECKS,
     stream_cache: dict[tuple[str, str], ReleaseStream] | None = None,
+    waivers: Sequence[Waiver] = (),
+    istio_support: IstioSupport | None = None,
 ) -> list[ComponentReport]:
     """Evaluate every component entry of one cluster against upstream releases.
 
@@ -89,6 +107,12 @@ def evaluate(
             :data:`DEFAULT_CLUSTER_CHECKS`); their findings join the rows they name.
         stream_cache: pass one dict to several calls over the same ``releases`` (one per
             cluster of a report) so each project's release stream is built once.
+        waivers: the config's ``[[waivers]]``, applied after every finding exists
+            (:func:`tracker.evaluate.waive.apply_waivers`): waived findings stay, marked.
+        istio_support: Istio minor -> supported Kubernetes range
+            (:func:`tracker.evaluate.skew.istio_support_from_cycles` over the stored
+            endoflife.date data); None: :data:`~tracker.evaluate.skew.BUILTIN_ISTIO_SUPPORT`.
+            Used by the default :class:`IstioKubernetesCheck` only.
 
     Returns:
         One :class:`ComponentReport` per component, in input order.
@@ -121,12 +145,18 @@ def evaluate(
         evaluations.append(evaluation)
     whole = ClusterEvaluation(cluster, tuple(evaluations), today)
     attached: dict[Component, list[Finding]] = {}
+    if istio_support is not None and istio_support is not BUILTIN_ISTIO_SUPPORT:
+        cluster_checks = [
+            IstioKubernetesCheck(istio_support) if isinstance(c, IstioKubernetesCheck) else c
+            for c in cluster_checks
+        ]
     for cluster_check in cluster_checks:
         for found in cluster_check.check_cluster(whole):
             attached.setdefault(found.component, []).append(found.finding)
-    return [
+    rows = [
         evaluate_one(cluster, e, checks, extra=attached.get(e.component, ())) for e in evaluations
     ]
+    return apply_waivers(rows, waivers, today) if waivers else rows
 
 
 def _stream(

@@ -1,6 +1,7 @@
 """Version skew and compatibility rules, each with the policy it comes from.
 
-Pure judgments over two versions; the cluster-level check (:mod:`tracker.evaluate.skew`)
+Pure judgments over two versions (severities from :mod:`tracker.evaluate.policy`); the
+cluster-level check (:mod:`tracker.evaluate.skew`)
 decides which pairs to compare. Every :class:`Judgment` carries its ``source``.
 
 Kubernetes (https://kubernetes.io/releases/version-skew-policy/, "Supported version skew"):
@@ -31,6 +32,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from tracker.evaluate.policy import (
+    istio_kubernetes_severity,
+    istio_skew_severity,
+    node_skew_severity,
+)
 from tracker.models import Severity
 from tracker.versions import ParsedVersion
 
@@ -79,42 +85,33 @@ def node_skew(apiserver: ParsedVersion, node: ParsedVersion, *, what: str) -> Ju
     """
     api, mine = _minor(apiserver), _minor(node)
     behind = _span(api, mine)
-    if behind < 0:
-        return Judgment(
-            "skew",
-            Severity.CRITICAL,
-            f"{what} {node.normalized} is newer than the API server {apiserver.normalized}: "
-            "never supported; downgrade it or upgrade the control plane first",
-            KUBERNETES_SKEW_POLICY,
-        )
     allowed = 3 if mine >= (1, 25) else 2
-    if behind > allowed:
-        return Judgment(
-            "skew",
-            Severity.CRITICAL,
-            f"{what} {node.normalized} is {behind} minor releases older than the API server "
-            f"{apiserver.normalized}; at most {allowed} are supported: upgrade the nodes",
-            KUBERNETES_SKEW_POLICY,
+    severity = node_skew_severity(behind, allowed)
+    if severity is None:
+        return None
+    if behind < 0:
+        message = (
+            f"{what} {node.normalized} is newer than the API server {apiserver.normalized}: "
+            "never supported; downgrade it or upgrade the control plane first"
         )
-    if behind == allowed:
-        return Judgment(
-            "skew",
-            Severity.WARNING,
+    elif behind > allowed:
+        message = (
+            f"{what} {node.normalized} is {behind} minor releases older than the API server "
+            f"{apiserver.normalized}; at most {allowed} are supported: upgrade the nodes"
+        )
+    elif behind == allowed:
+        message = (
             f"{what} {node.normalized} is {behind} minor releases older than the API server "
             f"{apiserver.normalized}, the most the policy allows: upgrade the nodes before the "
-            "next control-plane upgrade",
-            KUBERNETES_SKEW_POLICY,
+            "next control-plane upgrade"
         )
-    if behind > 0:
-        return Judgment(
-            "skew",
-            Severity.INFO,
+    else:
+        message = (
             f"{what} {node.normalized} is {behind} minor release{'s' if behind != 1 else ''} "
             f"older than the API server {apiserver.normalized} (supported up to {allowed}): "
-            "upgrade the nodes to match",
-            KUBERNETES_SKEW_POLICY,
+            "upgrade the nodes to match"
         )
-    return None
+    return Judgment("skew", severity, message, KUBERNETES_SKEW_POLICY)
 
 
 def istio_data_plane_skew(
@@ -130,7 +127,7 @@ def istio_data_plane_skew(
     if istiod is None:
         return Judgment(
             "skew",
-            Severity.CRITICAL,
+            istio_skew_severity(vanished=True),
             f"{what} {proxy.normalized} point at Istio revision {revision!r}, which no istiod "
             "serves any more: they get no configuration or certificate updates; re-inject "
             "them (restart the workloads) onto a running revision",
@@ -140,7 +137,7 @@ def istio_data_plane_skew(
     if ahead < 0:
         return Judgment(
             "skew",
-            Severity.CRITICAL,
+            istio_skew_severity(outside=True),
             f"{what} {proxy.normalized} are newer than istiod {istiod.normalized} "
             f"(revision {revision!r}): the data plane must not be newer than the control plane",
             ISTIO_POLICY,
@@ -148,7 +145,7 @@ def istio_data_plane_skew(
     if ahead > 1:
         return Judgment(
             "skew",
-            Severity.CRITICAL,
+            istio_skew_severity(outside=True),
             f"{what} {proxy.normalized} are {ahead} minor releases behind istiod "
             f"{istiod.normalized} (revision {revision!r}); at most 1 is supported: restart "
             "the workloads to re-inject the current proxy",
@@ -157,7 +154,7 @@ def istio_data_plane_skew(
     if proxy.version < istiod.version:
         return Judgment(
             "skew",
-            Severity.INFO,
+            istio_skew_severity(),
             f"{what} {proxy.normalized} are older than istiod {istiod.normalized} "
             f"(revision {revision!r}): injected before the upgrade; restart the workloads to "
             "re-inject",
@@ -198,7 +195,7 @@ def istio_kubernetes(
     if k8s > high:
         return Judgment(
             "incompatible",
-            Severity.CRITICAL,
+            istio_kubernetes_severity(kubernetes_newer=True),
             f"Istio {line} supports Kubernetes {span}; this cluster runs "
             f"{kubernetes.normalized}: upgrade Istio",
             ISTIO_POLICY,
@@ -206,7 +203,7 @@ def istio_kubernetes(
     if k8s < low:
         return Judgment(
             "incompatible",
-            Severity.WARNING,
+            istio_kubernetes_severity(kubernetes_newer=False),
             f"Istio {line} supports Kubernetes {span}; this cluster runs "
             f"{kubernetes.normalized}: upgrade the cluster or use an older Istio",
             ISTIO_POLICY,

@@ -1,8 +1,9 @@
 """The outdated check: is the running version behind upstream, and can we tell at all?
 
 Findings (kinds ``outdated``, ``unknown-version``, ``no-upstream-data``,
-``ahead-of-catalogue``) and the severity
-policy:
+``ahead-of-catalogue``). The severities are decided by :mod:`tracker.evaluate.policy`
+(``outdated_severity``; ``STALE_AFTER_DAYS`` and the other names are re-exported here);
+in words:
 
 ``outdated`` (the running version is lower than the latest release that counts):
 
@@ -51,46 +52,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tracker.evaluate.base import Evaluation
-from tracker.models import Behind, Finding, Flag, Severity
+from tracker.evaluate.policy import (
+    CRITICAL_MINOR_LINES,
+    STALE_AFTER_DAYS,
+    outdated_severity,
+    severity_of,
+    unknown_version_severity,
+)
+from tracker.models import Behind, Finding, Flag
 from tracker.versions import ParsedVersion
 
-__all__ = ["STALE_AFTER_DAYS", "OutdatedCheck", "outdated_severity"]
-
-STALE_AFTER_DAYS = 90
-"""An ``info`` outdated finding becomes ``warning`` when a newer patch of the running line
-is older than this many days (see the module docstring)."""
-
-CRITICAL_MINOR_LINES = 3
-"""Minor lines behind from which an outdated finding is ``critical``."""
-
-
-def outdated_severity(behind: Behind, lines_behind: int, line_days_behind: int | None) -> Severity:
-    """The severity of an ``outdated`` finding, by the policy in the module docstring.
-
-    Args:
-        behind: how far behind (major, minor or patch).
-        lines_behind: majors behind for ``major``, minor lines behind for ``minor``.
-        line_days_behind: days since the first newer release of the running
-            ``major.minor`` line was published; None when there is none (or no date).
-
-    >>> outdated_severity(Behind.MAJOR, 1, None)
-    <Severity.CRITICAL: 'critical'>
-    >>> outdated_severity(Behind.MINOR, 3, None)
-    <Severity.CRITICAL: 'critical'>
-    >>> outdated_severity(Behind.MINOR, 2, None)
-    <Severity.WARNING: 'warning'>
-    >>> outdated_severity(Behind.MINOR, 1, None)
-    <Severity.INFO: 'info'>
-    >>> outdated_severity(Behind.PATCH, 0, 90), outdated_severity(Behind.PATCH, 0, 91)
-    (<Severity.INFO: 'info'>, <Severity.WARNING: 'warning'>)
-    """
-    if behind is Behind.MAJOR or (behind is Behind.MINOR and lines_behind >= CRITICAL_MINOR_LINES):
-        return Severity.CRITICAL
-    if behind is Behind.MINOR and lines_behind == 2:
-        return Severity.WARNING
-    if line_days_behind is not None and line_days_behind > STALE_AFTER_DAYS:
-        return Severity.WARNING
-    return Severity.INFO
+__all__ = ["CRITICAL_MINOR_LINES", "STALE_AFTER_DAYS", "OutdatedCheck", "outdated_severity"]
 
 
 def _plural(count: int, word: str) -> str:
@@ -113,7 +85,7 @@ class OutdatedCheck:
             findings.append(
                 Finding(
                     Flag.NO_UPSTREAM_DATA,
-                    Severity.INFO,
+                    severity_of("no-upstream-data"),
                     f"{evaluation.label} {shown or '(no version)'}: {problem}",
                 )
             )
@@ -127,7 +99,7 @@ class OutdatedCheck:
             findings.append(
                 Finding(
                     Flag.PARTIAL_CATALOGUE,
-                    Severity.INFO,
+                    severity_of("partial-catalogue"),
                     f"{evaluation.label} {current.normalized} is older than every known release"
                     f"{source} (oldest {oldest}): releases and days behind are lower bounds; "
                     "run `tracker sync` to fetch the older releases",
@@ -143,7 +115,7 @@ class OutdatedCheck:
         source = f" of {evaluation.project}" if evaluation.project else ""
         return Finding(
             Flag.AHEAD_OF_CATALOGUE,
-            Severity.INFO,
+            severity_of("ahead-of-catalogue"),
             f"{evaluation.label} {current.normalized} is newer than every known {known}{source} "
             f"(highest {latest.version.normalized}): the release catalogue may be stale; "
             "run `tracker sync`",
@@ -161,14 +133,14 @@ class OutdatedCheck:
         if current.floating:
             return Finding(
                 Flag.UNKNOWN_VERSION,
-                Severity.WARNING,
+                unknown_version_severity(floating=True),
                 f"{evaluation.label} runs {current.reason}: what runs can change without notice "
                 f"and cannot be compared with upstream; pin a version tag{latest}",
             )
         shown = f"{current.raw!r} is " if current.raw else ""
         return Finding(
             Flag.UNKNOWN_VERSION,
-            Severity.INFO,
+            unknown_version_severity(floating=False),
             f"{evaluation.label} version unknown: {shown}{current.reason}{latest}",
         )
 

@@ -1,6 +1,6 @@
 """Checks on the kind of version that runs: pre-releases and 0.x releases.
 
-Severity policy:
+Severity policy (decided by :mod:`tracker.evaluate.policy`):
 
 - ``pre-release`` (alpha, beta, rc, snapshot or dev version): ``warning``. Upstream
   projects do not support pre-releases in production, and no patch releases follow them.
@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tracker.evaluate.base import Evaluation
-from tracker.models import Finding, Flag, Severity
+from tracker.evaluate.policy import severity_of
+from tracker.models import Finding, Flag
 from tracker.versions import ParsedVersion
 
 __all__ = ["Pre1Check", "PreReleaseCheck"]
@@ -34,7 +35,7 @@ class PreReleaseCheck:
         stable = evaluation.latest_stable
         if stable is not None:
             message += f"; the latest stable release is {stable.version.normalized}"
-        return (Finding(Flag.PRE_RELEASE, Severity.WARNING, message),)
+        return (Finding(Flag.PRE_RELEASE, severity_of("pre-release"), message),)
 
 
 class Pre1Check:
@@ -49,4 +50,4 @@ class Pre1Check:
             f"{evaluation.label} {current.normalized} is a 0.x release: "
             "any minor upgrade may break compatibility (SemVer 2.0.0 §4)"
         )
-        return (Finding(Flag.PRE_1_0, Severity.INFO, message),)
+        return (Finding(Flag.PRE_1_0, severity_of("pre-1.0"), message),)

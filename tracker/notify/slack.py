@@ -28,7 +28,7 @@ percent-encoded (:func:`tracker.text.safe_url`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tracker.history import FindingChanges, FindingRef, VersionChange
@@ -183,6 +183,30 @@ def _report_line(link: str | None) -> str | None:
     return f"Full report: {as_link}" if as_link else f"Full report: `{escape(link)}`"
 
 
+def _counted_row(row: ComponentReport) -> ComponentReport:
+    """``row`` with only its counted (not waived) findings, and their flags."""
+    if all(not f.waived for f in row.findings):
+        return row
+    kept = row.counted_findings
+    kinds = {f.kind for f in kept}
+    flags = tuple(flag for flag in row.flags if flag in kinds)
+    return replace(row, findings=kept, flags=flags)
+
+
+def _without_waived(
+    report: Report, changes: FindingChanges | None
+) -> tuple[Report, FindingChanges | None]:
+    """Waived findings are never sent to Slack: drop them from the rows and the changes."""
+    rows = tuple(_counted_row(r) for r in report.components)
+    if changes is not None:
+        changes = replace(
+            changes,
+            new=tuple(r for r in changes.new if not r.finding.waived),
+            still_open=tuple(r for r in changes.still_open if not r.finding.waived),
+        )
+    return replace(report, components=rows), changes
+
+
 def build_payload(
     report: Report,
     changes: FindingChanges | None,
@@ -192,7 +216,8 @@ def build_payload(
 ) -> dict[str, Any]:
     """Build the Slack message (``{"text", "blocks", "unfurl_links", "unfurl_media"}``).
 
-    Pure: the same inputs give the same dict (and JSON) byte for byte.
+    Pure: the same inputs give the same dict (and JSON) byte for byte. Waived findings
+    are left out (counts, new findings, worst open findings): only counted findings are sent.
 
     Args:
         report: the evaluated report; only ``cluster``'s rows are used.
@@ -205,6 +230,7 @@ def build_payload(
         NotifyError: when ``cluster`` is not in the report.
         ReportError: when a timestamp is naive.
     """
+    report, changes = _without_waived(report, changes)
     d = make_digest(report, changes, cluster=cluster, report_link=report_link)
     header = _cut(f"tracker · {escape(d.cluster)}: {_counts_text(d)}", MAX_HEADER_CHARS)
     blocks: list[dict[str, Any]] = [

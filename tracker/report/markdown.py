@@ -8,7 +8,7 @@ break the table or inject markup.
 
 from __future__ import annotations
 
-from tracker.models import ClusterSummary, ComponentReport, Report, Status
+from tracker.models import ClusterSummary, ComponentReport, Finding, Report, Status
 from tracker.report.base import (
     behind_text,
     cluster_names,
@@ -129,9 +129,17 @@ def _findings(rows: list[ComponentReport]) -> list[str]:
             line += f" · {link}"
         lines.append(line)
         lines.extend(
-            f"  - `{f.kind.value}` ({f.severity.value}): {escape(f.message)}" for f in row.findings
+            f"  - `{f.kind.value}` ({f.severity.value}{_waived(row, f)}): {escape(f.message)}"
+            for f in row.findings
         )
     return lines
+
+
+def _waived(row: ComponentReport, finding: Finding) -> str:
+    """``, waived by <owner> until <date>`` for a waived finding, else ``""``."""
+    if not finding.waived or row.waiver is None:
+        return ""
+    return f", waived by {escape(row.waiver.owner)} until {row.waiver.expires.isoformat()}"
 
 
 def _unidentified(report: Report, name: str) -> list[str]:

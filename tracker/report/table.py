@@ -425,11 +425,17 @@ REPORT_COLUMNS: tuple[Column, ...] = (
 """The report and ``query`` table; ``drop`` gives the drop order (see the module docstring)."""
 
 
+def _flag_text(row: ComponentReport, flag: Flag) -> str:
+    """A flag, marked ``(waived)`` when a live waiver accepts every finding of that kind."""
+    of_kind = [f for f in row.findings if f.kind is flag]
+    return f"{flag.value} (waived)" if of_kind and all(f.waived for f in of_kind) else flag.value
+
+
 def _row_cells(row: ComponentReport) -> list[Cell]:
     c = row.component
     place = where(row)
     role = c.role.value
-    flags = ", ".join(f.value for f in row.flags) or "-"
+    flags = ", ".join(_flag_text(row, f) for f in row.flags) or "-"
     return [
         severity_cell(row),
         safe(c.component),

@@ -49,6 +49,7 @@ from tracker.workflows.sync import (
 )
 
 if TYPE_CHECKING:
+    from tracker.evaluate.waivers import Waiver
     from tracker.history import FindingChanges
     from tracker.inventory.base import InventorySource
     from tracker.notify.base import Notifier
@@ -119,6 +120,7 @@ def nightly(
     report_dir: Path | None = None,
     stale_after: timedelta = Settings.sync_stale_after,
     lock_wait_seconds: float = 0.0,
+    waivers: Sequence[Waiver] = (),
 ) -> NightlyResult:
     """Run the nightly job once for one cluster, over an open store (the library core).
 
@@ -129,6 +131,7 @@ def nightly(
         notifiers: target name (``slack``, ``webhook``) -> notifier; empty: no notification.
         report_dir: where to write ``<cluster>-<date>.md`` and ``.json``; None: not written.
         lock_wait_seconds: how long to wait for another run of this cluster to finish.
+        waivers: the config's ``[[waivers]]`` (stale ones become report warnings).
 
     Raises:
         InventoryError: the scan failed and no ``cluster`` name was given (nothing to report).
@@ -175,7 +178,13 @@ def nightly(
                 name, None, None, summary, skipped, tuple(errors), tuple(warnings), (), 0, 0
             )
         evaluated = evaluate_report(
-            store, catalogue, today=today, now=now, stale_after=stale_after, scans=[stored]
+            store,
+            catalogue,
+            today=today,
+            now=now,
+            stale_after=stale_after,
+            scans=[stored],
+            waivers=waivers,
         )
         save_report(store, evaluated)
         report = evaluated.report
@@ -318,4 +327,5 @@ def run_nightly(
             report_dir=settings.report_dir,
             stale_after=settings.sync_stale_after,
             lock_wait_seconds=options.lock_wait_seconds,
+            waivers=settings.waivers,
         )

@@ -25,6 +25,7 @@ from tracker.workflows.common import (
 
 if TYPE_CHECKING:
     from tracker.evaluate.base import ReleaseStream
+    from tracker.evaluate.waivers import Waiver
     from tracker.store import Store, StoredScan
 
 
@@ -79,6 +80,7 @@ def evaluate_report(
     clusters: Sequence[str] | None = None,
     stale_after: timedelta = Settings.sync_stale_after,
     scans: Sequence[StoredScan] | None = None,
+    waivers: Sequence[Waiver] = (),
 ) -> EvaluatedReport:
     """Evaluate the latest scan of each cluster against the stored upstream data. Read-only.
 
@@ -89,11 +91,15 @@ def evaluate_report(
         stale_after: warn when a project's releases were last synced longer ago than this.
         scans: evaluate exactly these scans instead of each cluster's latest (a nightly run
             reports its own scan, even when another process stored a newer one meanwhile).
+        waivers: the config's ``[[waivers]]``; waivers matching no finding of the report
+            become report warnings (stale policy).
 
     Raises:
         StoreError: the store cannot be read.
     """
     from tracker.evaluate import evaluate
+    from tracker.evaluate.skew import istio_support_from_cycles
+    from tracker.evaluate.waive import stale_warnings
 
     now = now or datetime.now(UTC)
     releases = store.all_releases()
@@ -107,10 +113,20 @@ def evaluate_report(
     by_scan: dict[int, tuple[ComponentReport, ...]] = {}
     unidentified: list[ClusterUnidentified] = []
     streams: dict[tuple[str, str], ReleaseStream] = {}
+    support = istio_support_from_cycles(store.documents("cycles", "istio"))
     for stored in scans:
         name = stored.summary.name
         components = stored.identification.components
-        evaluated = evaluate(name, components, catalogue, releases, today, stream_cache=streams)
+        evaluated = evaluate(
+            name,
+            components,
+            catalogue,
+            releases,
+            today,
+            stream_cache=streams,
+            waivers=waivers,
+            istio_support=support,
+        )
         by_scan[stored.id] = tuple(evaluated)
         rows += evaluated
         unidentified += [ClusterUnidentified(name, u) for u in stored.identification.unidentified]
@@ -124,6 +140,7 @@ def evaluate_report(
         if stale
         else []
     )
+    warnings += stale_warnings(rows, waivers, today, (s.summary.name for s in scans))
     report = Report(
         generated_at=now,
         clusters=tuple(s.summary for s in scans),
@@ -167,6 +184,7 @@ def run_report(settings: Settings, *, clusters: Sequence[str] = ()) -> Report:
             today=today(),
             clusters=list(clusters) or None,
             stale_after=settings.sync_stale_after,
+            waivers=settings.waivers,
         )
         if writable:
             save_report(store, evaluated)
