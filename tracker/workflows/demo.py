@@ -1,8 +1,9 @@
 """``tracker run --demo``: the whole pipeline offline, on the bundled sample cluster.
 
-The sample cluster (``tracker/demo/cluster.json``, ``version.json``) and its releases
-(``releases.json``) are imported into a temporary SQLite store, scanned with the built-in
-component catalogue and evaluated; nothing is synced, kept or sent.
+The sample cluster (``tracker/demo/cluster.json``, ``version.json``) and its upstream data
+(``releases.json``; support windows and advisories when this tracker can import them) are
+imported into a temporary SQLite store, scanned with the built-in component catalogue and
+evaluated with the demo's waivers (``waivers.toml``); nothing is synced, kept or sent.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ def run_demo(*, today: date | None = None, now: datetime | None = None) -> Repor
         TrackerError: only if the installed package is broken (a demo file is missing).
     """
     import tempfile
+    import tomllib
     from importlib import resources
 
+    from tracker.evaluate.waivers import parse_waivers
     from tracker.identify.catalogue import load_catalogue
     from tracker.inventory.kubectl_dump import KubectlDump
     from tracker.store import Store
@@ -49,4 +52,10 @@ def run_demo(*, today: date | None = None, now: datetime | None = None) -> Repor
                 [tmp_path / "cluster.json", tmp_path / "version.json"], cluster="demo"
             )
             scan(dump, store, catalogue)
-            return evaluate_report(store, catalogue, today=today or now.date(), now=now).report
+            waivers = parse_waivers(
+                tomllib.loads(demo_dir.joinpath("waivers.toml").read_text("utf-8"))["waivers"],
+                source="tracker/demo/waivers.toml",
+            )
+            return evaluate_report(
+                store, catalogue, today=today or now.date(), now=now, waivers=waivers
+            ).report
