@@ -240,7 +240,8 @@ def test_notify_dry_run_writes_nothing(db: str, realdata: Path) -> None:
     assert _invoke(db, "scan", "--from-dump", str(pod), "--cluster", "dd").exit_code == 0
     result = _invoke(db, "notify", "--dry-run")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["payload"]["blocks"]
+    (digest,) = json.loads(result.stdout)["digests"]
+    assert digest["cluster"] == "dd" and digest["payload"]["blocks"]
     with Store.open(db) as store:
         (scan,) = store.scans("dd")
         assert store.report_rows(scan.id) == []  # a dry run evaluates but stores nothing

@@ -392,8 +392,10 @@ def test_notify_dry_run_prints_block_kit_and_sends_nothing(db: str, realdata: Pa
         )  # fmt: skip
         assert result.exit_code == 0, result.output
         assert hook.requests == []
-    printed = json.loads(result.stdout)
-    assert printed["target"] == "slack"
+    document = json.loads(result.stdout)  # one JSON document, whatever the number of digests
+    assert document["schema_version"] == 1
+    (printed,) = document["digests"]
+    assert printed["target"] == "slack" and printed["cluster"] == CLUSTER
     payload = printed["payload"]
     assert set(payload) >= {"text", "blocks"}
     assert 0 < len(payload["blocks"]) <= 50
@@ -411,7 +413,8 @@ def test_notify_dry_run_without_a_target_configured(db: str, realdata: Path) -> 
     assert invoke(db, *run_args(dumps_v1(realdata))).exit_code == 0
     result = invoke(db, "notify", "--dry-run")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["payload"]["blocks"][0]["type"] == "header"
+    (digest,) = json.loads(result.stdout)["digests"]
+    assert digest["payload"]["blocks"][0]["type"] == "header"
     assert invoke(db, "notify").exit_code == 1
 
 
