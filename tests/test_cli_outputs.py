@@ -291,3 +291,79 @@ def test_counts_are_plural_right(db: str, realdata: Path) -> None:
     assert "1 pod," in result.output and "0 nodes" in result.output
     assert not re.search(r"\b1 (pods|nodes|components|images)\b", result.output)
     assert not re.search(r"\b([02-9]|\d\d+) (pod|node|component|image)\b", result.output)
+
+
+# --- the digest links report.url, never a path on the job's host ----------------------------
+
+
+def _run_env(hook_url: str, **extra: str) -> dict[str, str]:
+    return {"TRACKER_SLACK_WEBHOOK_URL": hook_url, "TRACKER_WEBHOOK_URL": "", **extra}
+
+
+def test_digest_links_the_report_url_template(db: str, realdata: Path, tmp_path: Path) -> None:
+    from tests.fakes.slack_webhook import FakeSlackWebhook
+    from tests.test_cli_run import dumps_v1, run_args, text_of
+
+    reports = tmp_path / "reports"
+    template = "https://reports.example.com/tracker/{cluster}-{date}.html"
+    args = run_args(dumps_v1(realdata), "--report-dir", str(reports), cluster="dd eu")
+    with FakeSlackWebhook() as hook:
+        env = _run_env(hook.url, TRACKER_REPORT_URL=template)
+        result = runner.invoke(app, ["--database-url", db, *args], env=env)
+        assert result.exit_code == 0, result.output
+        (request,) = hook.requests
+    text = text_of(request.json())
+    (written,) = sorted(reports.glob("*.md"))
+    day = written.stem.removeprefix("dd_eu-")
+    assert f"<https://reports.example.com/tracker/dd_eu-{day}.html|open>" in text
+    assert str(reports) not in text
+
+
+def test_digest_without_report_url_sends_no_host_path(
+    db: str, realdata: Path, tmp_path: Path
+) -> None:
+    from tests.fakes.slack_webhook import FakeSlackWebhook
+    from tests.test_cli_run import dumps_v1, run_args, text_of
+
+    reports = tmp_path / "reports"
+    with FakeSlackWebhook() as hook:
+        args = run_args(dumps_v1(realdata), "--report-dir", str(reports))
+        result = runner.invoke(app, ["--database-url", db, *args], env=_run_env(hook.url))
+        assert result.exit_code == 0, result.output
+        (request,) = hook.requests
+    assert list(reports.glob("*.md"))
+    assert str(reports) not in json.dumps(request.json())
+    assert "Full report" not in text_of(request.json())
+
+
+@pytest.mark.parametrize(
+    "template", ["file:///srv/{cluster}.html", "https://r.example/{pod}.html", "reports/{date}"]
+)
+def test_report_url_template_is_validated_at_load(db: str, template: str) -> None:
+    result = runner.invoke(
+        app, ["--database-url", db, "history"], env={"TRACKER_REPORT_URL": template}
+    )
+    assert result.exit_code == 1
+    assert "report.url" in result.output or "TRACKER_REPORT_URL" in result.output
+    assert "{cluster}" in result.output and "Traceback" not in result.output
+
+
+def test_notify_dry_run_prints_one_json_document_for_several_clusters(
+    db: str, realdata: Path
+) -> None:
+    pod = realdata / "pods" / "docker-desktop-istio-1.12.1.httpbin.pod.json"
+    for name in ("dd", "gke"):
+        assert invoke(db, "scan", "--from-dump", str(pod), "--cluster", name).exit_code == 0
+    result = runner.invoke(
+        app,
+        ["--database-url", db, "notify", "--dry-run"],
+        env={"TRACKER_SLACK_WEBHOOK_URL": "", "TRACKER_REPORT_URL": "https://r.example/{cluster}"},
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["schema_version"] == 1
+    assert [(d["target"], d["cluster"]) for d in document["digests"]] == [
+        ("slack", "dd"),
+        ("slack", "gke"),
+    ]
+    assert "<https://r.example/gke|open>" in json.dumps(document["digests"][1]["payload"])

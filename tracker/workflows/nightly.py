@@ -100,9 +100,27 @@ def report_files(report_dir: Path, cluster: str, today: date) -> tuple[Path, Pat
     >>> [p.name for p in report_files(Path("/r"), "prod-eu", date(2026, 11, 30))]
     ['prod-eu-2026-11-30.md', 'prod-eu-2026-11-30.json']
     """
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in cluster)
-    stem = f"{safe}-{today.isoformat()}"
+    stem = f"{_file_safe(cluster)}-{today.isoformat()}"
     return report_dir / f"{stem}.md", report_dir / f"{stem}.json"
+
+
+def _file_safe(cluster: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in cluster)
+
+
+def report_link(template: str | None, cluster: str, today: date) -> str | None:
+    """The digest's link to the report: ``report.url`` with ``{cluster}`` (the name as in
+    :func:`report_files`, percent-encoded) and ``{date}`` (ISO) filled in; None without a
+    template.
+
+    >>> report_link("https://r.example/{cluster}-{date}.html", "prod eu", date(2026, 11, 30))
+    'https://r.example/prod_eu-2026-11-30.html'
+    """
+    if not template:
+        return None
+    from urllib.parse import quote
+
+    return template.format(cluster=quote(_file_safe(cluster), safe="-_."), date=today.isoformat())
 
 
 def nightly(
@@ -117,6 +135,7 @@ def nightly(
     notifiers: Mapping[str, Notifier],
     notify_when: str = Settings.notify_when,
     report_dir: Path | None = None,
+    report_url: str | None = None,
     stale_after: timedelta = Settings.sync_stale_after,
     lock_wait_seconds: float = 0.0,
 ) -> NightlyResult:
@@ -128,6 +147,8 @@ def nightly(
         today: the day findings are computed for; ``now``: the run's time (UTC).
         notifiers: target name (``slack``, ``webhook``) -> notifier; empty: no notification.
         report_dir: where to write ``<cluster>-<date>.md`` and ``.json``; None: not written.
+        report_url: the ``report.url`` template the digests link (:func:`report_link`);
+            None: no link (a path on the job's host is never sent).
         lock_wait_seconds: how long to wait for another run of this cluster to finish.
 
     Raises:
@@ -189,7 +210,7 @@ def nightly(
             except ReportError as exc:
                 errors.append(str(exc))
 
-        link = str(files[0]) if files else None
+        link = report_link(report_url, name, today)
         notifications = [
             (target, name, notifier.build_payload(report, changes, cluster=name, report_link=link))
             for target, notifier in notifiers.items()
@@ -316,6 +337,7 @@ def run_nightly(
             notifiers=notifiers_for(settings, client),
             notify_when=settings.notify_when,
             report_dir=settings.report_dir,
+            report_url=settings.report_url,
             stale_after=settings.sync_stale_after,
             lock_wait_seconds=options.lock_wait_seconds,
         )
