@@ -181,7 +181,7 @@ def test_scan_namespace_inventories_only_those_namespaces(db: str, realdata: Pat
     result = invoke(db, *args, "-n", "polaris", "--namespace", "kubevious", "-n", "typo-ns")
     assert result.exit_code == 0, result.output
     assert "5 pods," in result.output  # 1 running in polaris + 4 in kubevious (of 81)
-    assert "no pods in namespace(s) typo-ns" in result.output
+    assert "no pods in namespace typo-ns" in result.output
     assert invoke(db, "report").exit_code == 0
     rows = json.loads(invoke(db, "query", "-f", "json").stdout)["rows"]
     assert {r["namespace"] for r in rows} == {"polaris", "kubevious"}

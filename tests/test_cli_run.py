@@ -192,7 +192,7 @@ def test_two_runs_on_changed_dumps_history_and_one_message(
     history = invoke(db, "history", "--cluster", CLUSTER)
     assert history.exit_code == 0, history.output
     out = history.stdout
-    assert f"{CLUSTER}: 3 evaluated run(s)" in out
+    assert f"{CLUSTER}: 3 evaluated runs" in out
     assert "^ istio data-plane" in out and "1.12.1 -> 1.13.9" in out
     assert "^ kubernetes control-plane" in out and "1.24.0 -> 1.29.3" in out
     assert out.count("+ kubernetes kubelet") == 2  # outdated and partial-catalogue

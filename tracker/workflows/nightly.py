@@ -268,7 +268,8 @@ def _sync(
             return summary, None
         failed = ", ".join(sorted(summary.failures)[:5])
         errors.append(
-            f"sync incomplete: {len(summary.failures)} project(s) not synced ({failed}); "
+            f"sync incomplete: {len(summary.failures)} "
+            f"project{'' if len(summary.failures) == 1 else 's'} not synced ({failed}); "
             "stored releases were kept"
         )
     return summary, None

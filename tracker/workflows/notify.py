@@ -91,7 +91,8 @@ def deliver_outbox(store: Store, notifiers: Mapping[str, Notifier]) -> Delivery:
         return Delivery(
             pending=pending,
             warnings=(
-                f"another tracker run kept the notification outbox busy: {pending} message(s) "
+                "another tracker run kept the notification outbox busy: "
+                f"{pending} message{'' if pending == 1 else 's'} "
                 "wait for the next run",
             ),
         )

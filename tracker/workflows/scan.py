@@ -116,7 +116,10 @@ def only_namespaces(inventory: Inventory, namespaces: tuple[str, ...]) -> Invent
     missing = [ns for ns in dict.fromkeys(namespaces) if ns not in seen]
     warnings = inventory.warnings
     if missing:
-        warnings = (*warnings, f"no pods in namespace(s) {', '.join(missing)}")
+        warnings = (
+            *warnings,
+            f"no pods in namespace{'' if len(missing) == 1 else 's'} {', '.join(missing)}",
+        )
     return replace(
         inventory,
         pods=pods,
