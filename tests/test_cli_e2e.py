@@ -224,7 +224,17 @@ def test_fleet_view_across_clusters(db: str, realdata: Path) -> None:
     assert set(istio["clusters"]) == {"dd"}
     table = _invoke(db, "report", "--all-clusters")
     assert table.exit_code == 0 and "gke" in table.stdout and "eks" in table.stdout
-    assert _invoke(db, "report", "--all-clusters", "-f", "markdown").exit_code == 1
+    markdown = _invoke(db, "report", "--all-clusters", "-f", "markdown")
+    assert markdown.exit_code == 0, markdown.output
+    lines = markdown.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("| component"))
+    columns = [cell.strip() for cell in header.strip("|").split("|")]
+    assert sorted(columns[2:]) == ["dd", "eks", "gke"]
+    istio_row = next(line for line in lines if line.startswith("| istio |"))
+    cells = dict(zip(columns, (c.strip() for c in istio_row.strip("|").split("|")), strict=True))
+    assert cells["eks"] == "-" and cells["gke"] == "-" and cells["dd"] != "-"
+    html = _invoke(db, "report", "--all-clusters", "-f", "html")
+    assert html.exit_code == 0 and html.stdout.lstrip().lower().startswith("<!doctype html")
 
 
 def test_notify_dry_run_writes_nothing(db: str, realdata: Path) -> None:
@@ -234,7 +244,8 @@ def test_notify_dry_run_writes_nothing(db: str, realdata: Path) -> None:
     assert _invoke(db, "scan", "--from-dump", str(pod), "--cluster", "dd").exit_code == 0
     result = _invoke(db, "notify", "--dry-run")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["payload"]["blocks"]
+    (digest,) = json.loads(result.stdout)["digests"]
+    assert digest["cluster"] == "dd" and digest["payload"]["blocks"]
     with Store.open(db) as store:
         (scan,) = store.scans("dd")
         assert store.report_rows(scan.id) == []  # a dry run evaluates but stores nothing

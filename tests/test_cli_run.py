@@ -193,7 +193,7 @@ def test_two_runs_on_changed_dumps_history_and_one_message(
     history = invoke(db, "history", "--cluster", CLUSTER)
     assert history.exit_code == 0, history.output
     out = history.stdout
-    assert f"{CLUSTER}: 3 evaluated run(s)" in out
+    assert f"{CLUSTER}: 3 evaluated runs" in out
     assert "^ istio data-plane" in out and "1.12.1 -> 1.13.9" in out
     assert "^ kubernetes control-plane" in out and "1.24.0 -> 1.29.3" in out
     assert out.count("+ kubernetes kubelet") == 3  # outdated, partial-catalogue and skew
@@ -393,8 +393,10 @@ def test_notify_dry_run_prints_block_kit_and_sends_nothing(db: str, realdata: Pa
         )  # fmt: skip
         assert result.exit_code == 0, result.output
         assert hook.requests == []
-    printed = json.loads(result.stdout)
-    assert printed["target"] == "slack"
+    document = json.loads(result.stdout)  # one JSON document, whatever the number of digests
+    assert document["schema_version"] == 1
+    (printed,) = document["digests"]
+    assert printed["target"] == "slack" and printed["cluster"] == CLUSTER
     payload = printed["payload"]
     assert set(payload) >= {"text", "blocks"}
     assert 0 < len(payload["blocks"]) <= 50
@@ -412,7 +414,8 @@ def test_notify_dry_run_without_a_target_configured(db: str, realdata: Path) -> 
     assert invoke(db, *run_args(dumps_v1(realdata))).exit_code == 0
     result = invoke(db, "notify", "--dry-run")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["payload"]["blocks"][0]["type"] == "header"
+    (digest,) = json.loads(result.stdout)["digests"]
+    assert digest["payload"]["blocks"][0]["type"] == "header"
     assert invoke(db, "notify").exit_code == 1
 
 

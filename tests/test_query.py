@@ -59,9 +59,11 @@ def db(tmp_path_factory: pytest.TempPathFactory, realdata: Path) -> str:
 def query(db: str, *args: str) -> list[Row]:
     result = _invoke(db, "query", "--format", "json", *args)
     assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["schema_version"] == 1
     return [
         (r["cluster"], r["component"], r["role"], r["namespace"], r["workload"], r["current"])
-        for r in json.loads(result.stdout)
+        for r in document["rows"]
     ]
 
 

@@ -70,6 +70,23 @@ def _http_url(value: Any) -> str:
     return text
 
 
+def _url_template(value: Any) -> str | None:
+    """``report.url``: an http(s) URL template whose only placeholders are ``{cluster}`` and
+    ``{date}`` (e.g. ``https://reports.example.com/{cluster}-{date}.html``); empty: none."""
+    text = _opt_str(value)
+    if text is None:
+        return None
+    problem = (
+        "must be an http(s) URL template using only {cluster} and {date}, such as "
+        "https://reports.example.com/{cluster}-{date}.html"
+    )
+    try:
+        _http_url(text.format(cluster="prod", date="2026-01-31"))
+    except (KeyError, IndexError, ValueError):
+        raise ValueError(problem) from None
+    return text
+
+
 def _token_ok(token: str) -> bool:
     """True when ``token`` can be sent in an HTTP header: printable ASCII, no space."""
     return all("!" <= c <= "~" for c in token)
@@ -142,6 +159,7 @@ class Settings:
     sync_timeout_seconds: int = 30
     cluster_name: str | None = None
     report_dir: Path | None = None
+    report_url: str | None = None
     notify_when: str = "changes"
     notify_timeout_seconds: int = 10
     notify_slack_webhook_url_env: str = "TRACKER_SLACK_WEBHOOK_URL"
@@ -220,6 +238,7 @@ _SCHEMA: dict[tuple[str, ...], tuple[str, Callable[[Any], Any]]] = {
     ("sync", "timeout_seconds"): ("sync_timeout_seconds", _pos_int),
     ("cluster", "name"): ("cluster_name", _opt_str),
     ("report", "dir"): ("report_dir", _path),
+    ("report", "url"): ("report_url", _url_template),
     ("notify", "when"): ("notify_when", _choice("changes", "always", "never")),
     ("notify", "timeout_seconds"): ("notify_timeout_seconds", _pos_int),
     ("notify", "slack", "webhook_url_env"): ("notify_slack_webhook_url_env", _str),

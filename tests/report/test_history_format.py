@@ -52,9 +52,9 @@ def test_runs_changes_and_days_open(runs: list[RunChanges]) -> None:
     assert lines[0].startswith("legend: + new finding, - resolved finding")
     lines = lines[1:]
     assert lines[:5] == [
-        "dd: 3 evaluated run(s)",
+        "dd: 3 evaluated runs",
         "  2026-11-05 02:00 UTC  no change",
-        "  2026-11-02 02:00 UTC  1 change(s)",
+        "  2026-11-02 02:00 UTC  1 change",
         "    ^ istio data-plane (default/Deployment/httpbin): 1.12.1 -> 1.13.9",
         "  2026-11-01 02:00 UTC  first run kept: 3 rows with findings",
     ]
@@ -75,7 +75,7 @@ def test_component_filter_and_empty(runs: list[RunChanges]) -> None:
     assert "istio" not in text and "kubelet" in text
     assert "  2026-11-02 02:00 UTC  no change" in text
     empty = format_history({"gone": []}, component=None, today=date(2026, 11, 11))
-    assert "gone: 0 evaluated run(s)" in empty and "no evaluated run" in empty
+    assert "gone: 0 evaluated runs" in empty and "no evaluated run" in empty
 
 
 def test_days_open_lower_bound_with_limit(runs: list[RunChanges]) -> None:

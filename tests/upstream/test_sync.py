@@ -78,7 +78,7 @@ def test_out_of_range_timestamp_counted_as_malformed_and_sync_goes_on(
     istio = next(r for r in summary.results if r.project == "istio/istio")
     assert istio.status is ProjectStatus.UPDATED
     assert len(istio.malformed) == 1 and "out of range" in istio.malformed[0]
-    assert "1 malformed release(s) left out" in describe(istio)
+    assert "1 malformed release left out" in describe(istio)
     assert len(store.data["istio/istio"]) == len(lists["istio/istio"])
 
 

@@ -7,17 +7,26 @@ Exit codes: 0 ok; 1 a tracker error (one line on stderr, with a hint); 2 usage;
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from tracker import __version__
+from tracker.cli import reading
+from tracker.cli.common import (
+    ConfigNamed,
+    FailOnOption,
+    FormatOption,
+    MaxDumpSizeOption,
+    NamespaceOption,
+    OutputOption,
+    state,
+)
+from tracker.cli.common import settings as _settings
 from tracker.cli.output import (
     EXIT_FAIL_ON,
     FailOnChoice,
-    FormatChoice,
     count,
     emit,
     error,
@@ -30,18 +39,16 @@ from tracker.cli.output import (
     warn,
 )
 from tracker.cli.progress import progress_printer
-from tracker.config import Settings, load_settings
-from tracker.errors import ConfigError, IdentifyError, ReportError
-from tracker.models import Behind, Flag, Report, Status
-from tracker.workflows import db, demo, nightly, notify, query, report, scan, sync
-from tracker.workflows.common import today
+from tracker.config import Settings
+from tracker.errors import ConfigError
+from tracker.workflows import db, demo, metrics, nightly, notify, report, scan, sync
 
 __all__ = ["EXIT_FAIL_ON", "app"]
 
 app = typer.Typer(
     help="What in our Kubernetes clusters is out of date, and how badly?",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -51,36 +58,6 @@ releases_app = typer.Typer(
 app.add_typer(releases_app, name="releases")
 db_app = typer.Typer(help="The store's schema (Alembic migrations).", rich_markup_mode=None)
 app.add_typer(db_app, name="db")
-
-FormatOption = Annotated[FormatChoice, typer.Option("--format", "-f", help="Output format.")]
-FailOnOption = Annotated[
-    list[FailOnChoice] | None,
-    typer.Option("--fail-on", help="Exit with code 3 when such a finding exists (repeatable)."),
-]
-
-
-class _State:
-    config: Path | None = None
-    database_url: str | None = None
-
-
-state = _State()
-
-
-def _settings(**overrides: object) -> Settings:
-    return load_settings(state.config, overrides={"database_url": state.database_url, **overrides})
-
-
-class _ConfigNamed:
-    """Names the config file in a component catalogue error (``[components.*]`` lives there)."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
-        if isinstance(exc, IdentifyError):
-            where = str(state.config or os.environ.get("TRACKER_CONFIG") or "config")
-            raise IdentifyError(f"{where}: {exc.message}", exc.hint) from None
 
 
 def _version(value: bool) -> None:
@@ -93,12 +70,15 @@ def _version(value: bool) -> None:
 def main(
     config: Annotated[
         Path | None,
-        typer.Option("--config", "-c", help="TOML config file (default: $TRACKER_CONFIG)."),
+        typer.Option(
+            "--config", "-c", metavar="FILE", help="TOML config file (default: $TRACKER_CONFIG)."
+        ),
     ] = None,
     database_url: Annotated[
         str | None,
         typer.Option(
             "--database-url",
+            metavar="URL",
             help="SQLAlchemy URL of the store (default: $TRACKER_DATABASE_URL, else SQLite "
             "in the XDG data dir).",
             show_default=False,
@@ -127,27 +107,35 @@ def scan_cmd(
         list[Path] | None,
         typer.Option(
             "--from-dump",
-            help="kubectl get nodes,pods -A -o json|yaml output (repeatable). Without it, "
-            "the live cluster is scanned.",
+            metavar="FILE",
+            help="kubectl get nodes,pods -A -o json|yaml output (repeatable; - for stdin). "
+            "Without it, the live cluster is scanned.",
         ),
     ] = None,
     kubeconfig: Annotated[
-        Path | None, typer.Option(help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config).")
+        Path | None,
+        typer.Option(
+            metavar="FILE", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)."
+        ),
     ] = None,
     context: Annotated[
-        str | None, typer.Option(help="kubeconfig context (default: current).")
+        str | None, typer.Option(metavar="NAME", help="kubeconfig context (default: current).")
     ] = None,
     cluster: Annotated[
         str | None,
-        typer.Option(help="Name of the cluster (default: context name or dump file stem)."),
+        typer.Option(
+            metavar="NAME", help="Name of the cluster (default: context name or dump file stem)."
+        ),
     ] = None,
+    namespace: NamespaceOption = None,
+    max_dump_size: MaxDumpSizeOption = None,
 ) -> None:
     """Inventory a cluster and store the scan.
 
     Example: tracker scan --from-dump pods.json --from-dump nodes.json --cluster prod
     """
-    with errors(), _ConfigNamed():
-        options = scan.SourceOptions(tuple(from_dump or ()), kubeconfig, context)
+    with errors(), ConfigNamed():
+        options = scan.source_options(from_dump, kubeconfig, context, namespace, max_dump_size)
         result = scan.run_scan(_settings(cluster_name=cluster), options)
     inv = result.inventory
     for warning in inv.warnings:
@@ -155,25 +143,27 @@ def scan_cmd(
     note(
         f"scanned cluster {inv.cluster!r}: {count(len(inv.nodes), 'node')}, "
         f"{count(len(inv.pods), 'pod')}, "
-        f"{len(result.identification.components)} components identified, "
-        f"{len(result.identification.unidentified)} images unidentified (scan {result.scan_id})"
+        f"{count(len(result.identification.components), 'component')} identified, "
+        f"{count(len(result.identification.unidentified), 'image')} unidentified "
+        f"(scan {result.scan_id})"
     )
 
 
 @app.command("report")
 def report_cmd(
     format: FormatOption = "table",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE.")] = None,
+    output: OutputOption = None,
     fail_on: FailOnOption = None,
     cluster: Annotated[
-        list[str] | None, typer.Option("--cluster", help="Only this cluster (repeatable).")
+        list[str] | None,
+        typer.Option("--cluster", metavar="NAME", help="Only this cluster (repeatable)."),
     ] = None,
     all_clusters: Annotated[
         bool,
         typer.Option(
             "--all-clusters",
             help="The fleet view: one table of component x cluster, read from each cluster's "
-            "latest evaluated run (no re-evaluation); table or json.",
+            "latest evaluated run (no re-evaluation); every --format.",
         ),
     ] = False,
 ) -> None:
@@ -181,7 +171,7 @@ def report_cmd(
 
     Example: tracker report --format json --output report.json --fail-on major
     """
-    with errors(), _ConfigNamed():
+    with errors(), ConfigNamed():
         if all_clusters:
             _fleet(str(format), output, cluster or [], fail_on)
             return
@@ -196,14 +186,15 @@ def _fleet(
     format: str, output: Path | None, clusters: list[str], fail_on: list[FailOnChoice] | None
 ) -> None:
     from tracker.report.fleet import format_fleet, format_fleet_json
+    from tracker.report.listings import fleet_markdown
 
-    if format not in ("table", "json"):
-        raise ReportError(
-            "--all-clusters supports --format table or json", "use -f table or -f json"
-        )
     fleet = report.run_fleet(_settings(), clusters=clusters)
     if format == "json":
         emit(format_fleet_json(fleet), output)
+    elif format == "markdown":
+        emit(fleet_markdown(fleet), output)
+    elif format == "html":
+        emit(formatter("html", output).format(fleet), output)
     else:
         width, color = table_style(output)
         emit(format_fleet(fleet, width=width, color=color), output)
@@ -214,7 +205,9 @@ def _fleet(
 def sync_cmd(
     project: Annotated[
         list[str] | None,
-        typer.Option("--project", "-p", help="Only this owner/repo (repeatable)."),
+        typer.Option(
+            "--project", "-p", metavar="OWNER/REPO", help="Only this owner/repo (repeatable)."
+        ),
     ] = None,
     full: Annotated[
         bool,
@@ -231,7 +224,7 @@ def sync_cmd(
 
     Example: GITHUB_TOKEN=... tracker sync --project istio/istio
     """
-    with errors(), _ConfigNamed():
+    with errors(), ConfigNamed():
         summary = sync.run_sync(
             _settings(), projects=project or [], full=full, progress=progress_printer
         )
@@ -248,32 +241,21 @@ def sync_cmd(
         raise typer.Exit(1)
 
 
-@releases_app.command("list")
-def releases_list(
-    project: Annotated[str, typer.Argument(help="owner/repo, e.g. istio/istio.")],
-    limit: Annotated[int, typer.Option(min=1, help="Show at most this many (newest first).")] = 30,
-) -> None:
-    """Show the releases stored for a project, newest version first.
-
-    Example: tracker releases list istio/istio --limit 10
-    """
-    from tracker.report.release_list import format_release_list
-
-    with errors():
-        stored = sync.stored_releases(_settings(), project)
-        width, color = table_style(None)
-        text = format_release_list(
-            project, list(stored.releases), stored.synced, limit, width=width, color=color
-        )
-        emit(text, None)
+releases_app.command("list")(reading.releases_list)
 
 
 @releases_app.command("import")
 def releases_import(
-    file: Annotated[Path, typer.Argument(help="JSON file of GitHub REST release objects.")],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="JSON file of GitHub REST release objects."),
+    ],
     project: Annotated[
         str | None,
-        typer.Option(help="owner/repo, when FILE is a plain array of releases of one project."),
+        typer.Option(
+            metavar="OWNER/REPO",
+            help="The project, when FILE is a plain array of releases of one project.",
+        ),
     ] = None,
 ) -> None:
     """Load releases from a file into the store.
@@ -282,12 +264,17 @@ def releases_import(
     """
     with errors():
         counts = sync.import_release_file(_settings(), file, project=project)
-    note(f"imported {sum(counts.values())} new releases for {len(counts)} project(s) from {file}")
+    note(
+        f"imported {count(sum(counts.values()), 'new release')} for "
+        f"{count(len(counts), 'project')} from {file}"
+    )
 
 
 @releases_app.command("export")
 def releases_export(
-    file: Annotated[Path, typer.Argument(help="Where to write the releases (JSON).")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="Where to write the releases (JSON).")
+    ],
 ) -> None:
     """Write every stored release to a file ({"owner/repo": [release, ...]}).
 
@@ -295,7 +282,7 @@ def releases_export(
     """
     with errors():
         exported = sync.export_release_file(_settings(), file)
-    note(f"exported {exported} releases to {file}")
+    note(f"exported {count(exported, 'release')} to {file}")
 
 
 @app.command("run")
@@ -310,21 +297,46 @@ def run_cmd(
     ] = False,
     from_dump: Annotated[
         list[Path] | None,
-        typer.Option("--from-dump", help="Scan kubectl dump files instead of the live cluster."),
+        typer.Option(
+            "--from-dump",
+            metavar="FILE",
+            help="Scan kubectl dump files instead of the live cluster (repeatable).",
+        ),
     ] = None,
-    kubeconfig: Annotated[Path | None, typer.Option(help="kubeconfig file.")] = None,
-    context: Annotated[str | None, typer.Option(help="kubeconfig context.")] = None,
-    cluster: Annotated[str | None, typer.Option(help="Name of the cluster.")] = None,
+    kubeconfig: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="kubeconfig file.")
+    ] = None,
+    context: Annotated[str | None, typer.Option(metavar="NAME", help="kubeconfig context.")] = None,
+    cluster: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Name of the cluster.")
+    ] = None,
+    namespace: NamespaceOption = None,
+    max_dump_size: MaxDumpSizeOption = None,
     report_dir: Annotated[
         Path | None,
-        typer.Option(help="Write <cluster>-<date>.md and .json here (default: report.dir)."),
+        typer.Option(
+            metavar="DIR",
+            help="Write <cluster>-<date>.md and .json here (default: report.dir).",
+        ),
+    ] = None,
+    metrics_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--metrics-file",
+            metavar="FILE",
+            help="After the run, write the stored scans' Prometheus metrics to FILE "
+            "(atomically; for node-exporter's textfile collector).",
+        ),
     ] = None,
     no_sync: Annotated[
         bool, typer.Option("--no-sync", help="Do not sync upstream data (air-gapped installs).")
     ] = False,
     wait: Annotated[
         float,
-        typer.Option(help="Seconds to wait when another run of this cluster holds the lock."),
+        typer.Option(
+            metavar="SECONDS",
+            help="Seconds to wait when another run of this cluster holds the lock.",
+        ),
     ] = 0.0,
     fail_on: FailOnOption = None,
     format: FormatOption = "table",
@@ -336,18 +348,24 @@ def run_cmd(
 
     Example: tracker run --report-dir /var/lib/tracker/reports
     """
-    source = scan.SourceOptions(tuple(from_dump or ()), kubeconfig, context)
-    with errors(), _ConfigNamed():
+    with errors(), ConfigNamed():
+        source = scan.source_options(from_dump, kubeconfig, context, namespace, max_dump_size)
         if demo_:
-            if source.given or cluster or report_dir or wait:
+            if source.given or namespace or cluster or report_dir or wait or metrics_file:
                 raise ConfigError(
                     "--demo runs on the bundled sample cluster only",
-                    "drop --from-dump/--kubeconfig/--context/--cluster/--report-dir/--wait",
+                    "drop --from-dump/--kubeconfig/--context/--namespace/--cluster/"
+                    "--report-dir/--metrics-file/--wait",
                 )
             sample = demo.run_demo()
             emit(formatter(format, None).format(sample), None)
             exit_on_fail(sample, fail_on)
             return
+        if metrics_file is not None and not metrics_file.parent.is_dir():
+            raise ConfigError(
+                f"--metrics-file {metrics_file}: directory {metrics_file.parent} does not exist",
+                "create it first, or choose another --metrics-file",
+            )
         settings = _settings(cluster_name=cluster, report_dir=report_dir)
         options = nightly.NightlyOptions(source, sync=not no_sync, lock_wait_seconds=wait)
         result = nightly.run_nightly(settings, options, progress=progress_printer)
@@ -361,95 +379,37 @@ def run_cmd(
             emit(formatter(format, None).format(result.report), None)
         for path in result.files:
             note(f"report written to {path}")
+        failed = list(result.errors)
+        if metrics_file is not None:
+            failed += _write_run_metrics(settings, metrics_file)
         if result.notifications_sent or result.notifications_pending:
             note(
                 f"notifications: {result.notifications_sent} sent, "
                 f"{result.notifications_pending} waiting for the next run"
             )
-        for line in result.errors:
+        for line in failed:
             error(line)
         if result.report is not None:
             exit_on_fail(result.report, fail_on)
-        if result.errors:
+        if failed:
             raise typer.Exit(1)
 
 
-@app.command("query")
-def query_cmd(
-    component: Annotated[str | None, typer.Option(help="Catalogue id, e.g. istio.")] = None,
-    cluster: Annotated[str | None, typer.Option(help="Cluster name.")] = None,
-    namespace: Annotated[str | None, typer.Option(help="Namespace.")] = None,
-    status: Annotated[Status | None, typer.Option(help="Evaluation status.")] = None,
-    flag: Annotated[Flag | None, typer.Option(help="Rows carrying this flag.")] = None,
-    behind: Annotated[
-        Behind | None, typer.Option(help="At least this far behind (minor: minor or major).")
-    ] = None,
-    older_than: Annotated[
-        str | None, typer.Option(help="Running version lower than this, e.g. 1.22.")
-    ] = None,
-    format: Annotated[
-        FormatChoice, typer.Option("--format", "-f", help="table or json (markdown: as a table).")
-    ] = "table",
-) -> None:
-    """Ask questions of the stored scans, without rescanning.
+def _write_run_metrics(settings: Settings, path: Path) -> list[str]:
+    """``run --metrics-file``: write the metrics; a failure is one more failed step."""
+    from tracker.errors import TrackerError
 
-    Reads the rows of each cluster's latest evaluated scan (`tracker report` or
-    `tracker run` evaluates a scan).
-
-    Example: tracker query --component istio --older-than 1.22
-    """
-    with errors(), _ConfigNamed():
-        try:
-            row_filter = query.RowFilter.build(
-                component=component,
-                cluster=cluster,
-                namespace=namespace,
-                status=status.value if status else None,
-                flag=flag.value if flag else None,
-                behind=behind.value if behind else None,
-                older_than=older_than,
-            )
-        except ValueError as exc:
-            raise ConfigError(str(exc), "give a version such as 1.22 or 1.22.3") from None
-        rows = query.run_query(_settings(), row_filter)
-        if str(format) == "json":
-            from tracker.report.json import rows_to_json
-
-            emit(rows_to_json(rows), None)
-            return
-        note(f"{len(rows)} matching rows")
-        if rows:
-            from datetime import UTC, datetime
-
-            table = Report(datetime.now(UTC), (), tuple(rows), ())
-            emit(formatter("table", None).format(table), None)
+    try:
+        metrics.run_metrics(settings, output=path)
+    except TrackerError as exc:
+        return [f"metrics: {exc.message}"]
+    note(f"metrics written to {path}")
+    return []
 
 
-@app.command("history")
-def history_cmd(
-    cluster: Annotated[
-        list[str] | None, typer.Option(help="Only this cluster (repeatable; default: all).")
-    ] = None,
-    component: Annotated[str | None, typer.Option(help="Only this catalogue id.")] = None,
-    limit: Annotated[
-        int, typer.Option(min=1, help="How many runs per cluster, newest first.")
-    ] = 10,
-) -> None:
-    """Show what changed from run to run, and for how long open findings have been open.
-
-    Per run: new and resolved findings, upgraded and downgraded components.
-
-    Example: tracker history --cluster prod --component istio
-    """
-    from tracker.report.history import format_history
-
-    with errors():
-        histories = query.run_history(_settings(), clusters=cluster or [], limit=limit)
-        width, color = table_style(None)
-        text = format_history(
-            histories, component=component, today=today(), width=width, color=color
-        )
-        emit(text, None)
+app.command("metrics")(reading.metrics_cmd)
+app.command("query")(reading.query_cmd)
+app.command("history")(reading.history_cmd)
 
 
 @app.command("notify")
@@ -458,10 +418,14 @@ def notify_cmd(
         bool, typer.Option("--dry-run", help="Print the payloads instead of sending them.")
     ] = False,
     cluster: Annotated[
-        list[str] | None, typer.Option(help="Only this cluster (repeatable; default: all).")
+        list[str] | None,
+        typer.Option(metavar="NAME", help="Only this cluster (repeatable; default: all)."),
     ] = None,
 ) -> None:
     """Send (or with --dry-run, print) the digest of each cluster's latest run, now.
+
+    A dry run prints one JSON document: {"schema_version": 1, "digests": [{"target",
+    "cluster", "payload"}]}.
 
     The digest shows the changes between the cluster's last two evaluated runs. It is sent
     whatever notify.when says, through the same outbox as `tracker run`: a digest that
@@ -471,7 +435,7 @@ def notify_cmd(
 
     Example: tracker notify --dry-run --cluster prod
     """
-    with errors(), _ConfigNamed():
+    with errors(), ConfigNamed():
         result = notify.run_notify(_settings(), clusters=cluster or [], dry_run=dry_run)
     if result.delivery is None:
         emit(result.dry_run_text(), None)

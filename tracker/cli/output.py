@@ -8,17 +8,21 @@ The choices are GENERATED from the registries (:data:`tracker.report.FORMATTERS`
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from tracker.errors import ReportError, TrackerError
 from tracker.evaluate.policy import FAIL_ON, fail_on_hit
 from tracker.report import FORMATTERS, get_formatter
+
+LIST_FORMATS: tuple[str, ...] = ("table", "json", "markdown")
+"""``--format`` of the listing commands other than ``report`` (``query``, ``history``,
+``releases list``): the report formats without ``html``."""
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -28,9 +32,14 @@ if TYPE_CHECKING:
 
     FormatChoice = str
     FailOnChoice = str
+    ListFormatChoice = str
 else:
     FormatChoice = StrEnum("FormatChoice", {name: name for name in FORMATTERS})
+    ListFormatChoice = StrEnum("ListFormatChoice", {name: name for name in LIST_FORMATS})
     FailOnChoice = StrEnum("FailOnChoice", {name: name for name in FAIL_ON})
+
+FAIL_ON_METAVAR = f"<{'|'.join(FAIL_ON)}>"
+"""How ``--help`` shows ``--fail-on``'s value: the choices, not a Python type."""
 
 EXIT_FAIL_ON = 3
 """The exit code of a ``--fail-on`` hit (design.md §3)."""
@@ -81,7 +90,8 @@ def note(message: str) -> None:
 
 
 def emit(text: str, output: Path | None) -> None:
-    """Write ``text`` to stdout, or to ``output`` (parent directories created).
+    """Write ``text`` to stdout, or to ``output``; a missing parent directory is an error
+    (never created silently).
 
     Raises:
         ReportError: the file cannot be written (names it).
@@ -140,3 +150,29 @@ def exit_on_fail(report: Report, kinds: Iterable[str] | None) -> None:
 def count(n: int, noun: str) -> str:
     """``1 node``, ``2 nodes``."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def format_listing(kind: str, format: str, output: Path | None) -> Callable[..., str]:
+    """The formatter of listing ``kind`` (``history`` or ``releases``) in ``format`` (one of
+    :data:`LIST_FORMATS`); tables are styled by :func:`table_style`. Called with the
+    arguments of :func:`tracker.report.history.format_history` /
+    :func:`tracker.report.release_list.format_release_list` (without the style)."""
+    from functools import partial
+
+    from tracker.report import listings
+    from tracker.report.history import format_history
+    from tracker.report.release_list import format_release_list
+
+    by_format: dict[str, dict[str, Callable[..., str]]] = {
+        "json": {"history": listings.history_document, "releases": listings.releases_document},
+        "markdown": {"history": listings.history_markdown, "releases": listings.releases_markdown},
+    }
+    if format in by_format:
+        return by_format[format][kind]
+    width, color = table_style(output)
+    table: dict[str, Callable[..., str]] = {
+        "history": format_history,
+        "releases": format_release_list,
+    }
+    styled: Callable[..., Any] = partial(table[kind], width=width, color=color)
+    return styled

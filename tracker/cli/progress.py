@@ -27,7 +27,8 @@ def describe(result: ProjectResult) -> str:
     if result.renamed_to:
         text += f"; renamed to {result.renamed_to}, update the catalogue"
     if result.malformed:
-        text += f"; {len(result.malformed)} malformed release(s) left out"
+        n = len(result.malformed)
+        text += f"; {n} malformed release{'' if n == 1 else 's'} left out"
     for warning in result.warnings:
         text += f"; {warning}"
     return text

@@ -123,7 +123,7 @@ def format_history(
     ]
     for cluster, runs in histories.items():
         head = Text(for_terminal(cluster), style="bold")
-        head.append(f": {len(runs)} evaluated run(s)", style="")
+        head.append(f": {len(runs)} evaluated run{'' if len(runs) == 1 else 's'}", style="")
         parts.append(head)
         if not runs:
             parts.append(
@@ -145,7 +145,14 @@ def format_history(
                 + [f"v {_change(v)}" for v in ch.downgraded if kept(v.current.component.component)]
             )
             parts.append(
-                Text(f"  {stamp}  " + ("no change" if not lines else f"{len(lines)} change(s)"))
+                Text(
+                    f"  {stamp}  "
+                    + (
+                        "no change"
+                        if not lines
+                        else f"{len(lines)} change{'' if len(lines) == 1 else 's'}"
+                    )
+                )
             )
             parts += [Text(f"    {for_terminal(line)}") for line in lines]
         table, legend = fit_table(

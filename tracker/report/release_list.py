@@ -31,6 +31,11 @@ def _order(release: Release) -> tuple[int, object]:
     return (1, parsed.version) if isinstance(parsed, ParsedVersion) else (0, release.tag)
 
 
+def ordered_releases(releases: Sequence[Release]) -> list[Release]:
+    """``releases`` highest version first; tags that are not versions last."""
+    return sorted(releases, key=_order, reverse=True)
+
+
 def format_release_list(
     project: str,
     releases: Sequence[Release],
@@ -47,7 +52,7 @@ def format_release_list(
     (80 to 250 tested; every line fits it); ``color``: ANSI colours (none are used today
     besides bold headers).
     """
-    ordered = sorted(releases, key=_order, reverse=True)
+    ordered = ordered_releases(releases)
     synced = f"last synced {last_synced:%Y-%m-%d %H:%M} UTC" if last_synced else "never synced"
     rows: list[list[Cell]] = [
         [

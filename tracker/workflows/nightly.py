@@ -101,9 +101,27 @@ def report_files(report_dir: Path, cluster: str, today: date) -> tuple[Path, Pat
     >>> [p.name for p in report_files(Path("/r"), "prod-eu", date(2026, 11, 30))]
     ['prod-eu-2026-11-30.md', 'prod-eu-2026-11-30.json']
     """
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in cluster)
-    stem = f"{safe}-{today.isoformat()}"
+    stem = f"{_file_safe(cluster)}-{today.isoformat()}"
     return report_dir / f"{stem}.md", report_dir / f"{stem}.json"
+
+
+def _file_safe(cluster: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in cluster)
+
+
+def report_link(template: str | None, cluster: str, today: date) -> str | None:
+    """The digest's link to the report: ``report.url`` with ``{cluster}`` (the name as in
+    :func:`report_files`, percent-encoded) and ``{date}`` (ISO) filled in; None without a
+    template.
+
+    >>> report_link("https://r.example/{cluster}-{date}.html", "prod eu", date(2026, 11, 30))
+    'https://r.example/prod_eu-2026-11-30.html'
+    """
+    if not template:
+        return None
+    from urllib.parse import quote
+
+    return template.format(cluster=quote(_file_safe(cluster), safe="-_."), date=today.isoformat())
 
 
 def nightly(
@@ -118,6 +136,7 @@ def nightly(
     notifiers: Mapping[str, Notifier],
     notify_when: str = Settings.notify_when,
     report_dir: Path | None = None,
+    report_url: str | None = None,
     stale_after: timedelta = Settings.sync_stale_after,
     lock_wait_seconds: float = 0.0,
     waivers: Sequence[Waiver] = (),
@@ -130,6 +149,8 @@ def nightly(
         today: the day findings are computed for; ``now``: the run's time (UTC).
         notifiers: target name (``slack``, ``webhook``) -> notifier; empty: no notification.
         report_dir: where to write ``<cluster>-<date>.md`` and ``.json``; None: not written.
+        report_url: the ``report.url`` template the digests link (:func:`report_link`);
+            None: no link (a path on the job's host is never sent).
         lock_wait_seconds: how long to wait for another run of this cluster to finish.
         waivers: the config's ``[[waivers]]`` (stale ones become report warnings).
 
@@ -198,7 +219,7 @@ def nightly(
             except ReportError as exc:
                 errors.append(str(exc))
 
-        link = str(files[0]) if files else None
+        link = report_link(report_url, name, today)
         notifications = [
             (target, name, notifier.build_payload(report, changes, cluster=name, report_link=link))
             for target, notifier in notifiers.items()
@@ -256,7 +277,8 @@ def _sync(
             return summary, None
         failed = ", ".join(sorted(summary.failures)[:5])
         errors.append(
-            f"sync incomplete: {len(summary.failures)} project(s) not synced ({failed}); "
+            f"sync incomplete: {len(summary.failures)} "
+            f"project{'' if len(summary.failures) == 1 else 's'} not synced ({failed}); "
             "stored releases were kept"
         )
     return summary, None
@@ -325,6 +347,7 @@ def run_nightly(
             notifiers=notifiers_for(settings, client),
             notify_when=settings.notify_when,
             report_dir=settings.report_dir,
+            report_url=settings.report_url,
             stale_after=settings.sync_stale_after,
             lock_wait_seconds=options.lock_wait_seconds,
             waivers=settings.waivers,

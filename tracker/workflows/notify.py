@@ -91,7 +91,8 @@ def deliver_outbox(store: Store, notifiers: Mapping[str, Notifier]) -> Delivery:
         return Delivery(
             pending=pending,
             warnings=(
-                f"another tracker run kept the notification outbox busy: {pending} message(s) "
+                "another tracker run kept the notification outbox busy: "
+                f"{pending} message{'' if pending == 1 else 's'} "
                 "wait for the next run",
             ),
         )
@@ -138,11 +139,15 @@ class NotifyResult:
     delivery: Delivery | None
 
     def dry_run_text(self) -> str:
-        """The payloads as JSON documents, one ``{"target", "payload"}`` per digest."""
-        return "\n".join(
-            json.dumps({"target": target, "payload": payload}, indent=2)
-            for target, _, payload in self.payloads
-        )
+        """The payloads as one JSON document::
+
+        {"schema_version": 1, "digests": [{"target", "cluster", "payload"}, ...]}
+        """
+        digests = [
+            {"target": target, "cluster": cluster, "payload": payload}
+            for target, cluster, payload in self.payloads
+        ]
+        return json.dumps({"schema_version": 1, "digests": digests}, indent=2)
 
 
 def run_notify(
@@ -163,6 +168,7 @@ def run_notify(
     import httpx
 
     from tracker.notify.slack import SlackNotifier
+    from tracker.workflows.nightly import report_link
     from tracker.workflows.query import cluster_history
 
     catalogue = load_components(settings)
@@ -191,7 +197,8 @@ def run_notify(
             runs = cluster_history(store, name, limit=1)
             changes = runs[0].changes if runs else None
             for target, notifier in notifiers.items():
-                payload = notifier.build_payload(report, changes, cluster=name)
+                link = report_link(settings.report_url, name, today())
+                payload = notifier.build_payload(report, changes, cluster=name, report_link=link)
                 payloads.append((target, name, payload))
         if dry_run:
             return NotifyResult(tuple(payloads), None)

@@ -134,7 +134,8 @@ def evaluate_report(
     stale = stale_projects(store.last_synced(), used, now, stale_after)
     warnings = (
         [
-            f"release data for {len(stale)} project(s) is older than {human_duration(stale_after)} "
+            f"release data for {len(stale)} project{'' if len(stale) == 1 else 's'} "
+            f"is older than {human_duration(stale_after)} "
             f"({', '.join(stale[:5])}{', …' if len(stale) > 5 else ''}): run `tracker sync`"
         ]
         if stale

@@ -1,0 +1,233 @@
+"""JSON and Markdown for the listing commands other than ``report``: ``query``, ``history``
+and ``releases list`` (the one output convention, issue 12 item 5).
+
+Every JSON document is an object whose first key is ``schema_version``
+(:data:`LISTING_SCHEMA_VERSION`); lists are wrapped (``{"schema_version": 1, "rows": [...]}``).
+Times are RFC 3339 UTC with ``Z``. Values are raw but written through
+:func:`tracker.text.json_text` (terminal-safe escapes); Markdown escapes every name with
+:func:`tracker.text.for_markdown`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from tracker.history import FindingRef, RunChanges, VersionChange, first_seen
+from tracker.models import Release, Report
+from tracker.report.base import cluster_names, rfc3339
+from tracker.report.fleet import cell_text, fleet_grid
+from tracker.report.json import component_to_dict
+from tracker.report.release_list import ordered_releases
+from tracker.text import for_markdown, json_text, safe_url
+
+LISTING_SCHEMA_VERSION = 1
+"""``schema_version`` of the documents of this module; a change of keys or meanings bumps it."""
+
+
+def rows_document(rows: Sequence[Any]) -> str:
+    """``tracker query --format json``: ``{"schema_version", "rows": [component_to_dict]}``."""
+    data = {"schema_version": LISTING_SCHEMA_VERSION, "rows": [component_to_dict(r) for r in rows]}
+    return json_text(data) + "\n"
+
+
+def _finding(ref: FindingRef) -> dict[str, Any]:
+    k = ref.key
+    return {
+        "component": k.component,
+        "role": k.role,
+        "namespace": k.namespace,
+        "workload": k.workload,
+        "kind": k.kind,
+        "severity": ref.finding.severity.value,
+        "message": ref.finding.message,
+    }
+
+
+def _change(change: VersionChange) -> dict[str, Any]:
+    k = change.key
+    return {
+        "component": k.component,
+        "role": k.role,
+        "namespace": k.namespace,
+        "workload": k.workload,
+        "previous": change.previous.current or change.previous.component.raw_version,
+        "current": change.current.current or change.current.component.raw_version,
+    }
+
+
+def _kept(component: str | None, name: str) -> bool:
+    return component is None or name == component
+
+
+def history_to_dict(
+    histories: Mapping[str, Sequence[RunChanges]], *, component: str | None, today: date
+) -> dict[str, Any]:
+    """``tracker history --format json``::
+
+    {"schema_version": 1, "clusters": [{"name", "runs": [{"scan_id", "scanned_at",
+      "new", "resolved", "upgraded", "downgraded"}], "open": [{..., "first_seen",
+      "days_open"}]}]}
+
+    ``new``/``resolved`` are findings (component, role, namespace, workload, kind, severity,
+    message); ``upgraded``/``downgraded`` entries with ``previous`` and ``current`` versions;
+    ``null`` lists for the oldest run kept (nothing to compare with). ``days_open`` counts
+    up to ``today``.
+    """
+    clusters = []
+    for name, runs in histories.items():
+        out_runs = []
+        for run in runs:
+            ch = run.changes
+            entry: dict[str, Any] = {
+                "scan_id": run.scan_id,
+                "scanned_at": rfc3339(run.scanned_at, field="scanned_at"),
+            }
+            for field in ("new", "resolved"):
+                refs: tuple[FindingRef, ...] = getattr(ch, field) if ch else ()
+                entry[field] = (
+                    [_finding(r) for r in refs if _kept(component, r.key.component)] if ch else None
+                )
+            for field in ("upgraded", "downgraded"):
+                moved: tuple[VersionChange, ...] = getattr(ch, field) if ch else ()
+                entry[field] = (
+                    [_change(c) for c in moved if _kept(component, c.key.component)] if ch else None
+                )
+            out_runs.append(entry)
+        opened = first_seen(runs) if runs else {}
+        open_findings = []
+        for key, since in sorted(opened.items()):
+            if _kept(component, key.component):
+                open_findings.append(
+                    {
+                        "component": key.component,
+                        "role": key.role,
+                        "namespace": key.namespace,
+                        "workload": key.workload,
+                        "kind": key.kind,
+                        "first_seen": since.isoformat(),
+                        "days_open": (today - since).days,
+                    }
+                )
+        clusters.append({"name": name, "runs": out_runs, "open": open_findings})
+    return {"schema_version": LISTING_SCHEMA_VERSION, "clusters": clusters}
+
+
+def history_document(
+    histories: Mapping[str, Sequence[RunChanges]], *, component: str | None, today: date
+) -> str:
+    """:func:`history_to_dict` as terminal-safe JSON text."""
+    return json_text(history_to_dict(histories, component=component, today=today)) + "\n"
+
+
+def _md_row(cells: Sequence[object]) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def history_markdown(
+    histories: Mapping[str, Sequence[RunChanges]], *, component: str | None, today: date
+) -> str:
+    """``tracker history --format markdown``: per cluster a table of runs (counts of new and
+    resolved findings, upgrades, downgrades) and a table of open findings with days open."""
+    data = history_to_dict(histories, component=component, today=today)
+    lines: list[str] = []
+    for cluster in data["clusters"]:
+        lines += [f"## {for_markdown(cluster['name'])}", ""]
+        lines += [_md_row(["scanned at", "new", "resolved", "upgraded", "downgraded"])]
+        lines += [_md_row(["---"] * 5)]
+        for run in cluster["runs"]:
+            counts = [
+                "-" if run[f] is None else len(run[f])
+                for f in ("new", "resolved", "upgraded", "downgraded")
+            ]
+            lines.append(_md_row([run["scanned_at"], *counts]))
+        lines.append("")
+        if cluster["open"]:
+            lines += [_md_row(["component", "role", "namespace", "kind", "days open"])]
+            lines += [_md_row(["---"] * 5)]
+            for f in cluster["open"]:
+                cells = [f["component"], f["role"], f["namespace"], f["kind"]]
+                lines.append(_md_row([*(for_markdown(c) for c in cells), f["days_open"]]))
+            lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def releases_to_dict(
+    project: str, releases: Sequence[Release], last_synced: datetime | None, limit: int
+) -> dict[str, Any]:
+    """``tracker releases list --format json``::
+
+    {"schema_version": 1, "project": "istio/istio", "last_synced": "<RFC 3339>"|null,
+     "releases": [{"tag", "published_at", "prerelease", "url"}]}
+
+    At most ``limit`` releases, highest version first (as the table).
+    """
+    return {
+        "schema_version": LISTING_SCHEMA_VERSION,
+        "project": project,
+        "last_synced": rfc3339(last_synced, field="last_synced") if last_synced else None,
+        "releases": [
+            {
+                "tag": r.tag,
+                "published_at": rfc3339(r.published_at, field="published_at")
+                if r.published_at
+                else None,
+                "prerelease": r.prerelease,
+                "url": r.url,
+            }
+            for r in ordered_releases(releases)[:limit]
+        ],
+    }
+
+
+def releases_document(
+    project: str, releases: Sequence[Release], last_synced: datetime | None, limit: int
+) -> str:
+    """:func:`releases_to_dict` as terminal-safe JSON text."""
+    return json_text(releases_to_dict(project, releases, last_synced, limit)) + "\n"
+
+
+def releases_markdown(
+    project: str, releases: Sequence[Release], last_synced: datetime | None, limit: int
+) -> str:
+    """``tracker releases list --format markdown``: a table of tag, date, pre-release, link."""
+    synced = f"last synced {last_synced:%Y-%m-%d %H:%M} UTC" if last_synced else "never synced"
+    lines = [f"## {for_markdown(project)} ({synced})", ""]
+    lines += [_md_row(["tag", "published", "pre-release", "notes"]), _md_row(["---"] * 4)]
+    for r in ordered_releases(releases)[:limit]:
+        url = safe_url(r.url)
+        lines.append(
+            _md_row(
+                [
+                    for_markdown(r.tag),
+                    f"{r.published_at:%Y-%m-%d}" if r.published_at else "unknown",
+                    "yes" if r.prerelease else "",
+                    f"[notes]({url})" if url else "",
+                ]
+            )
+        )
+    return "\n".join(lines) + "\n"
+
+
+def fleet_markdown(report: Report) -> str:
+    """``tracker report --all-clusters --format markdown``: one table, a row per (component,
+    role), a column per cluster; each cell lists that cluster's versions, worst first
+    (:func:`tracker.report.fleet.cell_text`), ``-`` where it does not run the component.
+
+    Raises:
+        ReportError: a naive timestamp in the report.
+    """
+    names = cluster_names(report)
+    generated = rfc3339(report.generated_at, field="generated_at")
+    lines = [f"# tracker fleet report, generated {generated}", ""]
+    lines += [f"> warning: {for_markdown(w)}" for w in report.warnings]
+    lines += [_md_row(["component", "role", *(for_markdown(n) for n in names)])]
+    lines += [_md_row(["---"] * (2 + len(names)))]
+    for (component, role), cells in fleet_grid(report):
+        row = [for_markdown(component), role]
+        for name in names:
+            texts = list(dict.fromkeys(cell_text(r) for r in cells.get(name, [])))
+            row.append("<br>".join(for_markdown(t) for t in texts) or "-")
+        lines.append(_md_row(row))
+    return "\n".join(lines) + "\n"
