@@ -26,6 +26,7 @@ from tracker.evaluate.outdated import OutdatedCheck
 from tracker.evaluate.prerelease import Pre1Check, PreReleaseCheck
 from tracker.evaluate.skew import ControlPlaneSkewCheck
 from tracker.evaluate.stream import build_stream, place, stream_pattern
+from tracker.identify.helm import chart_entry
 from tracker.models import (
     Behind,
     CatalogueEntry,
@@ -101,7 +102,7 @@ def evaluate(
     memo: dict[tuple[str, str, Version, tuple[str, int] | None], Evaluation] = {}
     evaluations: list[Evaluation] = []
     for component in components:
-        entry = entries.get(component.component)
+        entry = chart_entry(entries.get(component.component), component)  # Helm: chart tags
         project = entry.project if entry is not None else component.project
         pattern = entry.tag_pattern if entry is not None else _DEFAULT_TAG_PATTERN
         current = running_version(component, entry)
