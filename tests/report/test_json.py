@@ -16,11 +16,11 @@ from tracker.report.json import JsonFormatter, report_to_dict
 
 RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 TOP_KEYS = ["schema_version", "generated_at", "clusters", "components", "unidentified"]
-CLUSTER_KEYS = ["name", "scanned_at", "kubernetes_version", "source"]
+CLUSTER_KEYS = ["name", "scanned_at", "kubernetes_version", "distribution", "source", "warnings"]
 COMPONENT_KEYS = [
-    "cluster", "component", "role", "namespace", "workload", "image", "current", "latest",
-    "latest_patch", "project", "status", "behind", "releases_behind", "days_behind",
-    "instances", "flags", "findings",
+    "cluster", "component", "role", "revision", "namespace", "workload", "image", "current",
+    "latest", "latest_patch", "project", "status", "behind", "releases_behind", "days_behind",
+    "instances", "flags", "findings", "detail", "mirrored",
 ]  # fmt: skip
 FINDING_KEYS = ["kind", "severity", "message"]
 UNIDENTIFIED_KEYS = ["cluster", "namespace", "workload", "image", "reason"]
@@ -62,6 +62,7 @@ def test_clusters(doc: dict[str, object]) -> None:
         assert RFC3339_Z.match(c["scanned_at"])
         assert isinstance(c["kubernetes_version"], OPT_STR)
         assert c["source"] in ("api", "dump")
+        assert isinstance(c["warnings"], list)
     assert clusters[0]["kubernetes_version"] == "1.18.19"
     assert clusters[1]["kubernetes_version"] is None
 
@@ -102,6 +103,7 @@ def test_values_of_a_real_row(doc: dict[str, object]) -> None:
         "cluster": GKE,
         "component": "cert-manager",
         "role": "addon",
+        "revision": None,
         "namespace": "cert-manager",
         "workload": "Deployment/cert-manager",
         "image": "quay.io/jetstack/cert-manager-controller:v0.10.1",
@@ -127,6 +129,8 @@ def test_values_of_a_real_row(doc: dict[str, object]) -> None:
                 "message": "cert-manager 0.10.1 is a pre-1.0 release",
             },
         ],
+        "detail": None,
+        "mirrored": False,
     }
     unknown = next(c for c in components if c["cluster"] == DD and c["status"] == "unknown")
     assert unknown["current"] is None and unknown["behind"] is None

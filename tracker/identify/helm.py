@@ -164,13 +164,13 @@ def link_helm_images(
     running: dict[tuple[str, str], set[_Key]] = {}
     linked: list[Component] = []
     for c in components:
-        key = _image_key(c.image) if c.image and c.role is not Role.HELM else None
-        found = owners.get((c.namespace or "", key)) if key is not None else None
-        if key is None or not found:
+        image = _image_key(c.image) if c.image and c.role is not Role.HELM else None
+        found = owners.get((c.namespace or "", image)) if image is not None else None
+        if image is None or not found:
             linked.append(c)
             continue
         for r in found:
-            running.setdefault((r.namespace, r.name), set()).add(key)
+            running.setdefault((r.namespace, r.name), set()).add(image)
         note = "Helm release " + ", ".join(f"{r.namespace}/{r.name}" for r in found)
         linked.append(replace(c, detail=f"{c.detail}; {note}" if c.detail else note))
     out: list[Component] = []

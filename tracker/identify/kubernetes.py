@@ -181,9 +181,7 @@ def _runtimes(nodes: Iterable[Node]) -> str:
             counts[node.container_runtime] = counts.get(node.container_runtime, 0) + 1
     if len(counts) <= 1:
         return next(iter(counts), "")
-    return ", ".join(
-        f"{rt} ({n} node{'s' if n != 1 else ''})" for rt, n in sorted(counts.items())
-    )
+    return ", ".join(f"{rt} ({n} node{'s' if n != 1 else ''})" for rt, n in sorted(counts.items()))
 
 
 def kube_proxy_components(nodes: Iterable[Node], project: str | None) -> list[Component]:

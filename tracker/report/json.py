@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tracker.identify.helm import helm_columns
 from tracker.models import ClusterSummary, ComponentReport, Report
 from tracker.report.base import cluster_names, cluster_rows, rfc3339
 from tracker.text import json_text
@@ -26,10 +27,11 @@ SCHEMA_VERSION = 1
 def component_to_dict(row: ComponentReport) -> dict[str, Any]:
     """One ``components[]`` object, keys in the order of design.md §3."""
     c = row.component
-    return {
+    out: dict[str, Any] = {
         "cluster": row.cluster,
         "component": c.component,
         "role": c.role.value,
+        "revision": c.revision,
         "namespace": c.namespace,
         "workload": c.workload,
         "image": c.image,
@@ -47,7 +49,16 @@ def component_to_dict(row: ComponentReport) -> dict[str, Any]:
             {"kind": f.kind.value, "severity": f.severity.value, "message": f.message}
             for f in row.findings
         ],
+        "detail": c.detail,
+        "mirrored": c.mirrored,
     }
+    helm = helm_columns(c)
+    if helm is not None:  # a Helm release row: its chart columns
+        out["release"] = helm.release
+        out["chart"] = helm.chart
+        out["chart_version"] = helm.chart_version
+        out["app_version"] = helm.app_version
+    return out
 
 
 def cluster_to_dict(c: ClusterSummary) -> dict[str, Any]:
@@ -60,7 +71,9 @@ def cluster_to_dict(c: ClusterSummary) -> dict[str, Any]:
         "name": c.name,
         "scanned_at": rfc3339(c.scanned_at, field=f"clusters[{c.name}].scanned_at"),
         "kubernetes_version": c.kubernetes_version,
+        "distribution": c.distribution,
         "source": c.source.value,
+        "warnings": list(c.warnings),
     }
 
 
