@@ -162,7 +162,9 @@ def test_helm_secret_list_alone_gives_the_helm_releases(realdata: Path) -> None:
     path = realdata / "helm/kubevious-mock-data.helm-release-secrets.yaml"
     inv = KubectlDump([path]).collect()
     assert not inv.pods and not inv.nodes and inv.warnings == ()
-    assert [(r.namespace, r.name, r.revision, r.status, r.chart_version) for r in inv.helm_releases] == [
+    assert [
+        (r.namespace, r.name, r.revision, r.status, r.chart_version) for r in inv.helm_releases
+    ] == [
         ("kubevious", "kubevious", 109, "deployed", "1.0.13"),  # v110 pending-upgrade is not it
         ("traefik-samples", "traefik-samples", 1, "deployed", "0.0.1"),
     ]
