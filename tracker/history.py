@@ -237,6 +237,28 @@ def unscanned_sources(
     return {(c, s) for c, s in sources(previous) - sources(current) if c in clusters}
 
 
+def carry_unscanned(
+    baseline: Sequence[ComponentReport],
+    current: Sequence[ComponentReport],
+    earlier: Iterable[Sequence[ComponentReport]],
+) -> list[ComponentReport]:
+    """The baseline to diff ``current`` against, with the rows of each source the baseline
+    run did not read (:func:`row_source`) taken from the newest of ``earlier`` runs (newest
+    first) that read it: after a run without nodes, the next run's kubelet findings are
+    compared with the last run that saw the nodes (still open, or resolved), not "new".
+    Returns ``baseline`` unchanged when it lacks nothing ``current`` has."""
+    have = {(r.cluster, s) for r in baseline if (s := row_source(r)) is not None}
+    want = {(r.cluster, s) for r in current if (s := row_source(r)) is not None} - have
+    out = list(baseline)
+    for rows in earlier:
+        if not want:
+            break
+        found = {(r.cluster, s) for r in rows if (s := row_source(r)) is not None} & want
+        out.extend(r for r in rows if (r.cluster, row_source(r)) in found)
+        want -= found
+    return out
+
+
 def diff_findings(
     previous: Sequence[ComponentReport], current: Sequence[ComponentReport]
 ) -> FindingChanges:
