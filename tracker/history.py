@@ -12,7 +12,8 @@ namespace, workload), **not** by its version, so an upgrade of ``Deployment/isti
 counts) is not part of the identity. Two refinements:
 
 - Kubelet rows carry the node list as workload (``Node/a,b``), which changes whenever
-  nodes are recycled; for role ``kubelet`` the workload is left out of the key.
+  nodes are recycled; for role ``kubelet`` (and kube-proxy from ``nodeInfo``, workload
+  ``Node/...``) the workload is left out of the key.
 - One key can hold several rows in one run (Istio sidecars: one row per running proxy
   version; kubelets during a rolling upgrade). Within a key, rows with the same
   ``current`` version are paired first; when exactly one row is left on each side the pair
@@ -66,7 +67,7 @@ class EntryKey:
     def of(cls, row: ComponentReport) -> EntryKey:
         """The key of ``row`` (see the module docstring for the kubelet rule)."""
         c = row.component
-        if c.role in (Role.KUBELET, Role.DATA_PLANE):
+        if c.role in (Role.KUBELET, Role.DATA_PLANE) or (c.workload or "").startswith("Node/"):
             return cls(row.cluster, c.component, c.role.value, "", "")
         return cls(row.cluster, c.component, c.role.value, c.namespace or "", c.workload or "")
 
