@@ -129,8 +129,6 @@ def test_changes_days_open_and_history(
     second = run(store, catalogue, At(v2(realdata, tmp_path), day2), day2)
     assert second.changes is not None
     assert [(r.key.role, r.row.current, r.key.kind) for r in second.changes.new] == [
-        ("addon", "1.23.17", "outdated"),  # kube-proxy from nodeInfo, per node group
-        ("addon", "1.23.17", "partial-catalogue"),
         ("kubelet", "1.23.17", "outdated"),
         ("kubelet", "1.23.17", "partial-catalogue"),  # older than every known release
     ]
