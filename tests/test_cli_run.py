@@ -154,6 +154,8 @@ def test_two_runs_on_changed_dumps_history_and_one_message(
         ("kubernetes", "control-plane", "1.29.3"),
         ("kubernetes", "kubelet", "1.29.3"),
         ("kubernetes", "kubelet", "1.23.17"),
+        ("kube-proxy", "addon", "1.29.3"),  # from nodeInfo, per node group like kubelets
+        ("kube-proxy", "addon", "1.23.17"),
     }
 
     # what the second run changed, from the store

@@ -12,13 +12,24 @@ namespace, workload), **not** by its version, so an upgrade of ``Deployment/isti
 counts) is not part of the identity. Two refinements:
 
 - Kubelet rows carry the node list as workload (``Node/a,b``), which changes whenever
-  nodes are recycled; for role ``kubelet`` the workload is left out of the key.
+  nodes are recycled; for role ``kubelet`` (and kube-proxy from ``nodeInfo``, workload
+  ``Node/...``) the workload is left out of the key.
 - One key can hold several rows in one run (Istio sidecars: one row per running proxy
   version; kubelets during a rolling upgrade). Within a key, rows with the same
   ``current`` version are paired first; when exactly one row is left on each side the pair
   is a version change; otherwise the leftovers are entries that appeared or went away.
   Findings are then compared per pair (or against nothing), so a sidecar version that
   disappears resolves its findings and one that appears brings new ones.
+
+Not scanned. Some rows exist only when their source was read: kubelets (and kube-proxy from
+``nodeInfo``) need the node list, the Kubernetes control plane ``/version``, the nodes or a
+kube-apiserver pod, Helm release rows the release Secrets. When a cluster's run has no row
+at all from one such source (:func:`row_source`: a dump without nodes, a forbidden node list,
+no Secrets read) while the previous run had some, that source was *not scanned*: its
+previous findings go to ``not_scanned``, never to ``resolved``, and its entries are neither
+upgraded nor gone. A cluster always has nodes and a control plane, so their absence means
+the source is missing; a cluster whose last Helm release was uninstalled is reported the
+same way (say so rather than claim a fix).
 
 Version order comes from :func:`tracker.versions.parse_version`; a change where either side
 is not a parseable version is neither an upgrade nor a downgrade (its findings still move).
@@ -56,7 +67,7 @@ class EntryKey:
     def of(cls, row: ComponentReport) -> EntryKey:
         """The key of ``row`` (see the module docstring for the kubelet rule)."""
         c = row.component
-        if c.role in (Role.KUBELET, Role.DATA_PLANE):
+        if c.role in (Role.KUBELET, Role.DATA_PLANE) or (c.workload or "").startswith("Node/"):
             return cls(row.cluster, c.component, c.role.value, "", "")
         return cls(row.cluster, c.component, c.role.value, c.namespace or "", c.workload or "")
 
@@ -113,6 +124,8 @@ class FindingChanges:
         resolved: findings of the previous run that are gone now.
         upgraded / downgraded: entries whose version went up / down.
         still_open: findings open in both runs.
+        not_scanned: findings of the previous run whose source this run did not read
+            (see "Not scanned" in the module docstring): neither resolved nor open.
     """
 
     new: tuple[FindingRef, ...]
@@ -120,11 +133,14 @@ class FindingChanges:
     upgraded: tuple[VersionChange, ...]
     downgraded: tuple[VersionChange, ...]
     still_open: tuple[FindingRef, ...]
+    not_scanned: tuple[FindingRef, ...] = ()
 
     @property
     def changed(self) -> bool:
         """True when anything but ``still_open`` is non-empty."""
-        return bool(self.new or self.resolved or self.upgraded or self.downgraded)
+        return bool(
+            self.new or self.resolved or self.upgraded or self.downgraded or self.not_scanned
+        )
 
     def for_cluster(self, cluster: str) -> FindingChanges:
         """The same changes restricted to one cluster."""
@@ -141,6 +157,7 @@ class FindingChanges:
             upgraded=keep_v(self.upgraded),
             downgraded=keep_v(self.downgraded),
             still_open=keep_f(self.still_open),
+            not_scanned=keep_f(self.not_scanned),
         )
 
 
@@ -188,6 +205,61 @@ def _refs(row: ComponentReport) -> dict[FindingKey, FindingRef]:
     return refs
 
 
+NODES = "nodes"
+CONTROL_PLANE = "control plane"
+HELM = "Helm release Secrets"
+
+
+def row_source(row: ComponentReport) -> str | None:
+    """What a row needs to have been read to exist: :data:`NODES` (kubelets, kube-proxy
+    from ``nodeInfo``), :data:`CONTROL_PLANE` (``control-plane`` rows), :data:`HELM`
+    (``helm-release`` rows), or None (rows from pods, which every scan reads)."""
+    c = row.component
+    if c.role is Role.KUBELET or (c.workload or "").startswith("Node/"):
+        return NODES
+    if c.role is Role.CONTROL_PLANE and c.component == "kubernetes":
+        return CONTROL_PLANE
+    if c.role is Role.HELM:
+        return HELM
+    return None
+
+
+def unscanned_sources(
+    previous: Sequence[ComponentReport], current: Sequence[ComponentReport]
+) -> set[tuple[str, str]]:
+    """``{(cluster, source)}`` that the previous run read and this run did not (no row of
+    that :func:`row_source` in the cluster now, some before). Only clusters present in
+    ``current`` count (a cluster left out of a report is not compared)."""
+
+    def sources(rows: Sequence[ComponentReport]) -> set[tuple[str, str]]:
+        return {(r.cluster, s) for r in rows if (s := row_source(r)) is not None}
+
+    clusters = {r.cluster for r in current}
+    return {(c, s) for c, s in sources(previous) - sources(current) if c in clusters}
+
+
+def carry_unscanned(
+    baseline: Sequence[ComponentReport],
+    current: Sequence[ComponentReport],
+    earlier: Iterable[Sequence[ComponentReport]],
+) -> list[ComponentReport]:
+    """The baseline to diff ``current`` against, with the rows of each source the baseline
+    run did not read (:func:`row_source`) taken from the newest of ``earlier`` runs (newest
+    first) that read it: after a run without nodes, the next run's kubelet findings are
+    compared with the last run that saw the nodes (still open, or resolved), not "new".
+    Returns ``baseline`` unchanged when it lacks nothing ``current`` has."""
+    have = {(r.cluster, s) for r in baseline if (s := row_source(r)) is not None}
+    want = {(r.cluster, s) for r in current if (s := row_source(r)) is not None} - have
+    out = list(baseline)
+    for rows in earlier:
+        if not want:
+            break
+        found = {(r.cluster, s) for r in rows if (s := row_source(r)) is not None} & want
+        out.extend(r for r in rows if (r.cluster, row_source(r)) in found)
+        want -= found
+    return out
+
+
 def diff_findings(
     previous: Sequence[ComponentReport], current: Sequence[ComponentReport]
 ) -> FindingChanges:
@@ -198,8 +270,10 @@ def diff_findings(
         current: this run's rows. Both may hold several clusters; keys include the cluster.
 
     Returns:
-        :class:`FindingChanges`, every tuple sorted by key (then version) for stable output.
+        :class:`FindingChanges`, every tuple sorted by key (then version) for stable output;
+        findings of a source this run did not read are ``not_scanned``, not ``resolved``.
     """
+    missing = unscanned_sources(previous, current)
     groups: dict[EntryKey, tuple[list[ComponentReport], list[ComponentReport]]] = defaultdict(
         lambda: ([], [])
     )
@@ -213,7 +287,11 @@ def diff_findings(
     still: list[FindingRef] = []
     upgraded: list[VersionChange] = []
     downgraded: list[VersionChange] = []
+    unscanned: list[FindingRef] = []
     for key, (prev_rows, cur_rows) in groups.items():
+        if not cur_rows and any((r.cluster, row_source(r)) in missing for r in prev_rows):
+            unscanned.extend(ref for row in prev_rows for ref in _refs(row).values())
+            continue
         for before, after in _pair(prev_rows, cur_rows):
             old = _refs(before) if before is not None else {}
             now = _refs(after) if after is not None else {}
@@ -239,6 +317,7 @@ def diff_findings(
         upgraded=tuple(sorted(upgraded, key=change_order)),
         downgraded=tuple(sorted(downgraded, key=change_order)),
         still_open=tuple(sorted(still, key=ref_order)),
+        not_scanned=tuple(sorted(unscanned, key=ref_order)),
     )
 
 

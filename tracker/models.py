@@ -37,6 +37,8 @@ class Role(StrEnum):
     GATEWAY = "gateway"
     DATA_PLANE = "data-plane"
     ADDON = "addon"
+    HELM = "helm-release"
+    """A Helm release (chart version compared with the chart's release stream)."""
 
 
 class Status(StrEnum):
@@ -370,6 +372,11 @@ class CatalogueEntry:
     successor: str | None = None
     retired_source: str | None = None
     source: str = "github"
+    charts: tuple[str, ...] = ()
+    """Helm chart names that install this component (``ingress-nginx``)."""
+    chart_tag_pattern: str | None = None
+    """Release tags of the chart when it has its own tag stream (``^helm-chart-(?P<version>.*)$``);
+    None: the chart shares the component's ``tag_pattern``."""
 
 
 @dataclass(frozen=True)

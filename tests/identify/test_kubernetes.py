@@ -37,7 +37,12 @@ def test_real_node_lists_give_kubelet_components(real_inventory, catalogue, node
 def test_kind_control_plane_node_is_counted(real_inventory, catalogue):
     result = identify(real_inventory(nodes=("nodes/kind-v1.24.0.node.yaml",)), catalogue)
     [kubelet] = [c for c in result.components if c.role is Role.KUBELET]
-    assert kubelet.detail == "1 node (1 control-plane)"
+    assert kubelet.detail == "1 node (1 control-plane); container runtime containerd://1.6.4"
+    # no kube-proxy pod in this inventory: kube-proxy comes from nodeInfo, per node group
+    [proxy] = [c for c in result.components if c.component == "kube-proxy"]
+    assert (proxy.role, proxy.raw_version, proxy.instances) == (Role.ADDON, "v1.24.0", 1)
+    assert proxy.workload == "Node/kind-control-plane"
+    assert proxy.detail == "from node.status.nodeInfo.kubeProxyVersion of 1 node"
 
 
 def test_server_version_wins(real_inventory, catalogue):

@@ -158,11 +158,22 @@ def test_other_kinds_are_skipped_and_counted_and_secrets_never_read(tmp_path: Pa
     assert secret_value not in repr(inv)
 
 
-def test_helm_secret_list_holds_nothing_to_inventory(realdata: Path) -> None:
+def test_helm_secret_list_alone_gives_the_helm_releases(realdata: Path) -> None:
     path = realdata / "helm/kubevious-mock-data.helm-release-secrets.yaml"
-    with pytest.raises(
-        DumpError, match=r"holds no Pod, Node or version object \(skipped: Secret 3\)"
-    ):
+    inv = KubectlDump([path]).collect()
+    assert not inv.pods and not inv.nodes and inv.warnings == ()
+    assert [
+        (r.namespace, r.name, r.revision, r.status, r.chart_version) for r in inv.helm_releases
+    ] == [
+        ("kubevious", "kubevious", 109, "deployed", "1.0.13"),  # v110 pending-upgrade is not it
+        ("traefik-samples", "traefik-samples", 1, "deployed", "0.0.1"),
+    ]
+
+
+def test_other_secrets_are_skipped_unread(tmp_path: Path) -> None:
+    secret = {"kind": "Secret", "type": "Opaque", "metadata": {"name": "s"}, "data": {"k": "!!"}}
+    path = _write(tmp_path, "s.json", {"kind": "List", "items": [secret]})
+    with pytest.raises(DumpError, match=r"holds no Pod, Node, Helm release Secret or version"):
         KubectlDump([path]).collect()
 
 
@@ -191,7 +202,7 @@ def test_multi_document_yaml_skips_other_kinds(tmp_path: Path) -> None:
             "kind Deployment is not supported",
         ),
         ("nokind.json", {"metadata": {"name": "x"}}, "has no kind"),
-        ("emptylist.json", {"kind": "List", "items": []}, "holds no Pod, Node or version"),
+        ("emptylist.json", {"kind": "List", "items": []}, "holds no Pod, Node, Helm release"),
         ("client.json", {"clientVersion": {"gitVersion": "v1.30.0"}}, "no serverVersion"),
         ("item.json", {"kind": "List", "items": [_pod(), "x"]}, r"items\[1\] is not an object"),
         (

@@ -18,7 +18,7 @@ def test_payload_with_changes() -> None:
     assert list(p) == [
         "schema_version", "source", "cluster", "generated_at", "kubernetes_version",
         "report_link", "counts", "compared_with_previous", "new", "resolved", "upgraded",
-        "downgraded", "worst", "open_total",
+        "downgraded", "not_scanned", "worst", "open_total",
     ]  # fmt: skip
     assert p["schema_version"] == 1 and p["cluster"] == GKE
     assert p["generated_at"] == "2026-08-20T02:00:00Z"

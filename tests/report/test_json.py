@@ -20,7 +20,7 @@ CLUSTER_KEYS = ["name", "scanned_at", "kubernetes_version", "distribution", "sou
 COMPONENT_KEYS = [
     "cluster", "component", "role", "revision", "namespace", "workload", "image", "current",
     "latest", "latest_patch", "project", "status", "behind", "releases_behind", "days_behind",
-    "instances", "flags", "findings", "mirrored", "support", "advisories", "waiver",
+    "instances", "flags", "findings", "detail", "mirrored", "support", "advisories", "waiver",
 ]  # fmt: skip
 FINDING_KEYS = ["kind", "severity", "message", "source", "waived"]
 UNIDENTIFIED_KEYS = ["cluster", "namespace", "workload", "image", "reason"]
@@ -62,6 +62,7 @@ def test_clusters(doc: dict[str, object]) -> None:
         assert RFC3339_Z.match(c["scanned_at"])
         assert isinstance(c["kubernetes_version"], OPT_STR)
         assert c["source"] in ("api", "dump")
+        assert isinstance(c["warnings"], list)
     assert clusters[0]["kubernetes_version"] == "1.18.19"
     assert clusters[1]["kubernetes_version"] is None
 
@@ -132,6 +133,7 @@ def test_values_of_a_real_row(doc: dict[str, object]) -> None:
                 "waived": False,
             },
         ],
+        "detail": None,
         "mirrored": False,
         "support": None,
         "advisories": [],

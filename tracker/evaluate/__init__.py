@@ -35,6 +35,7 @@ from tracker.evaluate.skew import (
 from tracker.evaluate.stream import build_stream, place, stream_pattern
 from tracker.evaluate.waive import apply_waivers
 from tracker.evaluate.waivers import Waiver
+from tracker.identify.helm import chart_entry
 from tracker.models import (
     Behind,
     CatalogueEntry,
@@ -125,7 +126,7 @@ def evaluate(
     memo: dict[tuple[str, str, Version, tuple[str, int] | None], Evaluation] = {}
     evaluations: list[Evaluation] = []
     for component in components:
-        entry = entries.get(component.component)
+        entry = chart_entry(entries.get(component.component), component)  # Helm: chart tags
         project = entry.project if entry is not None else component.project
         pattern = entry.tag_pattern if entry is not None else _DEFAULT_TAG_PATTERN
         current = running_version(component, entry)

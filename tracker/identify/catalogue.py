@@ -14,6 +14,9 @@ entries or override built-in ones by id (``[components.<id>]``, design.md §3)::
     retired = 2024-02-21                      # optional: the project stopped releasing (a date)
     successor = "other-id"                    # optional, with retired: what replaces it
     retired_source = "https://..."            # optional, with retired: where that is announced
+    charts = ["my-operator"]                  # optional: Helm chart names installing it
+    chart_tag_pattern = '^chart-(?P<version>.+)$'  # optional: the chart's own release tags
+                                              # (default: the chart shares tag_pattern)
 
 Two entries may list the same image repository only when both give an ``image_tag_pattern``:
 the image tag then picks the entry (Linkerd's ``stable-2.14.10`` and ``edge-24.8.2`` images
@@ -55,6 +58,8 @@ _KEYS = frozenset(
         "successor",
         "retired_source",
         "source",
+        "charts",
+        "chart_tag_pattern",
     }
 )
 _SOURCE_RE = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -95,6 +100,7 @@ def load_catalogue(
             )
         catalogue[cid] = _build(cid, fields, catalogue.get(cid), "config")
     _check_duplicate_images(catalogue)
+    _check_duplicate_charts(catalogue)
     return catalogue
 
 
@@ -230,6 +236,11 @@ def _build(
     if "image_tag_pattern" in fields:
         pattern = _string(fields["image_tag_pattern"], where, "image_tag_pattern", hint)
         entry = replace(entry, image_tag_pattern=_regex(pattern, where, "image_tag_pattern", hint))
+    if "charts" in fields:
+        entry = replace(entry, charts=_charts(fields["charts"], where, hint))
+    if "chart_tag_pattern" in fields:
+        pattern = _string(fields["chart_tag_pattern"], where, "chart_tag_pattern", hint)
+        entry = replace(entry, chart_tag_pattern=_regex(pattern, where, "chart_tag_pattern", hint))
     return _retirement(entry, fields, where, hint)
 
 
@@ -290,6 +301,14 @@ def _images(value: object, where: str, hint: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _charts(value: object, where: str, hint: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise IdentifyError(
+            f"{where}: field 'charts' must be a list of Helm chart names (strings)", hint
+        )
+    return tuple(v.strip() for v in value)
+
+
 def _regex(pattern: str, where: str, key: str, hint: str) -> str:
     try:
         compiled = re.compile(pattern)
@@ -319,4 +338,18 @@ def _check_duplicate_images(catalogue: Mapping[str, CatalogueEntry]) -> None:
                     "an image repository can belong to one component only (unless every "
                     "entry sharing it gives an image_tag_pattern); override the built-in "
                     "entry's 'images' instead",
+                )
+
+
+def _check_duplicate_charts(catalogue: Mapping[str, CatalogueEntry]) -> None:
+    owner: dict[str, str] = {}
+    for entry in catalogue.values():
+        for chart in entry.charts:
+            first = owner.setdefault(chart, entry.id)
+            if first != entry.id:
+                raise IdentifyError(
+                    f"Helm chart {chart!r} is listed by both [components.{first}] and "
+                    f"[components.{entry.id}]",
+                    "a chart can map to one component only; override the built-in entry's "
+                    "'charts' instead",
                 )

@@ -29,7 +29,7 @@ from tracker.identify.catalogue import ImageIndex
 from tracker.models import Component, Container, Inventory, Node, Pod, Role
 from tracker.versions import ParsedVersion, parse_version
 
-__all__ = ["DEFAULT_PROJECT", "KubernetesDetector", "highest_version"]
+__all__ = ["DEFAULT_PROJECT", "KubernetesDetector", "highest_version", "kube_proxy_components"]
 
 DEFAULT_PROJECT = "kubernetes/kubernetes"
 _ID = "kubernetes"
@@ -156,6 +156,9 @@ def _kubelets(nodes: Iterable[Node], project: str) -> list[Component]:
         detail = f"{len(group)} node{'s' if len(group) != 1 else ''}"
         if control:
             detail += f" ({control} control-plane)"
+        runtimes = _runtimes(group)
+        if runtimes:
+            detail += f"; container runtime {runtimes}"
         out.append(
             Component(
                 component=_ID,
@@ -165,6 +168,50 @@ def _kubelets(nodes: Iterable[Node], project: str) -> list[Component]:
                 workload="Node/" + join_capped(names, _NODE_LIMIT),
                 instances=len(group),
                 detail=detail,
+            )
+        )
+    return out
+
+
+def _runtimes(nodes: Iterable[Node]) -> str:
+    """``containerd://1.6.4`` or ``containerd://1.6.4 (2 nodes), docker://20.10.7 (1 node)``."""
+    counts: dict[str, int] = {}
+    for node in nodes:
+        if node.container_runtime:
+            counts[node.container_runtime] = counts.get(node.container_runtime, 0) + 1
+    if len(counts) <= 1:
+        return next(iter(counts), "")
+    return ", ".join(f"{rt} ({n} node{'s' if n != 1 else ''})" for rt, n in sorted(counts.items()))
+
+
+def kube_proxy_components(nodes: Iterable[Node], project: str | None) -> list[Component]:
+    """kube-proxy per node group from ``node.status.nodeInfo.kubeProxyVersion`` (component
+    ``kube-proxy``, role ``addon``, like kubelets: one row per version, highest first,
+    ``workload`` = ``Node/a,b``). Nodes without the field (deprecated, often empty since
+    Kubernetes 1.31) are left out; an empty list when none report it.
+    """
+    by_version: dict[str, list[Node]] = {}
+    for node in nodes:
+        version = (node.kube_proxy_version or "").strip()
+        if version:
+            by_version.setdefault(version, []).append(node)
+    out: list[Component] = []
+    while by_version:
+        version = highest_version(sorted(by_version)) or ""
+        group = sorted(by_version.pop(version), key=lambda n: n.name)
+        count = len(group)
+        out.append(
+            Component(
+                component="kube-proxy",
+                role=Role.ADDON,
+                raw_version=version,
+                project=project or DEFAULT_PROJECT,
+                workload="Node/" + join_capped([n.name for n in group], _NODE_LIMIT),
+                instances=count,
+                detail=(
+                    f"from node.status.nodeInfo.kubeProxyVersion of {count} "
+                    f"node{'s' if count != 1 else ''}"
+                ),
             )
         )
     return out

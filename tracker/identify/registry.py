@@ -13,6 +13,12 @@ Every detector sees image repositories through registry mirrors and pull-through
 the raw reference). An image whose repository ends like two components equally is left
 unidentified with both named (never a guess).
 
+Cluster-level rows: the Kubernetes control plane and kubelets
+(:class:`~tracker.identify.kubernetes.KubernetesDetector`), one ``helm-release`` row per Helm
+release (:class:`~tracker.identify.helm.HelmDetector`; the image rows a release runs name it
+in their ``detail``, :func:`~tracker.identify.helm.link_helm_images`), and kube-proxy per node
+group from ``nodeInfo.kubeProxyVersion`` when no kube-proxy pod was identified.
+
 The first :class:`~tracker.identify.base.Claim` or
 :class:`~tracker.identify.base.Absorbed` wins. A container nobody claims becomes an
 :class:`~tracker.models.Unidentified` with the reason (never dropped); one entry per
@@ -40,13 +46,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tracker.identify.addons import AddonDetector
 from tracker.identify.base import Absorbed, Claim, ClusterDetector, ContainerDetector, join_capped
 from tracker.identify.distribution import detect_distribution
+from tracker.identify.helm import HelmDetector, link_helm_images
 from tracker.identify.istio import IstioDetector
-from tracker.identify.kubernetes import KubernetesDetector
+from tracker.identify.kubernetes import KubernetesDetector, kube_proxy_components
 from tracker.identify.mirrors import RepositoryIndex
 from tracker.inventory.parse import is_unparsed, parse_image
 from tracker.models import (
@@ -97,7 +104,14 @@ def identify(
         kube,
         AddonDetector(index),
     ]
-    return run_detectors(inventory, detectors, [kube], index)
+    found = run_detectors(inventory, detectors, [kube, HelmDetector(catalogue)], index)
+    components = found.components
+    if not any(c.component == "kube-proxy" for c in components):
+        proxy = catalogue.get("kube-proxy")
+        nodes = kube_proxy_components(inventory.nodes, proxy.project if proxy else None)
+        components = (*components, *nodes)
+    components = link_helm_images(components, inventory.helm_releases)
+    return replace(found, components=components)
 
 
 def run_detectors(

@@ -8,7 +8,11 @@ Accepted file contents (JSON or YAML, detected from the content, not the file na
 * a single ``Pod`` or ``Node`` object (``kubectl get pod NAME -o yaml``);
 * multi-document YAML (``---`` separated; empty documents are ignored);
 * ``kubectl get --raw /version`` or ``kubectl version -o json`` (``serverVersion``), so a
-  dump can carry the server version.
+  dump can carry the server version;
+* ``kubectl get secrets -A -l owner=helm -o json`` (alone, or in the same list as pods and
+  nodes): Helm 3 release Secrets (type ``helm.sh/release.v1``) become
+  ``Inventory.helm_releases`` (:mod:`tracker.inventory.helm`: the latest deployed revision of
+  each release); Secrets of other types are skipped like any other kind, unread.
 
 Objects of other kinds inside a list or multi-document file (Service, ConfigMap,
 Deployment, Secret…) are skipped and counted in one warning per file; their content is
@@ -35,6 +39,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +48,7 @@ from msgspec import UNSET, Struct, UnsetType
 
 from tracker.errors import DumpError
 from tracker.inputfile import DEFAULT_MAX_SIZE, STDIN, InputFile
+from tracker.inventory.helm import HELM_SECRET_TYPE, read_helm_releases
 from tracker.inventory.parse import (
     InventoryBuilder,
     ObjectError,
@@ -223,6 +229,7 @@ class _FileReader:
         self.found = 0
         self.skipped: Counter[str] = Counter()
         self.inferred: Counter[tuple[str, str]] = Counter()  # objects read by their shape
+        self.helm_secrets: list[dict[str, Any]] = []
 
     def read(self) -> None:
         docs = _load_documents(self.source)
@@ -240,7 +247,8 @@ class _FileReader:
         if not self.found:
             skipped = f" (skipped: {self._skipped_text()})" if self.skipped else ""
             raise DumpError(
-                f"dump file {self.path} holds no Pod, Node or version object{skipped}",
+                f"dump file {self.path} holds no Pod, Node, Helm release Secret or version "
+                f"object{skipped}",
                 _HINT_DUMP,
             )
         if self.inferred:
@@ -278,6 +286,8 @@ class _FileReader:
             self._list(doc, kind, where)
         elif kind in ("Pod", "Node"):
             self._object(doc, kind, where)
+        elif self._helm(doc, kind):
+            pass
         elif strict:
             raise DumpError(
                 f"dump file {self.path}: kind {kind} is not supported",
@@ -304,8 +314,16 @@ class _FileReader:
                 raise DumpError(f"dump file {self.path}: {item_where} has no kind", _HINT_DUMP)
             if item_kind in ("Pod", "Node"):
                 self._object(item, item_kind, item_where)
-            else:
+            elif not self._helm(item, item_kind):
                 self.skipped[item_kind] += 1
+
+    def _helm(self, obj: dict[str, Any], kind: str) -> bool:
+        """Keep a Helm release Secret for :func:`read_helm_releases`; False for anything else."""
+        if kind != "Secret" or obj.get("type") != HELM_SECRET_TYPE:
+            return False
+        self.helm_secrets.append(obj)
+        self.found += 1
+        return True
 
     def _object(self, obj: dict[str, Any], kind: str, where: str) -> None:
         try:
@@ -365,6 +383,7 @@ class KubectlDump:
         if self.cluster is None and str(self.paths[0]) == STDIN:
             raise DumpError("a dump read from stdin needs a cluster name", "pass --cluster NAME")
         builder = InventoryBuilder()
+        secrets: list[dict[str, Any]] = []
         for path in self.paths:
             source = InputFile(
                 path,
@@ -374,7 +393,13 @@ class KubectlDump:
                 max_size=self.max_size,
                 size_option="--max-dump-size",
             )
+            reader = _FileReader(source, builder)
             with _gc_paused():
-                _FileReader(source, builder).read()
+                reader.read()
+            secrets.extend(reader.helm_secrets)
+        releases, warnings = read_helm_releases(secrets)
+        for warning in warnings:
+            builder.warn(warning)
         cluster = self.cluster or default_cluster_name(self.paths[0])
-        return builder.build(cluster, Source.DUMP)
+        inventory = builder.build(cluster, Source.DUMP)
+        return replace(inventory, helm_releases=releases) if releases else inventory

@@ -169,6 +169,13 @@ def _change_blocks(changes: FindingChanges | None) -> list[dict[str, Any]]:
         lines = [_finding_line(r, resolved=True) for r in changes.resolved]
         title = f"*Resolved since the last run ({len(lines)})*"
         blocks.append(_section(_list_text(title, lines)))
+    if changes.not_scanned:
+        lines = [_finding_line(r, resolved=False) for r in changes.not_scanned]
+        title = (
+            f"*Not scanned this run ({len(lines)}): their source was not read "
+            "(no nodes, no control-plane version or no Helm Secrets), so not resolved*"
+        )
+        blocks.append(_section(_list_text(title, lines)))
     moves = [_change_line(v, "upgraded") for v in changes.upgraded]
     moves += [_change_line(v, "downgraded") for v in changes.downgraded]
     if moves:

@@ -6,7 +6,7 @@ Payload (``schema_version`` 1; keys in this order)::
      "generated_at": "<RFC 3339 UTC>", "kubernetes_version": "1.18.19", "report_link": null,
      "counts": {"critical": 1, "warning": 3, "info": 0},
      "compared_with_previous": true,
-     "new": [finding], "resolved": [finding],
+     "new": [finding], "resolved": [finding], "not_scanned": [finding],
      "upgraded": [change], "downgraded": [change],
      "worst": [finding of each open row, worst first, at most MAX_WORST], "open_total": 7}
 
@@ -95,6 +95,7 @@ def build_payload(
         "resolved": [_finding(r.row, r.finding) for r in ch.resolved] if ch else [],
         "upgraded": [_change(v) for v in ch.upgraded] if ch else [],
         "downgraded": [_change(v) for v in ch.downgraded] if ch else [],
+        "not_scanned": [_finding(r.row, r.finding) for r in ch.not_scanned] if ch else [],
         "worst": [_finding(r, _worst_finding(r)) for r in d.open_rows[:MAX_WORST]],
         "open_total": len(d.open_rows),
     }

@@ -17,6 +17,7 @@ from typing import Protocol
 from tracker.errors import ReportError
 from tracker.models import (
     Behind,
+    Component,
     ComponentReport,
     Flag,
     Report,
@@ -141,3 +142,34 @@ def place(row: ComponentReport) -> str:
     c = row.component
     parts = [p for p in (c.namespace, c.workload) if p]
     return "/".join(parts) if parts else "cluster-wide"
+
+
+def component_label(component: Component) -> str:
+    """The component column with what identify collected about it (raw text: formatters
+    escape it): the Istio revision, a Helm release's chart and app version, and a mirror
+    marker.
+
+    >>> from tracker.models import Role
+    >>> component_label(Component("istio", Role.DATA_PLANE, "1.20.1", None, revision="canary"))
+    'istio rev canary'
+    >>> component_label(Component("prometheus", Role.ADDON, "v2.11.0", None, mirrored=True))
+    'prometheus (mirrored)'
+    """
+    from tracker.identify.helm import helm_columns
+
+    label = component.component
+    if component.revision:
+        label += f" rev {component.revision}"
+    helm = helm_columns(component)
+    if helm is not None:
+        label += f" (chart {helm.chart}, app {helm.app_version or '-'})"
+    if component.mirrored:
+        label += " (mirrored)"
+    return label
+
+
+def distribution_name(distribution: str | None) -> str | None:
+    """The display name of a distribution id (``eks`` -> ``Amazon EKS``), None for None."""
+    from tracker.identify.distribution import DISTRIBUTIONS
+
+    return DISTRIBUTIONS.get(distribution, distribution) if distribution else None

@@ -118,7 +118,8 @@ def format_history(
 
     parts: list[RenderableType] = [
         Text(
-            "legend: + new finding, - resolved finding (as it read then), ^ upgraded, v downgraded"
+            "legend: + new finding, - resolved finding (as it read then), ^ upgraded, "
+            "v downgraded, ? not scanned (its source was not read: not resolved)"
         )
     ]
     for cluster, runs in histories.items():
@@ -143,6 +144,11 @@ def format_history(
                 + [f"- {_finding(r)}" for r in ch.resolved if kept(r.row.component.component)]
                 + [f"^ {_change(v)}" for v in ch.upgraded if kept(v.current.component.component)]
                 + [f"v {_change(v)}" for v in ch.downgraded if kept(v.current.component.component)]
+                + [
+                    f"? {_finding(r)} (not scanned)"
+                    for r in ch.not_scanned
+                    if kept(r.row.component.component)
+                ]
             )
             parts.append(
                 Text(

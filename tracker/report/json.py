@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from tracker.identify.helm import helm_columns
 from tracker.models import ClusterSummary, ComponentReport, Report
 from tracker.report.base import cluster_names, cluster_rows, rfc3339
 from tracker.text import json_text
@@ -29,7 +30,7 @@ source/waived; clusters gained distribution and warnings (additive: readers of 1
 def component_to_dict(row: ComponentReport) -> dict[str, Any]:
     """One ``components[]`` object, keys in the order of design.md §3."""
     c = row.component
-    return {
+    out: dict[str, Any] = {
         "cluster": row.cluster,
         "component": c.component,
         "role": c.role.value,
@@ -57,6 +58,7 @@ def component_to_dict(row: ComponentReport) -> dict[str, Any]:
             }
             for f in row.findings
         ],
+        "detail": c.detail,
         "mirrored": c.mirrored,
         "support": _support(row),
         "advisories": [
@@ -72,6 +74,13 @@ def component_to_dict(row: ComponentReport) -> dict[str, Any]:
         ],
         "waiver": _waiver(row),
     }
+    helm = helm_columns(c)
+    if helm is not None:  # a Helm release row: its chart columns
+        out["release"] = helm.release
+        out["chart"] = helm.chart
+        out["chart_version"] = helm.chart_version
+        out["app_version"] = helm.app_version
+    return out
 
 
 def _support(row: ComponentReport) -> dict[str, Any] | None:

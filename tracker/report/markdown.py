@@ -13,7 +13,9 @@ from tracker.report.base import (
     behind_text,
     cluster_names,
     cluster_rows,
+    component_label,
     count_text,
+    distribution_name,
     place,
     rfc3339,
     severity_counts,
@@ -74,8 +76,10 @@ def _context(name: str, summary: ClusterSummary | None) -> list[str]:
     if summary is None:
         return ["No scan summary for this cluster."]
     scanned = rfc3339(summary.scanned_at, field=f"clusters[{name}].scanned_at")
+    shown = distribution_name(summary.distribution)
+    dist = f" ({_cell(shown)})" if shown else ""
     lines = [
-        f"Kubernetes {_cell(summary.kubernetes_version or 'unknown')} · scanned {scanned} · "
+        f"Kubernetes {_cell(summary.kubernetes_version or 'unknown')}{dist} · scanned {scanned} · "
         f"source {summary.source.value}"
     ]
     lines.extend(f"> **Warning:** {escape(w)}" for w in summary.warnings)
@@ -90,7 +94,7 @@ def _table(rows: list[ComponentReport]) -> list[str]:
         worst = row.worst_severity
         cells = [
             f"**{worst.value}**" if worst is not None else "-",
-            f"**{escape(c.component)}**",
+            f"**{escape(component_label(c))}**",
             _cell(c.role.value),
             _cell(c.namespace),
             _cell(c.workload),

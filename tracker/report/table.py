@@ -46,7 +46,15 @@ from rich.table import Table
 from rich.text import Text
 
 from tracker.models import ClusterSummary, ComponentReport, Flag, Report, Severity, Status
-from tracker.report.base import cluster_names, cluster_rows, count_text, rfc3339, severity_counts
+from tracker.report.base import (
+    cluster_names,
+    cluster_rows,
+    component_label,
+    count_text,
+    distribution_name,
+    rfc3339,
+    severity_counts,
+)
 from tracker.text import for_terminal
 
 MAX_UNIDENTIFIED_LINES = 20
@@ -438,7 +446,7 @@ def _row_cells(row: ComponentReport) -> list[Cell]:
     flags = ", ".join(_flag_text(row, f) for f in row.flags) or "-"
     return [
         severity_cell(row),
-        safe(c.component),
+        safe(component_label(c)),
         (Text(role), Text(role.split("-")[0])),
         (safe(place), safe(short_kinds(place))),
         Text(str(c.instances)),
@@ -470,6 +478,9 @@ def _cluster_header(name: str, summary: ClusterSummary | None, rows: list[Compon
     text.append(for_terminal(name), style="bold underline")
     if summary is not None:
         text.append(f"  Kubernetes {for_terminal(summary.kubernetes_version or 'unknown')}")
+        shown = distribution_name(summary.distribution)
+        if shown:
+            text.append(f" ({for_terminal(shown)})")
         scanned = rfc3339(summary.scanned_at, field=f"clusters[{name}].scanned_at")
         text.append(f"  scanned {scanned}  source {summary.source.value}")
     counts = severity_counts(rows)

@@ -27,7 +27,7 @@ running in this cluster and pages back only that far.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 from tracker.config import Settings
 from tracker.errors import InventoryError, LockError, ReportError, UpstreamError
-from tracker.models import CatalogueEntry, Inventory, Report
+from tracker.models import CatalogueEntry, ComponentReport, Inventory, Report
 from tracker.workflows.common import load_components, open_store, today
 from tracker.workflows.notify import deliver_outbox, notifiers_for
 from tracker.workflows.report import evaluate_report, save_report
@@ -159,7 +159,7 @@ def nightly(
         LockError: another run of this cluster holds the lock (after ``lock_wait_seconds``).
         StoreError: the store cannot be opened or written at all.
     """
-    from tracker.history import diff_findings
+    from tracker.history import carry_unscanned, diff_findings
     from tracker.identify.registry import identify
     from tracker.notify.base import should_notify
 
@@ -210,6 +210,8 @@ def nightly(
         save_report(store, evaluated)
         report = evaluated.report
         warnings += report.warnings
+        if previous is not None:  # a source the baseline run did not read: an earlier run's
+            previous = carry_unscanned(previous, report.components, _earlier(store, name, scan_id))
         changes = diff_findings(previous, report.components) if previous is not None else None
 
         files: tuple[Path, ...] = ()
@@ -352,3 +354,11 @@ def run_nightly(
             lock_wait_seconds=options.lock_wait_seconds,
             waivers=settings.waivers,
         )
+
+
+def _earlier(store: Store, cluster: str, scan_id: int | None) -> Iterator[list[ComponentReport]]:
+    """Evaluated rows of the cluster's stored scans, newest first, this run's own scan left
+    out; read lazily (only as far back as a missing source needs), at most 30 scans."""
+    for scan in store.scans(cluster, limit=30):
+        if scan.id != scan_id:
+            yield store.report_rows(scan.id)
