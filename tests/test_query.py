@@ -111,7 +111,9 @@ def test_older_than(db: str) -> None:
     # strictly older: the running version itself does not match
     assert query(db, "--component", "istio", "--older-than", "1.12.1") == []
     assert query(db, "--component", "istio", "--older-than", "1.12.2") != []
-    assert query(db, "--component", "kubernetes", "--older-than", "1.17") == EKS_KUBERNETES
+    assert query(db, "--component", "kubernetes", "--older-than", "1.17") == [
+        r for r in EKS_KUBERNETES if r[1] == "kubernetes"
+    ]
     # vendor suffixes are compared as the normalized version (v1.18.19-gke.1701 = 1.18.19)
     assert {r[0] for r in query(db, "--component", "kubernetes", "--older-than", "v1.18.20")} == {
         "eks",

@@ -82,13 +82,22 @@ def _rows(
     return evaluate("prod", found.components, CATALOGUE, {}, TODAY, **kw)
 
 
-def _found(rows: list[ComponentReport], kind: Flag) -> list[tuple[ComponentReport, Finding]]:
-    return [(r, f) for r in rows for f in r.findings if f.kind is kind]
+def _found(
+    rows: list[ComponentReport], kind: Flag, role: Role | None = None
+) -> list[tuple[ComponentReport, Finding]]:
+    """Findings of ``kind`` (on rows of ``role`` only, when given: node rows also bring
+    kube-proxy rows from nodeInfo, judged by the same policy)."""
+    return [
+        (r, f)
+        for r in rows
+        for f in r.findings
+        if f.kind is kind and (role is None or r.component.role is role)
+    ]
 
 
 def test_kubelet_one_minor_older_is_info(realdata: Path) -> None:
     rows = _rows("v1.28.5", nodes=(_kind_node(realdata, "w1", "v1.27.9"),))
-    [(row, finding)] = _found(rows, Flag.SKEW)
+    [(row, finding)] = _found(rows, Flag.SKEW, Role.KUBELET)
     assert row.component.role is Role.KUBELET and row.component.raw_version == "v1.27.9"
     assert finding.severity is Severity.INFO
     assert finding.source == KUBERNETES_SKEW_POLICY
@@ -98,7 +107,7 @@ def test_kubelet_one_minor_older_is_info(realdata: Path) -> None:
 def test_kubelet_newer_than_the_api_server_is_critical(realdata: Path) -> None:
     nodes = (_kind_node(realdata, "w1", "v1.28.5"), _kind_node(realdata, "w2", "v1.29.1"))
     rows = _rows("v1.28.5", nodes=nodes)
-    [(row, finding)] = _found(rows, Flag.SKEW)
+    [(row, finding)] = _found(rows, Flag.SKEW, Role.KUBELET)
     assert row.component.raw_version == "v1.29.1"  # one finding per kubelet version group
     assert finding.severity is Severity.CRITICAL
     assert "newer than the API server 1.28.5" in finding.message
@@ -110,9 +119,9 @@ def test_real_eks_nodes_under_newer_control_planes(realdata: Path) -> None:
     nodes = tuple(
         to_node(o) for o in load_objects(realdata / "nodes/eks-v1.16.13-eks-ec92d4.nodelist.json")
     )
-    [(_, at_limit)] = _found(_rows("v1.18.20-eks-c9f1ce", nodes=nodes), Flag.SKEW)
+    [(_, at_limit)] = _found(_rows("v1.18.20-eks-c9f1ce", nodes=nodes), Flag.SKEW, Role.KUBELET)
     assert at_limit.severity is Severity.WARNING
-    [(_, beyond)] = _found(_rows("v1.19.16-eks-25803e", nodes=nodes), Flag.SKEW)
+    [(_, beyond)] = _found(_rows("v1.19.16-eks-25803e", nodes=nodes), Flag.SKEW, Role.KUBELET)
     assert beyond.severity is Severity.CRITICAL
     assert "at most 2 are supported" in beyond.message
 
