@@ -358,6 +358,7 @@ class CatalogueEntry:
         retired_source: the https URL announcing the retirement, or None.
         source: the upstream source that serves ``project`` (``tracker.upstream.sources``),
             default ``github``.
+        eol_product: the endoflife.date product holding its support windows, or None.
     """
 
     id: str
@@ -370,6 +371,7 @@ class CatalogueEntry:
     successor: str | None = None
     retired_source: str | None = None
     source: str = "github"
+    eol_product: str | None = None
 
 
 @dataclass(frozen=True)

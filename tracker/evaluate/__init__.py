@@ -22,6 +22,7 @@ from tracker.evaluate.base import (
     ReleaseStream,
     StreamRelease,
 )
+from tracker.evaluate.lifecycle_check import LifecycleCheck, LifecycleContext
 from tracker.evaluate.outdated import OutdatedCheck
 from tracker.evaluate.prerelease import Pre1Check, PreReleaseCheck
 from tracker.evaluate.skew import ControlPlaneSkewCheck
@@ -46,6 +47,7 @@ __all__ = [
     "ClusterEvaluation",
     "ClusterFinding",
     "Evaluation",
+    "LifecycleContext",
     "ReleaseStream",
     "StreamRelease",
     "evaluate",
@@ -72,6 +74,7 @@ def evaluate(
     checks: Sequence[Check] = DEFAULT_CHECKS,
     cluster_checks: Sequence[ClusterCheck] = DEFAULT_CLUSTER_CHECKS,
     stream_cache: dict[tuple[str, str], ReleaseStream] | None = None,
+    lifecycle: LifecycleContext | None = None,
 ) -> list[ComponentReport]:
     """Evaluate every component entry of one cluster against upstream releases.
 
@@ -124,8 +127,18 @@ def evaluate(
     for cluster_check in cluster_checks:
         for found in cluster_check.check_cluster(whole):
             attached.setdefault(found.component, []).append(found.finding)
+    if lifecycle is None:
+        return [
+            evaluate_one(cluster, e, checks, extra=attached.get(e.component, ()))
+            for e in evaluations
+        ]
+    with_lifecycle = (*checks, LifecycleCheck(lifecycle))
     return [
-        evaluate_one(cluster, e, checks, extra=attached.get(e.component, ())) for e in evaluations
+        replace(
+            evaluate_one(cluster, e, with_lifecycle, extra=attached.get(e.component, ())),
+            support=lifecycle.support(e),
+        )
+        for e in evaluations
     ]
 
 

@@ -14,6 +14,7 @@ entries or override built-in ones by id (``[components.<id>]``, design.md §3)::
     retired = 2024-02-21                      # optional: the project stopped releasing (a date)
     successor = "other-id"                    # optional, with retired: what replaces it
     retired_source = "https://..."            # optional, with retired: where that is announced
+    eol_product = "istio"                     # optional: its endoflife.date product
 
 Two entries may list the same image repository only when both give an ``image_tag_pattern``:
 the image tag then picks the entry (Linkerd's ``stable-2.14.10`` and ``edge-24.8.2`` images
@@ -55,6 +56,7 @@ _KEYS = frozenset(
         "successor",
         "retired_source",
         "source",
+        "eol_product",
     }
 )
 _SOURCE_RE = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -230,6 +232,15 @@ def _build(
     if "image_tag_pattern" in fields:
         pattern = _string(fields["image_tag_pattern"], where, "image_tag_pattern", hint)
         entry = replace(entry, image_tag_pattern=_regex(pattern, where, "image_tag_pattern", hint))
+    if "eol_product" in fields:
+        product = _string(fields["eol_product"], where, "eol_product", hint)
+        if not re.match(r"^[a-z0-9][a-z0-9._-]{0,99}$", product):
+            raise IdentifyError(
+                f"{where}: field 'eol_product' must be an endoflife.date product id such as "
+                f"'istio', got {product!r}",
+                hint,
+            )
+        entry = replace(entry, eol_product=product)
     return _retirement(entry, fields, where, hint)
 
 
