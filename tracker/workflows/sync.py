@@ -38,7 +38,9 @@ __all__ = [
     "StoredReleases",
     "SyncOptions",
     "SyncSummary",
+    "export_cycle_file",
     "export_release_file",
+    "import_cycle_file",
     "import_release_file",
     "no_progress",
     "oldest_running",
@@ -300,6 +302,33 @@ def export_release_file(settings: Settings, file: Path) -> int:
 
     with open_store(settings, read_only=True) as store:
         return export_releases(store, file)
+
+
+def import_cycle_file(settings: Settings, file: Path) -> dict[str, int]:
+    """``tracker lifecycle import``: load a cycles file (``{product: API answer}``).
+
+    Returns:
+        ``{product: cycles new or changed}``.
+
+    Raises:
+        CycleFileError: the file is missing or malformed (names it; nothing stored); StoreError.
+    """
+    from tracker.upstream.cycle_file import import_cycles
+
+    with open_store(settings) as store:
+        return import_cycles(store, file, now=datetime.now(UTC))
+
+
+def export_cycle_file(settings: Settings, file: Path) -> int:
+    """``tracker lifecycle export``: write every stored product; returns the product count.
+
+    Raises:
+        CycleFileError: the file cannot be written; StoreError.
+    """
+    from tracker.upstream.cycle_file import export_cycles
+
+    with open_store(settings, read_only=True) as store:
+        return export_cycles(store, file)
 
 
 @dataclass(frozen=True)
