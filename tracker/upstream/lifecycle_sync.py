@@ -94,9 +94,15 @@ def product_documents(data: Any, product: str, etag: str | None = None) -> dict[
     return docs
 
 
+def _newest_first(name: str) -> tuple[tuple[int, ...], str]:
+    parts = tuple(int(p) if p.isdigit() else -1 for p in name.split("."))
+    return parts, name
+
+
 def _envelope(docs: Mapping[str, Any]) -> dict[str, Any]:
+    """Stored documents back as an API answer, cycles newest first (as upstream lists them)."""
     meta = docs.get("") or {}
-    releases = [v for k, v in docs.items() if k]
+    releases = [docs[k] for k in sorted((k for k in docs if k), key=_newest_first, reverse=True)]
     return {
         "last_modified": meta.get("last_modified"),
         "result": {"label": meta.get("label"), "labels": meta.get("labels"), "releases": releases},
