@@ -98,7 +98,9 @@ class LifecycleCheck:
             findings.append(Finding(kind, verdict.severity, verdict.message, verdict.source))
         entry = self.context.entries.get(evaluation.component.component)
         if entry is not None and entry.retired is not None:
-            successor = f"; move to {entry.successor}" if entry.successor else ""
+            after = self.context.entries.get(entry.successor or "")
+            name = after.name if after is not None else entry.successor
+            successor = f"; move to {name}" if name else ""
             findings.append(
                 Finding(
                     Flag.RETIRED,
