@@ -153,10 +153,10 @@ def test_cluster_summary_counts_version_and_distribution(report: Report, page: s
     counts = severity_counts(report.components)
     assert counts == {
         Severity.CRITICAL: 2,
-        Severity.WARNING: 14,
+        Severity.WARNING: 15,
         Severity.INFO: 9,
-    }  # kube-proxy 1.28.2: partial-catalogue
-    assert facts["Findings"] == "2 critical 14 warning 9 info"
+    }  # kube-proxy 1.28.2: partial-catalogue; ingress-nginx: retired
+    assert facts["Findings"] == "2 critical 15 warning 9 info"
     assert facts["Kubernetes"] == "1.28.5"
     assert facts["Distribution"] == "Amazon EKS"
     assert facts["Components"] == "21 (15 outdated)"

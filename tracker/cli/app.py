@@ -421,6 +421,10 @@ def query_cmd(
     format: Annotated[
         FormatChoice, typer.Option("--format", "-f", help="table or json (markdown: as a table).")
     ] = "table",
+    eol_before: Annotated[
+        str | None,
+        typer.Option(help="Support ends before this date (YYYY-MM-DD), e.g. 2026-12-31."),
+    ] = None,
 ) -> None:
     """Ask questions of the stored scans, without rescanning.
 
@@ -439,9 +443,11 @@ def query_cmd(
                 flag=flag.value if flag else None,
                 behind=behind.value if behind else None,
                 older_than=older_than,
+                eol_before=eol_before,
             )
         except ValueError as exc:
-            raise ConfigError(str(exc), "give a version such as 1.22 or 1.22.3") from None
+            hint = "give a date such as 2026-12-31" if "--eol-before" in str(exc) else ""
+            raise ConfigError(str(exc), hint or "give a version such as 1.22 or 1.22.3") from None
         rows = query.run_query(_settings(), row_filter)
         if str(format) == "json":
             from tracker.report.json import rows_to_json

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracker.models import ClusterSummary, ComponentReport, Report
+from tracker.models import ClusterSummary, ComponentReport, Report, SupportWindow
 from tracker.report.base import cluster_names, cluster_rows, rfc3339
 from tracker.text import json_text
 
@@ -47,6 +47,23 @@ def component_to_dict(row: ComponentReport) -> dict[str, Any]:
             {"kind": f.kind.value, "severity": f.severity.value, "message": f.message}
             for f in row.findings
         ],
+        "support": support_to_dict(row.support),
+    }
+
+
+def support_to_dict(support: SupportWindow | None) -> dict[str, Any] | None:
+    """``components[].support``: the running release cycle's support window (endoflife.date):
+    ``{product, cycle, eol, eoas, eoes, lts}``, dates ``YYYY-MM-DD`` or null; null when
+    unknown."""
+    if support is None:
+        return None
+    return {
+        "product": support.product,
+        "cycle": support.cycle,
+        "eol": support.eol.isoformat() if support.eol else None,
+        "eoas": support.eoas.isoformat() if support.eoas else None,
+        "eoes": support.eoes.isoformat() if support.eoes else None,
+        "lts": support.lts,
     }
 
 
