@@ -56,8 +56,9 @@ class FakeEndOfLife:
     archived: dict[str, bool] = field(default_factory=dict)
     requests: list[tuple[str, int]] = field(default_factory=list)
 
-    def fail(self, product: str, status: int, *, retry_after: int | None = None,
-             times: int | None = 1) -> None:
+    def fail(
+        self, product: str, status: int, *, retry_after: int | None = None, times: int | None = 1
+    ) -> None:
         """Make ``product`` (``"*"``: every product) fail with ``status``."""
         self.faults[product] = Fault(status, retry_after, times)
 

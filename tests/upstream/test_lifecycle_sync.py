@@ -88,7 +88,7 @@ def test_301_rename_is_followed_and_recorded(fake: FakeEndOfLife, store: Store) 
 
 
 def test_404_unknown_product(fake: FakeEndOfLife) -> None:
-    with pytest.raises(UpstreamError, match="endoflife.date has no product 'nope'"):
+    with pytest.raises(UpstreamError, match=r"endoflife\.date has no product 'nope'"):
         fetch_product(client(fake), "nope", api_url=API)
 
 
@@ -97,7 +97,11 @@ def test_failed_sync_never_deletes(fake: FakeEndOfLife, store: Store) -> None:
     before = store.documents("cycles", "kubernetes")
     fake.fail("*", 503, times=None)
     summary = sync_cycles(
-        store, client(fake), ["kubernetes"], now=NOW + timedelta(days=3), api_url=API,
+        store,
+        client(fake),
+        ["kubernetes"],
+        now=NOW + timedelta(days=3),
+        api_url=API,
         sleep=lambda s: None,
     )
     assert "HTTP 503" in summary.failed["kubernetes"] and summary.requests == 0
@@ -124,8 +128,9 @@ def test_archived_flag_conditional(fake: FakeEndOfLife, store: Store) -> None:
     assert second.unchanged == projects[:2]
 
 
-def test_cycle_file_round_trip(fake: FakeEndOfLife, store: Store, tmp_path: Path,
-                               database_url: str) -> None:
+def test_cycle_file_round_trip(
+    fake: FakeEndOfLife, store: Store, tmp_path: Path, database_url: str
+) -> None:
     sync_cycles(store, client(fake), ["istio", "kubernetes"], now=NOW, api_url=API)
     out = tmp_path / "cycles.json"
     assert export_cycles(store, out) == 2
@@ -143,3 +148,13 @@ def test_bad_cycle_file_names_product_and_stores_nothing(tmp_path: Path, store: 
     with pytest.raises(CycleFileError, match=r"bad.json: endoflife.date istio: result.releases"):
         import_cycles(store, bad, now=NOW)
     assert store.documents("cycles") == {}
+
+
+def test_unreachable_api_stops_at_the_first_product(store: Store) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    http = httpx.Client(transport=httpx.MockTransport(refuse))
+    summary = sync_cycles(store, http, ["istio", "kubernetes"], now=NOW, api_url=API)
+    assert summary.unreachable is not None and "endoflife.test" in summary.unreachable
+    assert set(summary.failed) == {"istio", "kubernetes"}

@@ -26,6 +26,7 @@ from tracker.errors import UpstreamError
 
 __all__ = [
     "EndOfLifeFormatError",
+    "EndOfLifeUnreachable",
     "Product",
     "ProductFetch",
     "SupportCycle",
@@ -212,6 +213,11 @@ class ProductFetch:
         return self.data is None
 
 
+class EndOfLifeUnreachable(UpstreamError):
+    """No connection to the endoflife.date API at all: every product would fail alike, so a
+    sync stops at the first one (not retried)."""
+
+
 class _Retry(Exception):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
@@ -245,6 +251,7 @@ def fetch_product(
         sleep: the sleep function (seconds); tests pass a recorder. Default ``time.sleep``.
 
     Raises:
+        EndOfLifeUnreachable: no connection could be made (not retried).
         EndOfLifeFormatError: the product id is malformed or the answer is not JSON.
         UpstreamError: 404 (unknown product), a redirect elsewhere, any other status, or still
             failing after ``max_attempts`` (one line naming the product).
@@ -277,6 +284,11 @@ def fetch_product(
             headers["If-None-Match"] = etag
         try:
             response = send(client, "GET", url, timeout=timeout, headers=headers, max_bytes=8 << 20)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError) as exc:
+            raise EndOfLifeUnreachable(
+                f"cannot connect to endoflife.date at {host(url)}: {type(exc).__name__}",
+                "check lifecycle.api_url or the network; stored support data is kept",
+            ) from None
         except httpx.TimeoutException:
             raise _Retry(f"timed out after {timeout:g} s") from None
         except httpx.HTTPError as exc:

@@ -19,7 +19,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tracker.errors import TrackerError
-from tracker.upstream.endoflife import API_URL, Product, fetch_product, parse_product
+from tracker.upstream.endoflife import (
+    API_URL,
+    EndOfLifeUnreachable,
+    Product,
+    fetch_product,
+    parse_product,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -51,6 +57,7 @@ class LifecycleSyncSummary:
         renamed: old product -> new product (301 followed; stored under the new name).
         failed: subject -> one-line error (stored data kept).
         requests: request attempts made.
+        unreachable: why the API could not be reached at all (the sync stopped), or None.
     """
 
     changed: list[str] = field(default_factory=list)
@@ -58,6 +65,7 @@ class LifecycleSyncSummary:
     renamed: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     requests: int = 0
+    unreachable: str | None = None
 
 
 def eol_products(
@@ -163,7 +171,8 @@ def sync_cycles(
         StoreError: the store cannot be written.
     """
     summary = LifecycleSyncSummary()
-    for product in products:
+    wanted = list(products)
+    for index, product in enumerate(wanted):
         stored = store.documents(CYCLES, product)
         meta = stored.get((product, ""))
         etag = meta.get("etag") if isinstance(meta, Mapping) else None
@@ -171,6 +180,10 @@ def sync_cycles(
             fetched = fetch_product(
                 client, product, api_url=api_url, etag=etag, timeout=timeout, sleep=sleep
             )
+        except EndOfLifeUnreachable as exc:
+            summary.failed.update((p, str(exc)) for p in wanted[index:])
+            summary.unreachable = str(exc)
+            break
         except TrackerError as exc:
             summary.failed[product] = str(exc)
             continue

@@ -228,7 +228,10 @@ def _sync_lifecycle(
         f"{len(cycles.unchanged)} not modified, {len(cycles.failed)} failed "
         "(stored data kept)"
     ]
-    lines += [f"support windows: {error}" for error in cycles.failed.values()]
+    if cycles.unreachable:
+        lines.append(f"support windows: {cycles.unreachable}")
+    else:
+        lines += [f"support windows: {error}" for error in cycles.failed.values()]
     lines += [
         f"endoflife.date renamed {old} to {new}: set eol_product = {new!r} in the catalogue"
         for old, new in cycles.renamed.items()
