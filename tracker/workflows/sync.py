@@ -217,7 +217,7 @@ def _sync_lifecycle(
     repos = sync_archived(
         store,
         http,
-        projects,
+        [p for p in projects if p not in summary.failures],  # GitHub already failing: skip
         now=now,
         api_url=options.api_url,
         token=options.token,
