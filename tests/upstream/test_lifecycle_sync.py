@@ -15,11 +15,11 @@ from tracker.identify.catalogue import load_catalogue
 from tracker.store import Store
 from tracker.upstream.cycle_file import CycleFileError, export_cycles, import_cycles
 from tracker.upstream.endoflife import fetch_product
+from tracker.upstream.github.repository import sync_archived
 from tracker.upstream.lifecycle_sync import (
     eol_products,
     stored_archived,
     stored_products,
-    sync_archived,
     sync_cycles,
 )
 

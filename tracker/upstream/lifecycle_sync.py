@@ -1,10 +1,11 @@
-"""Sync support windows (endoflife.date) and GitHub's ``archived`` flag into the store.
+"""Sync support windows (endoflife.date) into the store; read the stored ``archived`` flags.
 
 Stored as upstream documents (design.md §3, HELPERS2 conventions):
 
 - kind ``cycles``: subject = endoflife.date product, key = cycle name, payload = the API's
   release object; key ``""`` = product metadata ``{label, labels, url, last_modified, etag}``.
-- kind ``repository``: subject = ``owner/repo``, key ``""``, payload ``{archived, etag}``.
+- kind ``repository``: subject = ``owner/repo``, key ``""``, payload ``{archived, etag}``
+  (written by the release source at sync).
 
 One conditional request per product / repository; a ``304`` rewrites nothing but the fetch
 time (``checked_at`` in the metadata). A failure is reported per subject and never deletes
@@ -39,7 +40,6 @@ __all__ = [
     "product_documents",
     "stored_archived",
     "stored_products",
-    "sync_archived",
     "sync_cycles",
 ]
 
@@ -143,7 +143,7 @@ def stored_envelopes(store: Store) -> dict[str, dict[str, Any]]:
 
 
 def stored_archived(store: Store) -> dict[str, bool]:
-    """``owner/repo`` -> GitHub's ``archived`` flag as last synced."""
+    """``owner/repo`` -> the repository's ``archived`` flag as last synced."""
     return {
         subject: bool(payload.get("archived"))
         for (subject, _key), payload in store.documents(REPOSITORY).items()
@@ -200,59 +200,4 @@ def sync_cycles(
         docs = product_documents(fetched.data, fetched.name, fetched.etag)
         store.put_documents(CYCLES, fetched.name, docs, fetched_at=now, replace=True)
         summary.changed.append(fetched.name)
-    return summary
-
-
-def sync_archived(
-    store: Store,
-    client: httpx.Client,
-    projects: Iterable[str],
-    *,
-    now: datetime,
-    api_url: str = "https://api.github.com",
-    token: str | None = None,
-    timeout: float | None = None,
-    sleep: Callable[[float], None] | None = None,
-) -> LifecycleSyncSummary:
-    """Read GitHub's ``archived`` flag of each ``owner/repo`` (``GET /repos/{owner}/{repo}``,
-    conditional: a 304 costs nothing) and store it as a ``repository`` document.
-
-    Raises:
-        StoreError: the store cannot be written. GitHub failures go to ``summary.failed``.
-    """
-    import time
-
-    from tracker.http import parse_json
-    from tracker.upstream.github.client import GitHubClient, Run
-
-    github = GitHubClient(client, api_url, token, timeout=timeout, sleep=sleep or time.sleep)
-    summary = LifecycleSyncSummary()
-    for project in projects:
-        stored = store.documents(REPOSITORY, project).get((project, ""))
-        etag = stored.get("etag") if isinstance(stored, Mapping) else None
-        run = Run(project)
-        try:
-            response = github.get(run, f"{github.api_url}/repos/{project}", etag=etag, params=False)
-            github.check_status(run, response)
-            if response.status_code == 304 and isinstance(stored, Mapping):
-                summary.unchanged.append(project)
-                store.put_documents(
-                    REPOSITORY,
-                    project,
-                    {"": {**stored, "checked_at": now.isoformat()}},
-                    fetched_at=now,
-                )
-                continue
-            body = parse_json(response.content)
-        except (TrackerError, ValueError) as exc:
-            summary.failed[project] = str(exc).splitlines()[0][:300]
-            continue
-        finally:
-            summary.requests += run.requests
-        if not isinstance(body, Mapping) or not isinstance(body.get("archived"), bool):
-            summary.failed[project] = f"{project}: GitHub's answer has no 'archived' flag"
-            continue
-        payload = {"archived": body["archived"], "etag": response.headers.get("etag")}
-        store.put_documents(REPOSITORY, project, {"": payload}, fetched_at=now, replace=True)
-        summary.changed.append(project)
     return summary

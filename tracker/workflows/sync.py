@@ -203,7 +203,8 @@ def _sync_lifecycle(
     now: datetime,
 ) -> SyncSummary:
     """Support windows and archived flags after the releases; results as summary warnings."""
-    from tracker.upstream.lifecycle_sync import eol_products, sync_archived, sync_cycles
+    from tracker.upstream.github.repository import sync_archived
+    from tracker.upstream.lifecycle_sync import eol_products, sync_cycles
 
     distributions = [s.summary.distribution or "" for s in store.latest_scans()]
     cycles = sync_cycles(
