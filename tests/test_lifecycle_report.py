@@ -118,3 +118,37 @@ def test_slack_lists_eol_first(store: Store) -> None:
     lines = [line for line in worst.splitlines() if line.startswith("•")]
     eol_lines = [i for i, line in enumerate(lines) if "eol" in line]
     assert eol_lines and eol_lines == list(range(len(eol_lines)))
+
+
+def test_cli_lifecycle_import_export(tmp_path: Path, realdata: Path) -> None:
+    from typer.testing import CliRunner
+
+    from tracker.cli.app import app
+
+    runner = CliRunner()
+    src = tmp_path / "in.json"
+    src.write_text(
+        json.dumps(
+            {
+                k: v
+                for k, v in load_products(realdata / "eol").items()
+                if k in ("istio", "kubernetes")
+            }
+        )
+    )
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    result = runner.invoke(app, ["--database-url", db, "lifecycle", "import", str(src)])
+    assert result.exit_code == 0, result.output
+    assert "imported 2 product(s)" in result.stderr
+    out = tmp_path / "out.json"
+    result = runner.invoke(app, ["--database-url", db, "lifecycle", "export", str(out)])
+    assert result.exit_code == 0, result.output
+    exported = json.loads(out.read_text())
+    assert set(exported) == {"istio", "kubernetes"}
+    names = [c["name"] for c in exported["istio"]["result"]["releases"]]
+    assert names[:2] == ["1.30", "1.29"]
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]")
+    result = runner.invoke(app, ["--database-url", db, "lifecycle", "import", str(bad)])
+    assert result.exit_code == 1 and "bad.json: expected an object" in result.stderr
+    assert "Traceback" not in result.output
