@@ -26,7 +26,7 @@ SCHEMA_VERSION = 1
 def component_to_dict(row: ComponentReport) -> dict[str, Any]:
     """One ``components[]`` object, keys in the order of design.md §3."""
     c = row.component
-    return {
+    out: dict[str, Any] = {
         "cluster": row.cluster,
         "component": c.component,
         "role": c.role.value,
@@ -47,8 +47,10 @@ def component_to_dict(row: ComponentReport) -> dict[str, Any]:
             {"kind": f.kind.value, "severity": f.severity.value, "message": f.message}
             for f in row.findings
         ],
-        "support": support_to_dict(row.support),
     }
+    if row.support is not None:  # design.md §3: "where known"
+        out["support"] = support_to_dict(row.support)
+    return out
 
 
 def support_to_dict(support: SupportWindow | None) -> dict[str, Any] | None:
