@@ -170,6 +170,8 @@ class Settings:
     registry_mirrors: tuple[str, ...] = ()
     waivers: tuple[Waiver, ...] = ()
     """The ``[[waivers]]`` tables (:func:`tracker.evaluate.waivers.parse_waivers`)."""
+    lifecycle_warn_before: timedelta = timedelta(days=90)
+    lifecycle_api_url: str = "https://endoflife.date"
 
     def github_token(self) -> str | None:
         """The GitHub token from the variable ``github_token_env`` or ``github_token_file``.
@@ -246,6 +248,8 @@ _SCHEMA: dict[tuple[str, ...], tuple[str, Callable[[Any], Any]]] = {
     ("notify", "webhook", "url_env"): ("notify_webhook_url_env", _str),
     ("notify", "webhook", "url_file"): ("notify_webhook_url_file", _path),
     ("registries", "mirrors"): ("registry_mirrors", _mirrors),
+    ("lifecycle", "warn_before"): ("lifecycle_warn_before", _duration),
+    ("lifecycle", "api_url"): ("lifecycle_api_url", _http_url),
 }
 _SECTIONS = {p[:i] for p in _SCHEMA for i in range(1, len(p))}
 

@@ -360,6 +360,7 @@ class CatalogueEntry:
         retired_source: the https URL announcing the retirement, or None.
         source: the upstream source that serves ``project`` (``tracker.upstream.sources``),
             default ``github``.
+        eol_product: the endoflife.date product holding its support windows, or None.
     """
 
     id: str
@@ -377,6 +378,7 @@ class CatalogueEntry:
     chart_tag_pattern: str | None = None
     """Release tags of the chart when it has its own tag stream (``^helm-chart-(?P<version>.*)$``);
     None: the chart shares the component's ``tag_pattern``."""
+    eol_product: str | None = None
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,11 @@ releases_app = typer.Typer(
 app.add_typer(releases_app, name="releases")
 db_app = typer.Typer(help="The store's schema (Alembic migrations).", rich_markup_mode=None)
 app.add_typer(db_app, name="db")
+lifecycle_app = typer.Typer(
+    help="Move support windows (endoflife.date) in and out (air-gapped installs).",
+    rich_markup_mode=None,
+)
+app.add_typer(lifecycle_app, name="lifecycle")
 
 
 def _version(value: bool) -> None:
@@ -283,6 +288,32 @@ def releases_export(
     with errors():
         exported = sync.export_release_file(_settings(), file)
     note(f"exported {count(exported, 'release')} to {file}")
+
+
+@lifecycle_app.command("import")
+def lifecycle_import(
+    file: Annotated[Path, typer.Argument(help="JSON file {product: endoflife.date API answer}.")],
+) -> None:
+    """Load support windows from a file into the store.
+
+    Example: tracker lifecycle import cycles.json
+    """
+    with errors():
+        counts = sync.import_cycle_file(_settings(), file)
+    note(f"imported {len(counts)} product(s) from {file}")
+
+
+@lifecycle_app.command("export")
+def lifecycle_export(
+    file: Annotated[Path, typer.Argument(help="Where to write the support windows (JSON).")],
+) -> None:
+    """Write every stored support window to a file ({product: API answer}).
+
+    Example: tracker lifecycle export cycles.json
+    """
+    with errors():
+        exported = sync.export_cycle_file(_settings(), file)
+    note(f"exported {exported} product(s) to {file}")
 
 
 @app.command("run")

@@ -84,6 +84,10 @@ def query_cmd(
         str | None,
         typer.Option(metavar="VERSION", help="Running version lower than this, e.g. 1.22."),
     ] = None,
+    eol_before: Annotated[
+        str | None,
+        typer.Option(metavar="DATE", help="Support ends before this date, e.g. 2026-12-31."),
+    ] = None,
     format: ListFormatOption = "table",
     output: OutputOption = None,
 ) -> None:
@@ -104,9 +108,11 @@ def query_cmd(
                 flag=flag.value if flag else None,
                 behind=behind.value if behind else None,
                 older_than=older_than,
+                eol_before=eol_before,
             )
         except ValueError as exc:
-            raise ConfigError(str(exc), "give a version such as 1.22 or 1.22.3") from None
+            hint = "give a date such as 2026-12-31" if "--eol-before" in str(exc) else ""
+            raise ConfigError(str(exc), hint or "give a version such as 1.22 or 1.22.3") from None
         rows = query.run_query(settings(), row_filter)
         if str(format) == "json":
             from tracker.report.listings import rows_document

@@ -22,6 +22,7 @@ from tracker.evaluate.base import (
     ReleaseStream,
     StreamRelease,
 )
+from tracker.evaluate.lifecycle_check import LifecycleCheck, LifecycleContext
 from tracker.evaluate.outdated import OutdatedCheck
 from tracker.evaluate.prerelease import Pre1Check, PreReleaseCheck
 from tracker.evaluate.skew import (
@@ -56,6 +57,7 @@ __all__ = [
     "ClusterEvaluation",
     "ClusterFinding",
     "Evaluation",
+    "LifecycleContext",
     "ReleaseStream",
     "StreamRelease",
     "evaluate",
@@ -91,6 +93,7 @@ def evaluate(
     stream_cache: dict[tuple[str, str], ReleaseStream] | None = None,
     waivers: Sequence[Waiver] = (),
     istio_support: IstioSupport | None = None,
+    lifecycle: LifecycleContext | None = None,
 ) -> list[ComponentReport]:
     """Evaluate every component entry of one cluster against upstream releases.
 
@@ -154,9 +157,20 @@ def evaluate(
     for cluster_check in cluster_checks:
         for found in cluster_check.check_cluster(whole):
             attached.setdefault(found.component, []).append(found.finding)
-    rows = [
-        evaluate_one(cluster, e, checks, extra=attached.get(e.component, ())) for e in evaluations
-    ]
+    if lifecycle is None:
+        rows = [
+            evaluate_one(cluster, e, checks, extra=attached.get(e.component, ()))
+            for e in evaluations
+        ]
+    else:
+        with_lifecycle = (*checks, LifecycleCheck(lifecycle))
+        rows = [
+            replace(
+                evaluate_one(cluster, e, with_lifecycle, extra=attached.get(e.component, ())),
+                support=lifecycle.support(e),
+            )
+            for e in evaluations
+        ]
     return apply_waivers(rows, waivers, today) if waivers else rows
 
 

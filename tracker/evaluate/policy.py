@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from types import MappingProxyType
 
 from tracker.errors import ReportError
@@ -383,3 +384,23 @@ def fail_on_hit(report: Report, kinds: Iterable[str]) -> bool:
         )
     predicates = [FAIL_ON[k] for k in wanted]
     return any(hits(row) for row in report.components for hits in predicates)
+
+
+RETIRED_CRITICAL_AFTER_DAYS = 365
+"""A project retired longer ago than this (days) is a critical finding: a year without
+releases means a year of unfixed vulnerabilities."""
+
+
+def retired_severity(retired: date, today: date) -> Severity:
+    """Severity of a ``retired`` finding: critical when the project was retired more than
+    :data:`RETIRED_CRITICAL_AFTER_DAYS` days before ``today``, else warning.
+
+    >>> from datetime import date
+    >>> retired_severity(date(2025, 3, 1), date(2026, 3, 1)).value
+    'warning'
+    >>> retired_severity(date(2025, 3, 1), date(2026, 3, 2)).value
+    'critical'
+    """
+    if (today - retired).days > RETIRED_CRITICAL_AFTER_DAYS:
+        return Severity.CRITICAL
+    return Severity.WARNING

@@ -17,6 +17,7 @@ entries or override built-in ones by id (``[components.<id>]``, design.md §3)::
     charts = ["my-operator"]                  # optional: Helm chart names installing it
     chart_tag_pattern = '^chart-(?P<version>.+)$'  # optional: the chart's own release tags
                                               # (default: the chart shares tag_pattern)
+    eol_product = "istio"                     # optional: its endoflife.date product
 
 Two entries may list the same image repository only when both give an ``image_tag_pattern``:
 the image tag then picks the entry (Linkerd's ``stable-2.14.10`` and ``edge-24.8.2`` images
@@ -60,6 +61,7 @@ _KEYS = frozenset(
         "source",
         "charts",
         "chart_tag_pattern",
+        "eol_product",
     }
 )
 _SOURCE_RE = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -241,6 +243,15 @@ def _build(
     if "chart_tag_pattern" in fields:
         pattern = _string(fields["chart_tag_pattern"], where, "chart_tag_pattern", hint)
         entry = replace(entry, chart_tag_pattern=_regex(pattern, where, "chart_tag_pattern", hint))
+    if "eol_product" in fields:
+        product = _string(fields["eol_product"], where, "eol_product", hint)
+        if not re.match(r"^[a-z0-9][a-z0-9._-]{0,99}$", product):
+            raise IdentifyError(
+                f"{where}: field 'eol_product' must be an endoflife.date product id such as "
+                f"'istio', got {product!r}",
+                hint,
+            )
+        entry = replace(entry, eol_product=product)
     return _retirement(entry, fields, where, hint)
 
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tracker.history import FindingChanges, FindingRef, VersionChange
-from tracker.models import ComponentReport, Report, Role, Severity, Status, severity_rank
+from tracker.models import ComponentReport, Flag, Report, Role, Severity, Status, severity_rank
 from tracker.notify.base import Digest, HttpNotifier, PayloadBuilder, make_digest
 from tracker.report.base import behind_text, place, rfc3339
 from tracker.text import for_slack, safe_url
@@ -163,7 +163,8 @@ def _change_blocks(changes: FindingChanges | None) -> list[dict[str, Any]]:
         return [_section("_No changes since the last run._")]
     blocks: list[dict[str, Any]] = []
     if changes.new:
-        lines = [_finding_line(r, resolved=False) for r in changes.new]
+        new = sorted(changes.new, key=lambda r: _first_rank((r.finding.kind,)))
+        lines = [_finding_line(r, resolved=False) for r in new]
         blocks.append(_section(_list_text(f"*New since the last run ({len(lines)})*", lines)))
     if changes.resolved:
         lines = [_finding_line(r, resolved=True) for r in changes.resolved]
@@ -181,6 +182,15 @@ def _change_blocks(changes: FindingChanges | None) -> list[dict[str, Any]]:
     if moves:
         blocks.append(_section(_list_text(f"*Version changes ({len(moves)})*", moves)))
     return blocks
+
+
+_FIRST = (Flag.EOL, Flag.EOL_SOON)
+"""Finding kinds the digest lists first (support ends: they have a date to act by)."""
+
+
+def _first_rank(kinds: Sequence[Flag]) -> int:
+    """0 for a row/finding with an end-of-support kind, 1 otherwise (a stable sort key)."""
+    return 0 if any(k in _FIRST for k in kinds) else 1
 
 
 def _report_line(link: str | None) -> str | None:
@@ -247,7 +257,7 @@ def build_payload(
     blocks += _change_blocks(d.changes)
     blocks.append({"type": "divider"})
     if d.open_rows:
-        lines = [_worst_line(r) for r in d.open_rows]
+        lines = [_worst_line(r) for r in sorted(d.open_rows, key=lambda r: _first_rank(r.flags))]
         blocks.append(_section(_list_text(f"*Worst open findings ({len(lines)})*", lines)))
     else:
         blocks.append(_section("*No open findings.* :tada:"))

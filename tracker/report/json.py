@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any
 
 from tracker.identify.helm import helm_columns
-from tracker.models import ClusterSummary, ComponentReport, Report
+from tracker.models import ClusterSummary, ComponentReport, Report, SupportWindow
 from tracker.report.base import cluster_names, cluster_rows, rfc3339
 from tracker.text import json_text
 
@@ -110,6 +110,22 @@ def _waiver(row: ComponentReport) -> dict[str, Any] | None:
         "owner": w.owner,
         "expires": w.expires.isoformat(),
         "expired": w.expired,
+    }
+
+
+def support_to_dict(support: SupportWindow | None) -> dict[str, Any] | None:
+    """``components[].support``: the running release cycle's support window (endoflife.date):
+    ``{product, cycle, eol, eoas, eoes, lts}``, dates ``YYYY-MM-DD`` or null; null when
+    unknown."""
+    if support is None:
+        return None
+    return {
+        "product": support.product,
+        "cycle": support.cycle,
+        "eol": support.eol.isoformat() if support.eol else None,
+        "eoas": support.eoas.isoformat() if support.eoas else None,
+        "eoes": support.eoes.isoformat() if support.eoes else None,
+        "lts": support.lts,
     }
 
 

@@ -24,7 +24,15 @@ from typing import Any
 
 from tracker.errors import UpstreamError
 
-__all__ = ["EndOfLifeFormatError", "Product", "SupportCycle", "parse_product"]
+__all__ = [
+    "EndOfLifeFormatError",
+    "EndOfLifeUnreachable",
+    "Product",
+    "ProductFetch",
+    "SupportCycle",
+    "fetch_product",
+    "parse_product",
+]
 
 API_URL = "https://endoflife.date"
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
@@ -176,3 +184,175 @@ def parse_product(data: Any, *, product: str) -> Product:
         url=f"{API_URL}/{product}",
         last_modified=_text(data.get("last_modified"), 40) if isinstance(data, Mapping) else None,
     )
+
+
+# ---------------------------------------------------------------------------- HTTP source
+
+
+@dataclass(frozen=True)
+class ProductFetch:
+    """One conditional ``GET {api}/api/v1/products/{product}``.
+
+    Attributes:
+        product: the product asked for.
+        name: the product's current name (differs from ``product`` after a 301 rename).
+        data: the decoded answer (``{"result": ...}``), or None when unchanged (304).
+        etag: the validator to send next time (the stored one when unchanged).
+        requests: request attempts made (retries and the redirect included).
+    """
+
+    product: str
+    name: str
+    data: Any
+    etag: str | None
+    requests: int
+
+    @property
+    def unchanged(self) -> bool:
+        """True for a 304: the stored data is still current."""
+        return self.data is None
+
+
+class EndOfLifeUnreachable(UpstreamError):
+    """No connection to the endoflife.date API at all: every product would fail alike, so a
+    sync stops at the first one (not retried)."""
+
+
+class _Retry(Exception):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+_RENAMED_RE = re.compile(r"/api/v1/products/([a-z0-9][a-z0-9._-]{0,99})/?$")
+
+
+def fetch_product(
+    client: Any,
+    product: str,
+    *,
+    api_url: str = API_URL,
+    etag: str | None = None,
+    timeout: float = 30.0,
+    max_attempts: int = 4,
+    max_retry_after: float = 120.0,
+    sleep: Any = None,
+) -> ProductFetch:
+    """Fetch one product's calendar, conditionally.
+
+    Sends ``If-None-Match: etag`` (a ``304`` costs nothing and returns ``data=None``); retries
+    5xx, timeouts and ``429`` (waiting ``Retry-After`` seconds, else exponential backoff) with
+    tenacity, at most ``max_attempts`` attempts; follows one ``301`` to another product of the
+    same API (a rename: ``name`` is the new product). Each request is bounded as a whole
+    (:func:`tracker.http.send`, ``timeout`` seconds) and in size (8 MiB).
+
+    Args:
+        client: an ``httpx.Client``.
+        sleep: the sleep function (seconds); tests pass a recorder. Default ``time.sleep``.
+
+    Raises:
+        EndOfLifeUnreachable: no connection could be made (not retried).
+        EndOfLifeFormatError: the product id is malformed or the answer is not JSON.
+        UpstreamError: 404 (unknown product), a redirect elsewhere, any other status, or still
+            failing after ``max_attempts`` (one line naming the product).
+    """
+    import time
+
+    import httpx
+    from tenacity import Retrying, retry_if_exception_type, wait_exponential_jitter
+
+    from tracker.http import host, parse_json, send
+
+    if not _NAME_RE.match(product):
+        raise EndOfLifeFormatError(f"{product[:60]!r} is not an endoflife.date product id")
+    base = api_url.rstrip("/")
+    backoff = wait_exponential_jitter(initial=1.0, max=30.0)
+    attempts = 0
+    name = product
+
+    def wait(state: Any) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Retry) and exc.retry_after is not None:
+            return exc.retry_after
+        return float(backoff(state))
+
+    def once(url: str) -> httpx.Response:
+        nonlocal attempts
+        attempts += 1
+        headers = {"Accept": "application/json", "User-Agent": "tracker"}
+        if etag:
+            headers["If-None-Match"] = etag
+        try:
+            response = send(client, "GET", url, timeout=timeout, headers=headers, max_bytes=8 << 20)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError) as exc:
+            raise EndOfLifeUnreachable(
+                f"cannot connect to endoflife.date at {host(url)}: {type(exc).__name__}",
+                "check lifecycle.api_url or the network; stored support data is kept",
+            ) from None
+        except httpx.TimeoutException:
+            raise _Retry(f"timed out after {timeout:g} s") from None
+        except httpx.HTTPError as exc:
+            raise _Retry(f"failed: {type(exc).__name__}") from None
+        status = response.status_code
+        if status >= 500:
+            raise _Retry(f"answered HTTP {status}")
+        if status == 429:
+            header = response.headers.get("retry-after", "").strip()
+            after = float(header) if header.isdigit() else 60.0
+            if after > max_retry_after:
+                raise UpstreamError(
+                    f"endoflife.date {product}: rate limited, asked to wait {after:.0f} s",
+                    "run `tracker sync` again later",
+                )
+            raise _Retry("rate limited (HTTP 429)", after)
+        return response
+
+    def get(url: str) -> httpx.Response:
+        retrying = Retrying(
+            stop=lambda state: state.attempt_number >= max_attempts,
+            wait=wait,
+            retry=retry_if_exception_type(_Retry),
+            sleep=sleep or time.sleep,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return once(url)
+        except _Retry as exc:
+            raise UpstreamError(
+                f"endoflife.date {product}: {exc} (after {attempts} attempts)",
+                "endoflife.date may be having trouble; stored support data is kept",
+            ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    response = get(f"{base}/api/v1/products/{product}")
+    if response.status_code in (301, 308):
+        target = httpx.URL(response.headers.get("location", "")).path
+        match = _RENAMED_RE.search(target)
+        location = response.url.join(response.headers.get("location", ""))
+        if match is None or host(location) != host(base):
+            raise UpstreamError(
+                f"endoflife.date {product}: redirected somewhere that is not a product",
+                "check lifecycle.api_url and the catalogue's eol_product",
+            )
+        name = match.group(1)
+        response = get(f"{base}/api/v1/products/{name}")
+    status = response.status_code
+    if status == 304:
+        return ProductFetch(product, name, None, etag, attempts)
+    if status == 404:
+        raise UpstreamError(
+            f"endoflife.date has no product {product!r} (HTTP 404)",
+            "fix eol_product in the component catalogue (see https://endoflife.date)",
+        )
+    if status != 200:
+        raise UpstreamError(
+            f"endoflife.date {product}: unexpected HTTP {status}", "check lifecycle.api_url"
+        )
+    try:
+        data = parse_json(response.content)
+    except ValueError as exc:
+        raise EndOfLifeFormatError(f"endoflife.date {product}: {exc}") from None
+    parse_product(data, product=name)  # validate before anything is stored
+    return ProductFetch(product, name, data, response.headers.get("etag"), attempts)

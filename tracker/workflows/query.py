@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 from tracker.config import Settings
@@ -31,6 +32,8 @@ class RowFilter:
         behind: rows at least this far behind (``minor`` matches minor and major).
         older_than: rows whose running version is lower than this version
             (rows with an unknown version never match).
+        eol_before: rows whose support ends before this date (the end that counts: end of
+            extended support on EKS, else end of life; rows without a dated window never match).
     """
 
     component: str | None = None
@@ -40,6 +43,7 @@ class RowFilter:
     flag: Flag | None = None
     behind: Behind | None = None
     older_than: ParsedVersion | None = None
+    eol_before: date | None = None
 
     @classmethod
     def build(
@@ -52,6 +56,7 @@ class RowFilter:
         flag: str | None = None,
         behind: str | None = None,
         older_than: str | None = None,
+        eol_before: str | None = None,
     ) -> RowFilter:
         """Build a filter from command-line strings.
 
@@ -72,6 +77,14 @@ class RowFilter:
                     f"{parsed.variant!r}"
                 )
             version = parsed
+        before = None
+        if eol_before is not None:
+            try:
+                before = date.fromisoformat(eol_before)
+            except ValueError:
+                raise ValueError(
+                    f"--eol-before {eol_before[:40]!r} is not a date (YYYY-MM-DD)"
+                ) from None
         return cls(
             component=component,
             cluster=cluster,
@@ -80,6 +93,7 @@ class RowFilter:
             flag=Flag(flag) if flag else None,
             behind=Behind(behind) if behind else None,
             older_than=version,
+            eol_before=before,
         )
 
     def matches(self, row: ComponentReport) -> bool:
@@ -106,7 +120,24 @@ class RowFilter:
                 return False
             if not current.version < self.older_than.version:
                 return False
+        if self.eol_before is not None:
+            end = support_end(row)
+            if end is None or not end < self.eol_before:
+                return False
         return True
+
+
+def support_end(row: ComponentReport) -> date | None:
+    """The end of support that counts for ``row``: end of extended support where it applies
+    without opting in (EKS), else end of life; None without a dated support window."""
+    from tracker.evaluate.lifecycle import EXTENDED_BY_DEFAULT
+
+    support = row.support
+    if support is None:
+        return None
+    if support.product in EXTENDED_BY_DEFAULT and support.eoes is not None:
+        return support.eoes
+    return support.eol
 
 
 def query_rows(store: Store, row_filter: RowFilter) -> list[ComponentReport]:

@@ -25,6 +25,7 @@ from tracker.workflows.common import (
 
 if TYPE_CHECKING:
     from tracker.evaluate.base import ReleaseStream
+    from tracker.evaluate.lifecycle_check import LifecycleContext
     from tracker.evaluate.waivers import Waiver
     from tracker.store import Store, StoredScan
 
@@ -81,6 +82,7 @@ def evaluate_report(
     stale_after: timedelta = Settings.sync_stale_after,
     scans: Sequence[StoredScan] | None = None,
     waivers: Sequence[Waiver] = (),
+    warn_before: timedelta = Settings.lifecycle_warn_before,
 ) -> EvaluatedReport:
     """Evaluate the latest scan of each cluster against the stored upstream data. Read-only.
 
@@ -97,12 +99,16 @@ def evaluate_report(
     Raises:
         StoreError: the store cannot be read.
     """
-    from tracker.evaluate import evaluate
+    from tracker.evaluate import LifecycleContext, evaluate
     from tracker.evaluate.skew import istio_support_from_cycles
     from tracker.evaluate.waive import stale_warnings
+    from tracker.upstream.lifecycle_sync import stored_archived, stored_products
 
     now = now or datetime.now(UTC)
     releases = store.all_releases()
+    lifecycle = LifecycleContext(
+        catalogue, stored_products(store), stored_archived(store), warn_before=warn_before
+    )
     if scans is None:
         if clusters is not None and len(clusters) == 1:
             scans = store.latest_scans(clusters[0])
@@ -126,6 +132,7 @@ def evaluate_report(
             stream_cache=streams,
             waivers=waivers,
             istio_support=support,
+            lifecycle=replace(lifecycle, distribution=stored.summary.distribution),
         )
         by_scan[stored.id] = tuple(evaluated)
         rows += evaluated
@@ -142,6 +149,7 @@ def evaluate_report(
         else []
     )
     warnings += stale_warnings(rows, waivers, today, (s.summary.name for s in scans))
+    warnings += lifecycle_warnings(store, lifecycle, now, stale_after)
     report = Report(
         generated_at=now,
         clusters=tuple(s.summary for s in scans),
@@ -150,6 +158,26 @@ def evaluate_report(
         warnings=tuple(warnings),
     )
     return EvaluatedReport(report, by_scan)
+
+
+def lifecycle_warnings(
+    store: Store, lifecycle: LifecycleContext, now: datetime, stale_after: timedelta
+) -> list[str]:
+    """A warning when the stored support windows (endoflife.date) are older than
+    ``stale_after``, or missing while the catalogue names products."""
+    from tracker.upstream.lifecycle_sync import CYCLES
+
+    fetched = store.documents_fetched(CYCLES)
+    if not fetched:
+        return []
+    stale = sorted(p for p, when in fetched.items() if now - when > stale_after)
+    if not stale:
+        return []
+    return [
+        f"support window data (endoflife.date) for {len(stale)} product(s) is older than "
+        f"{human_duration(stale_after)} ({', '.join(stale[:5])}{', …' if len(stale) > 5 else ''})"
+        ": run `tracker sync`"
+    ]
 
 
 def save_report(store: Store, evaluated: EvaluatedReport) -> None:
@@ -186,6 +214,7 @@ def run_report(settings: Settings, *, clusters: Sequence[str] = ()) -> Report:
             clusters=list(clusters) or None,
             stale_after=settings.sync_stale_after,
             waivers=settings.waivers,
+            warn_before=settings.lifecycle_warn_before,
         )
         if writable:
             save_report(store, evaluated)

@@ -38,7 +38,9 @@ __all__ = [
     "StoredReleases",
     "SyncOptions",
     "SyncSummary",
+    "export_cycle_file",
     "export_release_file",
+    "import_cycle_file",
     "import_release_file",
     "no_progress",
     "oldest_running",
@@ -65,6 +67,7 @@ class SyncOptions:
         timeout_seconds: per-request timeout towards the API.
         client: an httpx client to use (tests); None: a pooled client per sync.
         progress: called after each project (see ``tracker.upstream.sync.ProgressCallback``).
+        lifecycle_api_url: the endoflife.date API (``lifecycle.api_url``).
     """
 
     enabled: bool = True
@@ -76,6 +79,7 @@ class SyncOptions:
     timeout_seconds: float = Settings.sync_timeout_seconds
     client: httpx.Client | None = None
     progress: ProgressCallback | None = None
+    lifecycle_api_url: str = Settings.lifecycle_api_url
 
     @classmethod
     def from_settings(cls, settings: Settings, *, enabled: bool = True) -> SyncOptions:
@@ -92,6 +96,7 @@ class SyncOptions:
             max_pages=settings.sync_max_pages,
             min_interval=settings.sync_min_interval,
             timeout_seconds=settings.sync_timeout_seconds,
+            lifecycle_api_url=settings.lifecycle_api_url,
         )
 
 
@@ -143,8 +148,14 @@ def sync_upstream(
     now: datetime,
     projects: Sequence[str] | None = None,
     full: bool = False,
+    lifecycle: bool = True,
 ) -> SyncSummary:
     """Refresh the stored upstream data of ``projects`` (default: every tracked one).
+
+    With ``lifecycle`` (and no rate limit hit), also the support windows of every
+    endoflife.date product the catalogue and the scanned distributions use, and GitHub's
+    ``archived`` flag of ``projects`` (one conditional request each); their failures become
+    warnings of the summary and never delete stored data.
 
     Returns:
         The run's ``SyncSummary`` (its ``warnings`` include the anonymous-limit notice).
@@ -162,7 +173,7 @@ def sync_upstream(
     )
     try:
         source = GitHubReleaseSource(http, api_url=options.api_url, token=options.token)
-        return sync_projects(
+        summary = sync_projects(
             store,
             source,
             wanted,
@@ -174,9 +185,60 @@ def sync_upstream(
             oldest_needed=oldest_running(store, catalogue),
             progress=options.progress,
         )
+        if lifecycle and not summary.rate_limited and summary.unreachable is None:
+            summary = _sync_lifecycle(store, catalogue, options, http, wanted, summary, now)
+        return summary
     finally:
         if own_client:
             http.close()
+
+
+def _sync_lifecycle(
+    store: Store,
+    catalogue: Mapping[str, CatalogueEntry],
+    options: SyncOptions,
+    http: httpx.Client,
+    projects: Sequence[str],
+    summary: SyncSummary,
+    now: datetime,
+) -> SyncSummary:
+    """Support windows and archived flags after the releases; results as summary warnings."""
+    from tracker.upstream.github.repository import sync_archived
+    from tracker.upstream.lifecycle_sync import eol_products, sync_cycles
+
+    distributions = [s.summary.distribution or "" for s in store.latest_scans()]
+    cycles = sync_cycles(
+        store,
+        http,
+        eol_products(catalogue, distributions),
+        now=now,
+        api_url=options.lifecycle_api_url,
+        timeout=options.timeout_seconds,
+    )
+    repos = sync_archived(
+        store,
+        http,
+        [p for p in projects if p not in summary.failures],  # GitHub already failing: skip
+        now=now,
+        api_url=options.api_url,
+        token=options.token,
+        timeout=options.timeout_seconds,
+    )
+    lines = [
+        f"support windows: {len(cycles.changed)} product(s) updated, "
+        f"{len(cycles.unchanged)} not modified, {len(cycles.failed)} failed "
+        "(stored data kept)"
+    ]
+    if cycles.unreachable:
+        lines.append(f"support windows: {cycles.unreachable}")
+    else:
+        lines += [f"support windows: {error}" for error in cycles.failed.values()]
+    lines += [
+        f"endoflife.date renamed {old} to {new}: set eol_product = {new!r} in the catalogue"
+        for old, new in cycles.renamed.items()
+    ]
+    lines += [f"archived flag: {error}" for error in repos.failed.values()]
+    return replace(summary, warnings=(*summary.warnings, *lines))
 
 
 def no_progress(total: int) -> AbstractContextManager[ProgressCallback | None]:
@@ -213,6 +275,7 @@ def run_sync(
             now=datetime.now(UTC),
             projects=wanted,
             full=full,
+            lifecycle=not projects,
         )
 
 
@@ -243,6 +306,33 @@ def export_release_file(settings: Settings, file: Path) -> int:
 
     with open_store(settings, read_only=True) as store:
         return export_releases(store, file)
+
+
+def import_cycle_file(settings: Settings, file: Path) -> dict[str, int]:
+    """``tracker lifecycle import``: load a cycles file (``{product: API answer}``).
+
+    Returns:
+        ``{product: cycles new or changed}``.
+
+    Raises:
+        CycleFileError: the file is missing or malformed (names it; nothing stored); StoreError.
+    """
+    from tracker.upstream.cycle_file import import_cycles
+
+    with open_store(settings) as store:
+        return import_cycles(store, file, now=datetime.now(UTC))
+
+
+def export_cycle_file(settings: Settings, file: Path) -> int:
+    """``tracker lifecycle export``: write every stored product; returns the product count.
+
+    Raises:
+        CycleFileError: the file cannot be written; StoreError.
+    """
+    from tracker.upstream.cycle_file import export_cycles
+
+    with open_store(settings, read_only=True) as store:
+        return export_cycles(store, file)
 
 
 @dataclass(frozen=True)
