@@ -356,6 +356,8 @@ class CatalogueEntry:
         retired: the date the project (or this release stream) stopped releasing, or None.
         successor: what replaces a retired entry (a catalogue id or a project name), or None.
         retired_source: the https URL announcing the retirement, or None.
+        advisory_packages: the packages whose security advisories apply to it, as
+            ``ecosystem:name`` keys (``go:k8s.io/ingress-nginx``), lower-case; () for none.
         source: the upstream source that serves ``project`` (``tracker.upstream.sources``),
             default ``github``.
     """
@@ -370,6 +372,7 @@ class CatalogueEntry:
     successor: str | None = None
     retired_source: str | None = None
     source: str = "github"
+    advisory_packages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,11 @@ releases_app = typer.Typer(
     help="Move upstream release data in and out (air-gapped installs).", rich_markup_mode=None
 )
 app.add_typer(releases_app, name="releases")
+advisories_app = typer.Typer(
+    help="Move security advisories (OSV JSON) in and out (air-gapped installs).",
+    rich_markup_mode=None,
+)
+app.add_typer(advisories_app, name="advisories")
 db_app = typer.Typer(help="The store's schema (Alembic migrations).", rich_markup_mode=None)
 app.add_typer(db_app, name="db")
 
@@ -298,6 +303,34 @@ def releases_export(
     note(f"exported {exported} releases to {file}")
 
 
+@advisories_app.command("import")
+def advisories_import(
+    paths: Annotated[
+        list[Path], typer.Argument(help="OSV JSON files, or directories of them (recursive).")
+    ],
+) -> None:
+    """Load security advisories (OSV records) into the store, under every package they name.
+
+    Example: tracker advisories import advisory-database/advisories/github-reviewed/2025
+    """
+    with errors():
+        read, changed = sync.import_advisory_files(_settings(), paths)
+    note(f"imported {read} advisories ({changed} new or changed package entries)")
+
+
+@advisories_app.command("export")
+def advisories_export(
+    file: Annotated[Path, typer.Argument(help="Where to write the advisories (OSV JSON array).")],
+) -> None:
+    """Write every stored advisory to a file, once each (imports back unchanged).
+
+    Example: tracker advisories export advisories.json
+    """
+    with errors():
+        exported = sync.export_advisory_file(_settings(), file)
+    note(f"exported {exported} advisories to {file}")
+
+
 @app.command("run")
 def run_cmd(
     demo_: Annotated[
@@ -387,6 +420,10 @@ def query_cmd(
     older_than: Annotated[
         str | None, typer.Option(help="Running version lower than this, e.g. 1.22.")
     ] = None,
+    advisory: Annotated[
+        str | None,
+        typer.Option(help="Rows affected by this advisory (CVE-... or GHSA-..., or an alias)."),
+    ] = None,
     format: Annotated[
         FormatChoice, typer.Option("--format", "-f", help="table or json (markdown: as a table).")
     ] = "table",
@@ -408,6 +445,7 @@ def query_cmd(
                 flag=flag.value if flag else None,
                 behind=behind.value if behind else None,
                 older_than=older_than,
+                advisory=advisory,
             )
         except ValueError as exc:
             raise ConfigError(str(exc), "give a version such as 1.22 or 1.22.3") from None

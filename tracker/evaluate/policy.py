@@ -46,6 +46,11 @@ def _unknown(row: ComponentReport) -> bool:
     )
 
 
+def _vulnerable(row: ComponentReport) -> bool:
+    """Flag ``vulnerable`` with a finding no live waiver accepts."""
+    return any(f.kind is Flag.VULNERABLE and not f.waived for f in row.findings)
+
+
 def _at_least(severity: Severity) -> RowPredicate:
     def hits(row: ComponentReport) -> bool:
         worst = row.worst_severity
@@ -62,6 +67,7 @@ FAIL_ON: Mapping[str, RowPredicate] = MappingProxyType(
         "pre-release": _pre_release,
         "pre-1.0": _pre_1_0,
         "unknown": _unknown,
+        "vulnerable": _vulnerable,
         "critical": _at_least(Severity.CRITICAL),
         "warning": _at_least(Severity.WARNING),
     }
@@ -79,7 +85,7 @@ def fail_on_hit(report: Report, kinds: Iterable[str]) -> bool:
     Kinds are the keys of :data:`FAIL_ON`: ``outdated`` (flag ``outdated`` or status
     ``outdated``), ``major`` (``behind == major``), ``pre-release``, ``pre-1.0`` (those
     flags), ``unknown`` (flag ``unknown-version`` or ``no-upstream-data``, or status
-    ``unknown``); by severity: ``critical`` (a critical finding), ``warning`` (warning or
+    ``unknown``), ``vulnerable`` (an unwaived ``vulnerable`` finding); by severity: ``critical`` (a critical finding), ``warning`` (warning or
     critical). Unidentified images never trigger it. An empty ``kinds`` never fails.
 
     Raises:

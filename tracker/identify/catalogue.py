@@ -14,6 +14,7 @@ entries or override built-in ones by id (``[components.<id>]``, design.md §3)::
     retired = 2024-02-21                      # optional: the project stopped releasing (a date)
     successor = "other-id"                    # optional, with retired: what replaces it
     retired_source = "https://..."            # optional, with retired: where that is announced
+    advisory_packages = ["go:acme.dev/my-operator"]  # optional: packages carrying its advisories
 
 Two entries may list the same image repository only when both give an ``image_tag_pattern``:
 the image tag then picks the entry (Linkerd's ``stable-2.14.10`` and ``edge-24.8.2`` images
@@ -55,6 +56,7 @@ _KEYS = frozenset(
         "successor",
         "retired_source",
         "source",
+        "advisory_packages",
     }
 )
 _SOURCE_RE = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -230,7 +232,27 @@ def _build(
     if "image_tag_pattern" in fields:
         pattern = _string(fields["image_tag_pattern"], where, "image_tag_pattern", hint)
         entry = replace(entry, image_tag_pattern=_regex(pattern, where, "image_tag_pattern", hint))
+    if "advisory_packages" in fields:
+        entry = replace(entry, advisory_packages=_packages(fields["advisory_packages"], where, hint))
     return _retirement(entry, fields, where, hint)
+
+
+_PACKAGE_RE = re.compile(r"^[a-z][a-z0-9.-]*:[^\s:]+$")
+
+
+def _packages(value: object, where: str, hint: str) -> tuple[str, ...]:
+    """``advisory_packages``: ``ecosystem:name`` keys (``go:k8s.io/ingress-nginx``), lower-cased."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise IdentifyError(f"{where}: field 'advisory_packages' must be a list of strings", hint)
+    out = tuple(v.strip().lower() for v in value)
+    for package in out:
+        if not _PACKAGE_RE.match(package):
+            raise IdentifyError(
+                f"{where}: advisory package {package[:60]!r} must be 'ecosystem:name' "
+                "(such as 'go:k8s.io/ingress-nginx')",
+                hint,
+            )
+    return out
 
 
 def _retirement(

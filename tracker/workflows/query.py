@@ -31,6 +31,8 @@ class RowFilter:
         behind: rows at least this far behind (``minor`` matches minor and major).
         older_than: rows whose running version is lower than this version
             (rows with an unknown version never match).
+        advisory: rows affected by this advisory (``CVE-2025-1974`` or ``GHSA-...``:
+            the advisory id or any alias, case-insensitive).
     """
 
     component: str | None = None
@@ -40,6 +42,7 @@ class RowFilter:
     flag: Flag | None = None
     behind: Behind | None = None
     older_than: ParsedVersion | None = None
+    advisory: str | None = None
 
     @classmethod
     def build(
@@ -52,6 +55,7 @@ class RowFilter:
         flag: str | None = None,
         behind: str | None = None,
         older_than: str | None = None,
+        advisory: str | None = None,
     ) -> RowFilter:
         """Build a filter from command-line strings.
 
@@ -80,6 +84,7 @@ class RowFilter:
             flag=Flag(flag) if flag else None,
             behind=Behind(behind) if behind else None,
             older_than=version,
+            advisory=advisory.strip().upper() if advisory else None,
         )
 
     def matches(self, row: ComponentReport) -> bool:
@@ -97,6 +102,10 @@ class RowFilter:
             return False
         if self.behind is not None and (
             row.behind is None or _BEHIND_ORDER[row.behind] < _BEHIND_ORDER[self.behind]
+        ):
+            return False
+        if self.advisory is not None and not any(
+            self.advisory == i.upper() for a in row.advisories for i in (a.id, *a.aliases)
         ):
             return False
         if self.older_than is not None:

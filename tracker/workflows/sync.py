@@ -245,6 +245,34 @@ def export_release_file(settings: Settings, file: Path) -> int:
         return export_releases(store, file)
 
 
+def import_advisory_files(settings: Settings, paths: Sequence[Path]) -> tuple[int, int]:
+    """``tracker advisories import``: load OSV files/directories into the store.
+
+    Returns:
+        (records read, records new or changed per package).
+
+    Raises:
+        AdvisoryFileError: a file is missing or malformed (names it; nothing stored).
+        StoreError.
+    """
+    from tracker.upstream.advisory_file import import_advisories
+
+    with open_store(settings) as store:
+        return import_advisories(store, paths)
+
+
+def export_advisory_file(settings: Settings, file: Path) -> int:
+    """``tracker advisories export``: write every stored advisory to ``file`` (OSV array).
+
+    Raises:
+        AdvisoryFileError: the file cannot be written; StoreError.
+    """
+    from tracker.upstream.advisory_file import export_advisories
+
+    with open_store(settings, read_only=True) as store:
+        return export_advisories(store, file)
+
+
 @dataclass(frozen=True)
 class StoredReleases:
     """The releases stored for one project, and when it last synced (None: imported only)."""
