@@ -121,7 +121,7 @@ def load_advisory_files(paths: Sequence[Path]) -> AdvisoryFile:
             try:
                 advisory = parse_osv(item, source=where)
             except AdvisoryFormatError as exc:
-                raise AdvisoryFileError(str(exc.message), _HINT) from None
+                raise AdvisoryFileError(f"advisory file {where}: {exc.message}", _HINT) from None
             by_id[advisory.id] = (advisory, item)
     return AdvisoryFile(tuple(by_id.values()), len(files))
 
