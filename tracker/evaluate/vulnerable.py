@@ -35,6 +35,7 @@ from tracker.versions import ParsedVersion
 
 __all__ = [
     "ADVISORIES_KIND",
+    "advisory_url",
     "apply_advisories",
     "index_from_documents",
     "vulnerable_finding",
@@ -65,6 +66,17 @@ def index_from_documents(documents: Mapping[tuple[str, str], Any]) -> tuple[Advi
             continue
         by_id[advisory.id] = advisory
     return AdvisoryIndex(by_id.values()), bad
+
+
+def advisory_url(advisory: Advisory) -> str | None:
+    """The advisory's page: GitHub's for a GHSA id (``https://github.com/advisories/GHSA-…``),
+    the Go vulnerability database's for a ``GO-`` id, else the record's own reference."""
+    if advisory.id.startswith("GHSA-"):
+        return f"https://github.com/advisories/{advisory.id}"
+    if advisory.id.startswith("GO-"):
+        return f"https://pkg.go.dev/vuln/{advisory.id}"
+    ghsa = advisory.ghsa_ids
+    return f"https://github.com/advisories/{ghsa[0]}" if ghsa else advisory.url
 
 
 def _name(match: AdvisoryMatch) -> str:
@@ -100,7 +112,7 @@ def vulnerable_finding(label: str, version: str, matches: Sequence[AdvisoryMatch
         kind=Flag.VULNERABLE,
         severity=advisory_severity(worst.advisory.severity),
         message=f"{label} {version} is affected by {listed}{fix}",
-        source=matches[0].advisory.url,
+        source=advisory_url(matches[0].advisory),
     )
 
 
@@ -119,7 +131,7 @@ def _ref(match: AdvisoryMatch) -> AdvisoryRef:
         severity=a.severity,
         fixed_in=match.fixed_in,
         nearest_fix=match.nearest_fix,
-        url=a.url,
+        url=advisory_url(a),
         cvss=a.cvss_vector,
         summary=a.summary,
     )
