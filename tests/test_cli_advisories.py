@@ -28,7 +28,9 @@ def db(tmp_path: Path) -> str:
 @pytest.fixture
 def dump(tmp_path: Path, realdata: Path) -> Path:
     """The real Istio 1.12.1 httpbin pod, plus an ingress-nginx controller pod built from it."""
-    pod = json.loads((realdata / "pods" / "docker-desktop-istio-1.12.1.httpbin.pod.json").read_text())
+    pod = json.loads(
+        (realdata / "pods" / "docker-desktop-istio-1.12.1.httpbin.pod.json").read_text()
+    )
     nginx = copy.deepcopy(pod)
     nginx["metadata"]["name"] = "ingress-nginx-controller-5c8d66c76d-x2x7q"
     nginx["metadata"]["namespace"] = "ingress-nginx"

@@ -133,7 +133,13 @@ def test_unreadable_range_is_a_warning(index: AdvisoryIndex, realdata: Path) -> 
 def test_new_advisory_is_a_new_finding_in_history(index: AdvisoryIndex) -> None:
     before, _ = apply_advisories(rows(nginx("v1.11.5")), CATALOGUE, index)
     assert not before[0].advisories
-    fewer = AdvisoryIndex([m.advisory for m in index.match(["go:k8s.io/ingress-nginx"], _v("1.8.5")).matches if m.advisory.id != "GO-2025-3567"])
+    fewer = AdvisoryIndex(
+        [
+            m.advisory
+            for m in index.match(["go:k8s.io/ingress-nginx"], _v("1.8.5")).matches
+            if m.advisory.id != "GO-2025-3567"
+        ]
+    )
     old, _ = apply_advisories(rows(nginx("v1.11.3")), CATALOGUE, fewer)
     new, _ = apply_advisories(rows(nginx("v1.11.3")), CATALOGUE, index)
     f_old = next(f for f in old[0].findings if f.kind is Flag.VULNERABLE)

@@ -88,10 +88,16 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield s
 
 
-def client(fake: FakeGitHub, per_page: int = 100, sleeps: list[float] | None = None) -> GitHubClient:
+def client(
+    fake: FakeGitHub, per_page: int = 100, sleeps: list[float] | None = None
+) -> GitHubClient:
     http = httpx.Client(transport=fake.mock_transport(API))
     return GitHubClient(
-        http, API, "ghp_test", per_page=per_page, sleep=(sleeps if sleeps is not None else []).append
+        http,
+        API,
+        "ghp_test",
+        per_page=per_page,
+        sleep=(sleeps if sleeps is not None else []).append,
     )
 
 
@@ -118,7 +124,10 @@ def test_unreadable_range_is_kept_and_reported() -> None:
         "ghsa_id": "GHSA-aaaa-bbbb-cccc",
         "severity": "high",
         "vulnerabilities": [
-            {"package": {"ecosystem": "go", "name": "k8s.io/x"}, "vulnerable_version_range": "> 1.0"}
+            {
+                "package": {"ecosystem": "go", "name": "k8s.io/x"},
+                "vulnerable_version_range": "> 1.0",
+            }
         ],
     }
     from tracker.evaluate.advisories import AdvisoryIndex
@@ -131,14 +140,19 @@ def test_unreadable_range_is_kept_and_reported() -> None:
 
 
 def test_cold_sync_then_304_costs_nothing(fake: FakeGitHub, store: Store) -> None:
-    summary = sync_advisories(store, client(fake), [INGRESS, KUBE, INGRESS], token="ghp_test", now=NOW)
+    summary = sync_advisories(
+        store, client(fake), [INGRESS, KUBE, INGRESS], token="ghp_test", now=NOW
+    )
     assert summary.ok, summary.results
     assert [r.package for r in summary.results] == [INGRESS, KUBE]
     assert {r.package: r.advisories for r in summary.results} == {INGRESS: 5, KUBE: 5}
     docs = store.documents("advisories")
     assert {k for (s, k) in docs if s == INGRESS} == {
-        "GHSA-pvmg-xgmx-9mxh", "GHSA-863x-868h-968x", "GHSA-fp9f-44c2-cw27",
-        "GHSA-gvrm-w2f9-f77q", "GHSA-5wj4-wffq-3378",
+        "GHSA-pvmg-xgmx-9mxh",
+        "GHSA-863x-868h-968x",
+        "GHSA-fp9f-44c2-cw27",
+        "GHSA-gvrm-w2f9-f77q",
+        "GHSA-5wj4-wffq-3378",
     }
     assert (INGRESS, token_key("ghp_test")) in store.documents(SYNC_KIND)
     assert "affects" in fake.log[0].query and fake.log[0].query["ecosystem"] == "go"
@@ -162,14 +176,22 @@ def test_paging_reads_every_page_and_keeps_the_filter(fake: FakeGitHub, store: S
     assert all(s.query.get("affects") == "k8s.io/ingress-nginx" for s in fake.log)
 
 
-def test_new_advisory_after_304(fake: FakeGitHub, store: Store, items: list[dict[str, Any]]) -> None:
+def test_new_advisory_after_304(
+    fake: FakeGitHub, store: Store, items: list[dict[str, Any]]
+) -> None:
     sync_advisories(store, client(fake), [INGRESS], now=NOW)
     new = dict(items[0], ghsa_id="GHSA-mgvx-rpfc-9mpv", cve_id="CVE-2025-1974", severity="critical")
     new["vulnerabilities"] = [
-        {"package": {"ecosystem": "go", "name": "k8s.io/ingress-nginx"},
-         "vulnerable_version_range": "< 1.11.5", "first_patched_version": "1.11.5"},
-        {"package": {"ecosystem": "go", "name": "k8s.io/ingress-nginx"},
-         "vulnerable_version_range": ">= 1.12.0-beta.0, < 1.12.1", "first_patched_version": "1.12.1"},
+        {
+            "package": {"ecosystem": "go", "name": "k8s.io/ingress-nginx"},
+            "vulnerable_version_range": "< 1.11.5",
+            "first_patched_version": "1.11.5",
+        },
+        {
+            "package": {"ecosystem": "go", "name": "k8s.io/ingress-nginx"},
+            "vulnerable_version_range": ">= 1.12.0-beta.0, < 1.12.1",
+            "first_patched_version": "1.12.1",
+        },
     ]
     fake.advisories.insert(0, new)
     summary = sync_advisories(store, client(fake), [INGRESS], now=NOW)

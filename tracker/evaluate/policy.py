@@ -85,8 +85,9 @@ def fail_on_hit(report: Report, kinds: Iterable[str]) -> bool:
     Kinds are the keys of :data:`FAIL_ON`: ``outdated`` (flag ``outdated`` or status
     ``outdated``), ``major`` (``behind == major``), ``pre-release``, ``pre-1.0`` (those
     flags), ``unknown`` (flag ``unknown-version`` or ``no-upstream-data``, or status
-    ``unknown``), ``vulnerable`` (an unwaived ``vulnerable`` finding); by severity: ``critical`` (a critical finding), ``warning`` (warning or
-    critical). Unidentified images never trigger it. An empty ``kinds`` never fails.
+    ``unknown``), ``vulnerable`` (an unwaived ``vulnerable`` finding); by severity:
+    ``critical`` (a critical finding), ``warning`` (warning or critical). Unidentified
+    images never trigger it. An empty ``kinds`` never fails.
 
     Raises:
         ReportError: for a kind not in :data:`FAIL_ON` (names it, lists the valid ones).

@@ -233,7 +233,9 @@ def _build(
         pattern = _string(fields["image_tag_pattern"], where, "image_tag_pattern", hint)
         entry = replace(entry, image_tag_pattern=_regex(pattern, where, "image_tag_pattern", hint))
     if "advisory_packages" in fields:
-        entry = replace(entry, advisory_packages=_packages(fields["advisory_packages"], where, hint))
+        entry = replace(
+            entry, advisory_packages=_packages(fields["advisory_packages"], where, hint)
+        )
     return _retirement(entry, fields, where, hint)
 
 

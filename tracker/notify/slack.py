@@ -111,7 +111,9 @@ def _worst_line(row: ComponentReport) -> str:
     if row.status is Status.UNKNOWN:
         running = escape(row.current or row.component.raw_version or "no version")
         if _advisory_text(row):
-            return _cut(f"• {mark} {_who(row)}: {running} · {flags}{_advisory_text(row)}", MAX_LINE_CHARS)
+            return _cut(
+                f"• {mark} {_who(row)}: {running} · {flags}{_advisory_text(row)}", MAX_LINE_CHARS
+            )
         message = max(row.findings, key=lambda f: severity_rank(f.severity)).message
         return _cut(f"• {mark} {_who(row)}: {running} · {flags}: {escape(message)}", MAX_LINE_CHARS)
     text = f"• {mark} {_who(row)}: {escape(row.current or '?')}"

@@ -251,9 +251,7 @@ def sync_advisory_data(
         timeout=options.timeout_seconds, concurrency=options.concurrency
     )
     try:
-        client = GitHubClient(
-            http, options.api_url, options.token, timeout=options.timeout_seconds
-        )
+        client = GitHubClient(http, options.api_url, options.token, timeout=options.timeout_seconds)
         result = sync_advisories(store, client, packages, token=options.token, now=now)
     finally:
         if own_client:
