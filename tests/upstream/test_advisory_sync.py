@@ -18,8 +18,8 @@ import pytest
 from tests.fakes.github_api import FakeGitHub, Fault
 from tracker.evaluate.vulnerable import index_from_documents
 from tracker.store import Store
-from tracker.upstream.advisory_sync import SYNC_KIND, sync_advisories
 from tracker.upstream.github.advisories import advisory_to_osv
+from tracker.upstream.github.advisory_sync import SYNC_KIND, sync_advisories
 from tracker.upstream.github.client import GitHubClient, token_key
 from tracker.upstream.osv import parse_osv
 from tracker.versions import ParsedVersion, parse_version

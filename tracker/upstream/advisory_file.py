@@ -1,7 +1,7 @@
 """Advisory import/export files (OSV JSON), to move advisory data into an air-gapped install.
 
 ``tracker advisories import`` reads OSV records (ossf/osv-schema ``docs/schema.md``): one
-record per file (as github/advisory-database and golang/vulndb publish them) or a JSON array
+record per file (as the public advisory databases and golang/vulndb publish them) or a JSON array
 of records (what ``export`` writes); a directory is read recursively (``*.json``). Every file
 goes through :class:`tracker.inputfile.InputFile` (size limit, regular files only, one-line
 errors) and every record through :func:`tracker.upstream.osv.parse_osv` before anything is

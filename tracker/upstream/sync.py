@@ -154,7 +154,7 @@ class SyncSummary:
     warnings: tuple[str, ...] = field(default=())
     unreachable: str | None = None
     advisories: str | None = None
-    """The advisory sync's one line (``tracker.upstream.advisory_sync``), when it ran."""
+    """The advisory sync's one-line summary, when it ran."""
 
     @property
     def ok(self) -> bool:

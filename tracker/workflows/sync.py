@@ -239,8 +239,8 @@ def sync_advisory_data(
     Raises:
         StoreError: the store cannot be read or written.
     """
-    from tracker.upstream.advisory_sync import sync_advisories
     from tracker.upstream.github import default_client
+    from tracker.upstream.github.advisory_sync import sync_advisories
     from tracker.upstream.github.client import GitHubClient
 
     packages = [p for entry in catalogue.values() for p in entry.advisory_packages]
