@@ -56,15 +56,19 @@ def index_from_documents(documents: Mapping[tuple[str, str], Any]) -> tuple[Advi
     """
     by_id: dict[str, Advisory] = {}
     bad = 0
+    seen: dict[str, object] = {}
     for (_, key), payload in documents.items():
-        if key in by_id:
+        if seen.get(key) == payload:  # the same record under another package
             continue
+        seen[key] = payload
         try:
             advisory = parse_osv(payload, source=f"stored advisory {key}")
         except AdvisoryFormatError:
             bad += 1
             continue
-        by_id[advisory.id] = advisory
+        known = by_id.get(advisory.id)
+        if known is None or _newer(advisory, known):
+            by_id[advisory.id] = advisory
     return AdvisoryIndex(by_id.values()), bad
 
 
@@ -77,6 +81,11 @@ def advisory_url(advisory: Advisory) -> str | None:
         return f"https://pkg.go.dev/vuln/{advisory.id}"
     ghsa = advisory.ghsa_ids
     return f"https://github.com/advisories/{ghsa[0]}" if ghsa else advisory.url
+
+
+def _newer(a: Advisory, b: Advisory) -> bool:
+    """True when ``a`` was modified after ``b`` (a record without a date is the oldest)."""
+    return a.modified is not None and (b.modified is None or a.modified > b.modified)
 
 
 def _name(match: AdvisoryMatch) -> str:

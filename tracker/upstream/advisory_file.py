@@ -41,6 +41,8 @@ ADVISORIES_KIND = "advisories"
 _HINT = "give OSV JSON files (one record, or an array of records), or directories of them"
 MAX_FILE_SIZE = 64 * 1024 * 1024
 """Bytes one advisory file may hold (a full export of thousands of records fits)."""
+MAX_PACKAGE_KEY = 255
+"""Longest package key stored (the store's ``subject`` column)."""
 MAX_FILES = 100_000
 """Files one import may read from directories (a bound, not a guess at real sizes)."""
 
@@ -129,11 +131,17 @@ def load_advisory_files(paths: Sequence[Path]) -> AdvisoryFile:
 def by_package(
     records: Iterable[tuple[Advisory, Mapping[str, Any]]],
 ) -> dict[str, dict[str, Any]]:
-    """Package key -> {advisory id: record}: each record under every package it names."""
+    """Package key -> {advisory id: record}: each record under every package it names.
+
+    A package key longer than the store's subject (255 characters) names no catalogued
+    package and is left out.
+    """
     out: dict[str, dict[str, Any]] = {}
     for advisory, raw in records:
         for affected in advisory.affected:
-            out.setdefault(package_key(affected.ecosystem, affected.name), {})[advisory.id] = raw
+            key = package_key(affected.ecosystem, affected.name)
+            if len(key) <= MAX_PACKAGE_KEY:
+                out.setdefault(key, {})[advisory.id] = raw
     return out
 
 
