@@ -42,7 +42,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from tracker.models import ComponentReport, Finding, Role
+from tracker.models import ComponentReport, Finding, Flag, Role
 from tracker.versions import ParsedVersion, parse_version
 
 
@@ -90,7 +90,10 @@ class FindingKey:
     def of(cls, row: ComponentReport, finding: Finding) -> FindingKey:
         """The key of ``finding`` on ``row``."""
         e = EntryKey.of(row)
-        return cls(e.cluster, e.component, e.role, e.namespace, e.workload, finding.kind.value)
+        kind = finding.kind.value
+        if finding.kind is Flag.VULNERABLE and row.advisories:  # a new advisory: a new finding
+            kind += ":" + ",".join(sorted(a.id for a in row.advisories))
+        return cls(e.cluster, e.component, e.role, e.namespace, e.workload, kind)
 
 
 @dataclass(frozen=True)

@@ -358,6 +358,8 @@ class CatalogueEntry:
         retired: the date the project (or this release stream) stopped releasing, or None.
         successor: what replaces a retired entry (a catalogue id or a project name), or None.
         retired_source: the https URL announcing the retirement, or None.
+        advisory_packages: the packages whose security advisories apply to it, as
+            ``ecosystem:name`` keys (``go:k8s.io/ingress-nginx``), lower-case; () for none.
         source: the upstream source that serves ``project`` (``tracker.upstream.sources``),
             default ``github``.
         eol_product: the endoflife.date product holding its support windows, or None.
@@ -379,6 +381,7 @@ class CatalogueEntry:
     """Release tags of the chart when it has its own tag stream (``^helm-chart-(?P<version>.*)$``);
     None: the chart shares the component's ``tag_pattern``."""
     eol_product: str | None = None
+    advisory_packages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

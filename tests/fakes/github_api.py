@@ -108,6 +108,9 @@ class FakeGitHub:
         self.log: list[Seen] = []
         self._lock = threading.Lock()
         self._ids: dict[str, int] = {}
+        self.advisories: list[dict[str, Any]] = []
+        """REST global advisories (``GET /advisories``), newest first; ``affects`` filters by
+        ``vulnerabilities[].package.name``; faults for them are keyed ``advisories``."""
 
     # ----------------------------------------------------------------- test controls
 
@@ -197,6 +200,8 @@ class FakeGitHub:
     def _route(
         self, path: str, query: dict[str, str], headers: dict[str, str], base_url: str
     ) -> _Answer:
+        if path == "/advisories":
+            return self._advisories(path, query, headers, base_url)
         m = re.fullmatch(r"/repos/([^/]+/[^/]+)/(releases|tags)", path)
         by_id = re.fullmatch(r"/repositories/(\d+)(?:/(releases|tags))?", path)
         project: str | None = m.group(1) if m else None
@@ -253,6 +258,35 @@ class FakeGitHub:
             return self._json(404, {"message": "Not Found"})
         return self._page(path, query, headers, base_url, items)
 
+    def _advisories(
+        self, path: str, query: dict[str, str], headers: dict[str, str], base_url: str
+    ) -> _Answer:
+        fault = self._fault_for("advisories")
+        if fault is not None:
+            if fault.kind == "502":
+                return self._json(502, {"message": "Server Error"})
+            if fault.kind in ("429", "403-secondary"):
+                return self._json(
+                    429 if fault.kind == "429" else 403,
+                    {"message": "You have exceeded a secondary rate limit."},
+                    {"Retry-After": str(fault.retry_after)},
+                )
+        if self.remaining <= 0:
+            return self._json(403, {"message": "API rate limit exceeded for 127.0.0.1."})
+        name = query.get("affects", "")
+        ecosystem = query.get("ecosystem", "")
+        items = [
+            a
+            for a in self.advisories
+            if any(
+                (v.get("package") or {}).get("name") == name
+                and (not ecosystem or (v.get("package") or {}).get("ecosystem") == ecosystem)
+                for v in a.get("vulnerabilities") or []
+            )
+        ]
+        keep = {k: v for k, v in query.items() if k not in ("per_page", "page")}
+        return self._page(path, query, headers, base_url, items, keep=keep)
+
     def _page(
         self,
         path: str,
@@ -260,6 +294,7 @@ class FakeGitHub:
         headers: dict[str, str],
         base_url: str,
         items: list[Any],
+        keep: Mapping[str, str] | None = None,
     ) -> _Answer:
         per_page = max(1, min(int(query.get("per_page", "30")), 100))
         page = max(1, int(query.get("page", "1")))
@@ -270,7 +305,8 @@ class FakeGitHub:
         links = []
 
         def link(n: int, rel: str) -> str:
-            return f'<{base_url}{path}?{urlencode({"per_page": per_page, "page": n})}>; rel="{rel}"'
+            params = {**(keep or {}), "per_page": per_page, "page": n}
+            return f'<{base_url}{path}?{urlencode(params)}>; rel="{rel}"'
 
         if page > 1:
             links += [link(page - 1, "prev"), link(1, "first")]

@@ -56,6 +56,11 @@ releases_app = typer.Typer(
     help="Move upstream release data in and out (air-gapped installs).", rich_markup_mode=None
 )
 app.add_typer(releases_app, name="releases")
+advisories_app = typer.Typer(
+    help="Move security advisories (OSV JSON) in and out (air-gapped installs).",
+    rich_markup_mode=None,
+)
+app.add_typer(advisories_app, name="advisories")
 db_app = typer.Typer(help="The store's schema (Alembic migrations).", rich_markup_mode=None)
 app.add_typer(db_app, name="db")
 lifecycle_app = typer.Typer(
@@ -314,6 +319,34 @@ def lifecycle_export(
     with errors():
         exported = sync.export_cycle_file(_settings(), file)
     note(f"exported {exported} product(s) to {file}")
+
+
+@advisories_app.command("import")
+def advisories_import(
+    paths: Annotated[
+        list[Path], typer.Argument(help="OSV JSON files, or directories of them (recursive).")
+    ],
+) -> None:
+    """Load security advisories (OSV records) into the store, under every package they name.
+
+    Example: tracker advisories import advisory-database/advisories/github-reviewed/2025
+    """
+    with errors():
+        read, changed = sync.import_advisory_files(_settings(), paths)
+    note(f"imported {read} advisories ({changed} new or changed package entries)")
+
+
+@advisories_app.command("export")
+def advisories_export(
+    file: Annotated[Path, typer.Argument(help="Where to write the advisories (OSV JSON array).")],
+) -> None:
+    """Write every stored advisory to a file, once each (imports back unchanged).
+
+    Example: tracker advisories export advisories.json
+    """
+    with errors():
+        exported = sync.export_advisory_file(_settings(), file)
+    note(f"exported {exported} advisories to {file}")
 
 
 @app.command("run")

@@ -88,6 +88,10 @@ def query_cmd(
         str | None,
         typer.Option(metavar="DATE", help="Support ends before this date, e.g. 2026-12-31."),
     ] = None,
+    advisory: Annotated[
+        str | None,
+        typer.Option(metavar="ID", help="Rows affected by this advisory (CVE-... or GHSA-...)."),
+    ] = None,
     format: ListFormatOption = "table",
     output: OutputOption = None,
 ) -> None:
@@ -109,6 +113,7 @@ def query_cmd(
                 behind=behind.value if behind else None,
                 older_than=older_than,
                 eol_before=eol_before,
+                advisory=advisory,
             )
         except ValueError as exc:
             hint = "give a date such as 2026-12-31" if "--eol-before" in str(exc) else ""

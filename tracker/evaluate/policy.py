@@ -327,6 +327,11 @@ def _major(row: ComponentReport) -> bool:
     return row.behind is Behind.MAJOR and _kind(Flag.OUTDATED)(row)
 
 
+def _vulnerable(row: ComponentReport) -> bool:
+    """Flag ``vulnerable`` with a finding no live waiver accepts."""
+    return any(f.kind is Flag.VULNERABLE and not f.waived for f in row.findings)
+
+
 def _at_least(severity: Severity) -> RowPredicate:
     def hits(row: ComponentReport) -> bool:
         return any(

@@ -18,6 +18,7 @@ entries or override built-in ones by id (``[components.<id>]``, design.md §3)::
     chart_tag_pattern = '^chart-(?P<version>.+)$'  # optional: the chart's own release tags
                                               # (default: the chart shares tag_pattern)
     eol_product = "istio"                     # optional: its endoflife.date product
+    advisory_packages = ["go:acme.dev/my-operator"]  # optional: packages carrying its advisories
 
 Two entries may list the same image repository only when both give an ``image_tag_pattern``:
 the image tag then picks the entry (Linkerd's ``stable-2.14.10`` and ``edge-24.8.2`` images
@@ -62,6 +63,7 @@ _KEYS = frozenset(
         "charts",
         "chart_tag_pattern",
         "eol_product",
+        "advisory_packages",
     }
 )
 _SOURCE_RE = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -252,7 +254,29 @@ def _build(
                 hint,
             )
         entry = replace(entry, eol_product=product)
+    if "advisory_packages" in fields:
+        entry = replace(
+            entry, advisory_packages=_packages(fields["advisory_packages"], where, hint)
+        )
     return _retirement(entry, fields, where, hint)
+
+
+_PACKAGE_RE = re.compile(r"^[a-z][a-z0-9.-]*:[^\s:]+$")
+
+
+def _packages(value: object, where: str, hint: str) -> tuple[str, ...]:
+    """``advisory_packages``: ``ecosystem:name`` keys (``go:k8s.io/ingress-nginx``), lower-cased."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise IdentifyError(f"{where}: field 'advisory_packages' must be a list of strings", hint)
+    out = tuple(v.strip().lower() for v in value)
+    for package in out:
+        if not _PACKAGE_RE.match(package):
+            raise IdentifyError(
+                f"{where}: advisory package {package[:60]!r} must be 'ecosystem:name' "
+                "(such as 'go:k8s.io/ingress-nginx')",
+                hint,
+            )
+    return out
 
 
 def _retirement(

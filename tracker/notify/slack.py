@@ -102,6 +102,10 @@ def _worst_line(row: ComponentReport) -> str:
     flags = ", ".join(f.value for f in row.flags)
     if row.status is Status.UNKNOWN:
         running = escape(row.current or row.component.raw_version or "no version")
+        if _advisory_text(row):
+            return _cut(
+                f"• {mark} {_who(row)}: {running} · {flags}{_advisory_text(row)}", MAX_LINE_CHARS
+            )
         message = max(row.findings, key=lambda f: severity_rank(f.severity)).message
         return _cut(f"• {mark} {_who(row)}: {running} · {flags}: {escape(message)}", MAX_LINE_CHARS)
     text = f"• {mark} {_who(row)}: {escape(row.current or '?')}"
@@ -111,10 +115,39 @@ def _worst_line(row: ComponentReport) -> str:
     if how_far:
         text += f" · {how_far} behind"
     text += f" · {flags}"
+    text += _advisory_text(row)
     link = _link(row.latest_url, "release notes")
     if link:
         text += f" · {link}"
     return _cut(text, MAX_LINE_CHARS)
+
+
+def _vulnerable_first(rows: Sequence[ComponentReport]) -> list[ComponentReport]:
+    """Rows with a live ``vulnerable`` finding first (published advisories: most urgent),
+    each group keeping the digest's worst-first order."""
+    return sorted(
+        rows,
+        key=lambda r: not any(f.kind is Flag.VULNERABLE and not f.waived for f in r.findings),
+    )
+
+
+def _advisory_text(row: ComponentReport) -> str:
+    """`` · CVE-2025-24513 and 4 more advisories: upgrade to 1.11.5 · advisory`` for a vulnerable
+    row (short: the whole list is in the report), else ``""``."""
+    finding = next((f for f in row.findings if f.kind is Flag.VULNERABLE), None)
+    if finding is None or not row.advisories:
+        return ""
+    first = row.advisories[0]
+    name = next((a for a in first.aliases if a.startswith("CVE-")), first.id)
+    more = len(row.advisories) - 1
+    text = f" · {escape(name)}" + (f" and {more} more advisories" if more else "")
+    for marker in (": upgrade to ", ": no fixed version"):
+        at = finding.message.rfind(marker)
+        if at >= 0:
+            text += f": {escape(finding.message[at + 2 :])}"
+            break
+    link = _link(finding.source, "advisory")
+    return text + (f" · {link}" if link else "")
 
 
 def _list_text(title: str, lines: Sequence[str]) -> str:
@@ -257,7 +290,10 @@ def build_payload(
     blocks += _change_blocks(d.changes)
     blocks.append({"type": "divider"})
     if d.open_rows:
-        lines = [_worst_line(r) for r in sorted(d.open_rows, key=lambda r: _first_rank(r.flags))]
+        lines = [
+            _worst_line(r)
+            for r in _vulnerable_first(sorted(d.open_rows, key=lambda r: _first_rank(r.flags)))
+        ]
         blocks.append(_section(_list_text(f"*Worst open findings ({len(lines)})*", lines)))
     else:
         blocks.append(_section("*No open findings.* :tada:"))

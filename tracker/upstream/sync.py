@@ -153,6 +153,8 @@ class SyncSummary:
     results: tuple[ProjectResult, ...] = ()
     warnings: tuple[str, ...] = field(default=())
     unreachable: str | None = None
+    advisories: str | None = None
+    """The advisory sync's one-line summary, when it ran."""
 
     @property
     def ok(self) -> bool:
@@ -183,6 +185,8 @@ class SyncSummary:
             text += "; " + ", ".join(limit)
         if self.unreachable:
             text += f"; stopped: {self.unreachable}"
+        if self.advisories:
+            text += f"; {self.advisories}"
         return text
 
 

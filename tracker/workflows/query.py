@@ -34,6 +34,8 @@ class RowFilter:
             (rows with an unknown version never match).
         eol_before: rows whose support ends before this date (the end that counts: end of
             extended support on EKS, else end of life; rows without a dated window never match).
+        advisory: rows affected by this advisory (``CVE-2025-1974`` or ``GHSA-...``:
+            the advisory id or any alias, case-insensitive).
     """
 
     component: str | None = None
@@ -44,6 +46,7 @@ class RowFilter:
     behind: Behind | None = None
     older_than: ParsedVersion | None = None
     eol_before: date | None = None
+    advisory: str | None = None
 
     @classmethod
     def build(
@@ -57,6 +60,7 @@ class RowFilter:
         behind: str | None = None,
         older_than: str | None = None,
         eol_before: str | None = None,
+        advisory: str | None = None,
     ) -> RowFilter:
         """Build a filter from command-line strings.
 
@@ -94,6 +98,7 @@ class RowFilter:
             behind=Behind(behind) if behind else None,
             older_than=version,
             eol_before=before,
+            advisory=advisory.strip().upper() if advisory else None,
         )
 
     def matches(self, row: ComponentReport) -> bool:
@@ -111,6 +116,10 @@ class RowFilter:
             return False
         if self.behind is not None and (
             row.behind is None or _BEHIND_ORDER[row.behind] < _BEHIND_ORDER[self.behind]
+        ):
+            return False
+        if self.advisory is not None and not any(
+            self.advisory == i.upper() for a in row.advisories for i in (a.id, *a.aliases)
         ):
             return False
         if self.older_than is not None:

@@ -137,6 +137,7 @@ def evaluate_report(
         by_scan[stored.id] = tuple(evaluated)
         rows += evaluated
         unidentified += [ClusterUnidentified(name, u) for u in stored.identification.unidentified]
+    rows, advisory_warnings = _advisories(store, catalogue, rows, by_scan)
     used = [r.component.project for r in rows if r.component.project]
     stale = stale_projects(store.last_synced(), used, now, stale_after)
     warnings = (
@@ -155,7 +156,7 @@ def evaluate_report(
         clusters=tuple(s.summary for s in scans),
         components=tuple(rows),
         unidentified=tuple(unidentified),
-        warnings=tuple(warnings),
+        warnings=(*warnings, *advisory_warnings),
     )
     return EvaluatedReport(report, by_scan)
 
@@ -178,6 +179,27 @@ def lifecycle_warnings(
         f"{human_duration(stale_after)} ({', '.join(stale[:5])}{', …' if len(stale) > 5 else ''})"
         ": run `tracker sync`"
     ]
+
+
+def _advisories(
+    store: Store,
+    catalogue: Mapping[str, CatalogueEntry],
+    rows: list[ComponentReport],
+    by_scan: dict[int, tuple[ComponentReport, ...]],
+) -> tuple[list[ComponentReport], list[str]]:
+    """Add ``vulnerable`` findings from the stored advisories (one index per report)."""
+    from tracker.evaluate.vulnerable import ADVISORIES_KIND, apply_advisories, index_from_documents
+
+    documents = store.documents(ADVISORIES_KIND)
+    if not documents:
+        return rows, []
+    index, _ = index_from_documents(documents)
+    warnings: list[str] = []
+    for scan_id, scan_rows in by_scan.items():
+        done, found = apply_advisories(scan_rows, catalogue, index)
+        by_scan[scan_id] = tuple(done)
+        warnings += found
+    return [r for scan_rows in by_scan.values() for r in scan_rows], list(dict.fromkeys(warnings))
 
 
 def save_report(store: Store, evaluated: EvaluatedReport) -> None:

@@ -38,14 +38,17 @@ __all__ = [
     "StoredReleases",
     "SyncOptions",
     "SyncSummary",
+    "export_advisory_file",
     "export_cycle_file",
     "export_release_file",
+    "import_advisory_files",
     "import_cycle_file",
     "import_release_file",
     "no_progress",
     "oldest_running",
     "run_sync",
     "stored_releases",
+    "sync_advisory_data",
     "sync_upstream",
     "tracked_projects",
 ]
@@ -268,7 +271,7 @@ def run_sync(
     options = SyncOptions.from_settings(settings)
     wanted = list(projects) or tracked_projects(catalogue)
     with open_store(settings) as store, store.job_lock("sync"), progress(len(wanted)) as each:
-        return sync_upstream(
+        summary = sync_upstream(
             store,
             catalogue,
             replace(options, progress=each),
@@ -277,6 +280,52 @@ def run_sync(
             full=full,
             lifecycle=not projects,
         )
+        if projects or summary.rate_limited or summary.unreachable:
+            return summary  # a chosen project list, or GitHub is out of reach: releases only
+        return sync_advisory_data(store, catalogue, options, summary, now=datetime.now(UTC))
+
+
+def sync_advisory_data(
+    store: Store,
+    catalogue: Mapping[str, CatalogueEntry],
+    options: SyncOptions,
+    summary: SyncSummary,
+    *,
+    now: datetime,
+) -> SyncSummary:
+    """Sync the security advisories of every catalogue entry's ``advisory_packages`` (GitHub
+    REST global advisories) and fold the outcome into the release sync's ``summary``.
+
+    A failed package is a failure of the run (named ``advisories go:...``); stored
+    advisories are never deleted.
+
+    Raises:
+        StoreError: the store cannot be read or written.
+    """
+    from tracker.upstream.github import default_client
+    from tracker.upstream.github.advisory_sync import sync_advisories
+    from tracker.upstream.github.client import GitHubClient
+
+    packages = [p for entry in catalogue.values() for p in entry.advisory_packages]
+    if not packages:
+        return summary
+    own_client = options.client is None
+    http = options.client or default_client(
+        timeout=options.timeout_seconds, concurrency=options.concurrency
+    )
+    try:
+        client = GitHubClient(http, options.api_url, options.token, timeout=options.timeout_seconds)
+        result = sync_advisories(store, client, packages, token=options.token, now=now)
+    finally:
+        if own_client:
+            http.close()
+    failures = {f"advisories {r.package}": r.error or "failed" for r in result.results if r.error}
+    return replace(
+        summary,
+        failures={**summary.failures, **failures},
+        warnings=tuple(dict.fromkeys((*summary.warnings, *result.warnings))),
+        advisories=result.one_line(),
+    )
 
 
 def import_release_file(
@@ -333,6 +382,34 @@ def export_cycle_file(settings: Settings, file: Path) -> int:
 
     with open_store(settings, read_only=True) as store:
         return export_cycles(store, file)
+
+
+def import_advisory_files(settings: Settings, paths: Sequence[Path]) -> tuple[int, int]:
+    """``tracker advisories import``: load OSV files/directories into the store.
+
+    Returns:
+        (records read, records new or changed per package).
+
+    Raises:
+        AdvisoryFileError: a file is missing or malformed (names it; nothing stored).
+        StoreError.
+    """
+    from tracker.upstream.advisory_file import import_advisories
+
+    with open_store(settings) as store:
+        return import_advisories(store, paths)
+
+
+def export_advisory_file(settings: Settings, file: Path) -> int:
+    """``tracker advisories export``: write every stored advisory to ``file`` (OSV array).
+
+    Raises:
+        AdvisoryFileError: the file cannot be written; StoreError.
+    """
+    from tracker.upstream.advisory_file import export_advisories
+
+    with open_store(settings, read_only=True) as store:
+        return export_advisories(store, file)
 
 
 @dataclass(frozen=True)
