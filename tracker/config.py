@@ -149,6 +149,7 @@ class Settings:
     notify_webhook_url_file: Path | None = None
     components: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     registry_mirrors: tuple[str, ...] = ()
+    store_keep_scans: timedelta = timedelta(days=90)
 
     def github_token(self) -> str | None:
         """The GitHub token from the variable ``github_token_env`` or ``github_token_file``.
@@ -224,6 +225,7 @@ _SCHEMA: dict[tuple[str, ...], tuple[str, Callable[[Any], Any]]] = {
     ("notify", "webhook", "url_env"): ("notify_webhook_url_env", _str),
     ("notify", "webhook", "url_file"): ("notify_webhook_url_file", _path),
     ("registries", "mirrors"): ("registry_mirrors", _mirrors),
+    ("store", "keep_scans"): ("store_keep_scans", _duration),
 }
 _SECTIONS = {p[:i] for p in _SCHEMA for i in range(1, len(p))}
 
