@@ -8,7 +8,7 @@ Prints the median wall time over N runs (default 10) of:
   into a temporary SQLite store first; the store is already at the schema head, so the
   timing is start-up + read + evaluate + format);
 - ``tracker query`` on that stored scan (the evaluated rows ``tracker report`` stored);
-- ``tracker releases import`` of a 500-release file (100 real releases of each of the 5
+- ``tracker releases import`` of a 500-release file (real releases taken in turn from the 5
   projects in ``tests/data/realdata/releases``) into a fresh store at the schema head (a copy
   made before each run, outside the timing).
 
@@ -41,14 +41,22 @@ GOAL_RATIO = 8.0
 GOAL_COMMAND_SECONDS = 0.5
 
 
-def write_release_file(path: Path, per_project: int = 100) -> int:
-    """Write a release file of ``per_project`` real releases of each realdata project."""
+def write_release_file(path: Path, total: int = 500) -> int:
+    """Write a release file of ``total`` real releases, taken in turn from each realdata
+    project (5 projects, so 5 bulk upserts)."""
     import json
 
-    data = {}
-    for file in sorted(REALDATA.glob("*.json")):
-        project = file.stem.replace("__", "/")
-        data[project] = json.loads(file.read_text(encoding="utf-8"))[:per_project]
+    lists = {
+        file.stem.replace("__", "/"): json.loads(file.read_text(encoding="utf-8"))
+        for file in sorted(REALDATA.glob("*.json"))
+    }
+    data: dict[str, list[object]] = {project: [] for project in lists}
+    index = 0
+    while sum(len(v) for v in data.values()) < total:
+        for project, releases in lists.items():
+            if index < len(releases) and sum(len(v) for v in data.values()) < total:
+                data[project].append(releases[index])
+        index += 1
     path.write_text(json.dumps(data), encoding="utf-8")
     return sum(len(v) for v in data.values())
 
