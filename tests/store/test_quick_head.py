@@ -10,28 +10,28 @@ from alembic.script import ScriptDirectory
 from tracker.store import Store
 from tracker.store.db import (
     SchemaState,
-    _quick_head,
     alembic_config,
     create_store_engine,
     migrations_directory,
     schema_status,
 )
+from tracker.store.schema_head import quick_head
 
 
-def test_quick_head_is_alembics_head() -> None:
+def testquick_head_is_alembics_head() -> None:
     script = ScriptDirectory.from_config(alembic_config())
-    assert _quick_head(migrations_directory()) == script.get_current_head()
+    assert quick_head(migrations_directory()) == script.get_current_head()
 
 
-def test_quick_head_gives_up_on_two_heads(tmp_path: Path) -> None:
+def testquick_head_gives_up_on_two_heads(tmp_path: Path) -> None:
     versions = tmp_path / "versions"
     versions.mkdir()
     for name, parent in (("a", None), ("b", "a"), ("c", "a")):
         down = "None" if parent is None else f'"{parent}"'
         (versions / f"{name}.py").write_text(f'revision = "{name}"\ndown_revision = {down}\n')
-    assert _quick_head(tmp_path) is None
+    assert quick_head(tmp_path) is None
     (versions / "c.py").unlink()
-    assert _quick_head(tmp_path) == "b"
+    assert quick_head(tmp_path) == "b"
 
 
 def test_database_behind_head_is_not_taken_for_current(database_url: str) -> None:

@@ -348,56 +348,11 @@ def _heads(engine: Engine) -> tuple[str, ...]:
     return tuple(heads)
 
 
-_REVISION_RE = re.compile(r'^(down_revision|revision)\b[^=]*=\s*(?:"([^"]*)"|None)\s*$', re.M)
-
-
-def _quick_head(location: Path) -> str | None:
-    """The single head revision, read from the migration files' text (no Alembic import),
-    or None when that is not plain (several heads, or a file it cannot read simply)."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    try:
-        files = sorted((location / "versions").glob("*.py"))
-        for file in files:
-            if file.name == "__init__.py":
-                continue
-            found = dict((m.group(1), m.group(2)) for m in _REVISION_RE.finditer(file.read_text()))
-            if "revision" not in found or "down_revision" not in found or not found["revision"]:
-                return None
-            revisions.add(found["revision"])
-            if found["down_revision"]:
-                parents.add(found["down_revision"])
-    except (OSError, UnicodeDecodeError):
-        return None
-    heads = revisions - parents
-    return heads.pop() if len(heads) == 1 and parents <= revisions else None
-
-
-def _at_quick_head(engine: Engine) -> SchemaStatus | None:
-    """The status when the database is plainly at head, without loading Alembic (start-up
-    of every reading command); None when it is not plain: the caller asks Alembic."""
-    try:
-        head = _quick_head(migrations_directory())
-    except StoreError:
-        return None
-    if head is None:
-        return None
-    try:
-        with engine.connect() as conn:
-            current = [
-                row[0] for row in conn.execute(sa.text("SELECT version_num FROM alembic_version"))
-            ]
-            conn.rollback()
-    except sa.exc.SQLAlchemyError:
-        return None
-    if current != [head]:
-        return None
-    return SchemaStatus(safe_url(engine.url), head, head, SchemaState.CURRENT)
-
-
 def _status(engine: Engine, script_location: Path | None = None) -> SchemaStatus:
     if script_location is None:
-        quick = _at_quick_head(engine)
+        from tracker.store.schema_head import at_quick_head
+
+        quick = at_quick_head(engine)
         if quick is not None:
             return quick
     from alembic.script import ScriptDirectory
