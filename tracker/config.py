@@ -172,6 +172,7 @@ class Settings:
     """The ``[[waivers]]`` tables (:func:`tracker.evaluate.waivers.parse_waivers`)."""
     lifecycle_warn_before: timedelta = timedelta(days=90)
     lifecycle_api_url: str = "https://endoflife.date"
+    store_keep_scans: timedelta = timedelta(days=90)
 
     def github_token(self) -> str | None:
         """The GitHub token from the variable ``github_token_env`` or ``github_token_file``.
@@ -250,6 +251,7 @@ _SCHEMA: dict[tuple[str, ...], tuple[str, Callable[[Any], Any]]] = {
     ("registries", "mirrors"): ("registry_mirrors", _mirrors),
     ("lifecycle", "warn_before"): ("lifecycle_warn_before", _duration),
     ("lifecycle", "api_url"): ("lifecycle_api_url", _http_url),
+    ("store", "keep_scans"): ("store_keep_scans", _duration),
 }
 _SECTIONS = {p[:i] for p in _SCHEMA for i in range(1, len(p))}
 

@@ -539,3 +539,25 @@ def db_current() -> None:
         "current": "up to date",
     }.get(schema.state.value, schema.state.value)
     typer.echo(f"current: {schema.current or 'empty'}  head: {schema.head}  ({state_})")
+
+
+@db_app.command("prune")
+def db_prune(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would be deleted; delete nothing.")
+    ] = False,
+) -> None:
+    """Delete scans older than `[store] keep_scans` (default 90d) and their rows.
+
+    Each cluster's latest scan and the nightly job's baseline are always kept.
+
+    Example: tracker db prune --dry-run
+    """
+    with errors():
+        cutoff, result = db.prune(_settings(), dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    note(
+        f"{verb} {result.scans} scan(s) taken before {cutoff:%Y-%m-%d %H:%M} UTC "
+        f"({result.components} component row(s), {result.report_rows} report row(s)); "
+        f"kept {result.kept} older scan(s) that are a cluster's latest or baseline"
+    )

@@ -19,7 +19,7 @@ The lists run concurrently (``/version``, nodes, pods and Secrets each in its ow
 pages fetched ahead while the previous page is parsed), and every page is parsed as it
 arrives, so the scan costs little more than its slowest list.
 
-Responses are parsed as plain JSON (``_preload_content=False`` then ``json.loads``), never
+Responses are parsed as plain JSON (``_preload_content=False`` then ``orjson.loads``), never
 through the client's model classes, which take minutes on 10,000 pods (design.md §6
 item 10); every page goes through :mod:`tracker.inventory.parse`.
 
@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 import urllib3
 import yaml
 from kubernetes import client as k8s_client
@@ -340,8 +341,8 @@ class KubernetesAPI:
         except urllib3.exceptions.HTTPError as exc:
             raise self._network_error(exc, what) from None
         try:
-            return json.loads(data)
-        except ValueError:
+            return orjson.loads(data)
+        except ValueError:  # orjson.JSONDecodeError is a ValueError
             raise ClusterAPIError(
                 f"API server {self._server} sent a response that is not JSON while {what}",
                 "check the kubeconfig server URL points at a Kubernetes API server",

@@ -349,6 +349,12 @@ def _heads(engine: Engine) -> tuple[str, ...]:
 
 
 def _status(engine: Engine, script_location: Path | None = None) -> SchemaStatus:
+    if script_location is None:
+        from tracker.store.schema_head import at_quick_head
+
+        quick = at_quick_head(engine)
+        if quick is not None:
+            return quick
     from alembic.script import ScriptDirectory
 
     script = ScriptDirectory.from_config(alembic_config(script_location=script_location))

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from tracker.models import ComponentReport, Identification, Inventory, Release
-from tracker.store import locks, outbox, scans, upstream
+from tracker.store import locks, outbox, retention, scans, upstream
 from tracker.store.db import Database, open_engine
 from tracker.store.outbox import MAX_NOTIFICATION_ATTEMPTS, OutboxItem
 from tracker.store.scans import StoredScan
@@ -109,6 +109,11 @@ class Store:
     def scan(self, scan_id: int) -> StoredScan | None:
         """The stored scan ``scan_id``, or None when there is no such scan."""
         return scans.scan(self._db, scan_id)
+
+    def prune_scans(self, before: datetime, *, dry_run: bool = False) -> retention.PruneResult:
+        """Delete scans taken before ``before`` and their rows, keeping each cluster's latest
+        scan and nightly baseline (:func:`tracker.store.retention.prune_scans`)."""
+        return retention.prune_scans(self._db, before, dry_run=dry_run)
 
     def clusters(self) -> list[str]:
         """Names of all clusters that have been scanned, sorted."""
