@@ -76,7 +76,11 @@ def _ref(match: WaiverMatch) -> WaiverRef:
 
 
 def apply_waivers(
-    rows: Iterable[ComponentReport], waivers: Sequence[Waiver], today: date
+    rows: Iterable[ComponentReport],
+    waivers: Sequence[Waiver],
+    today: date,
+    *,
+    only: Flag | None = None,
 ) -> list[ComponentReport]:
     """Mark the findings ``waivers`` accept (rules in the module docstring).
 
@@ -84,6 +88,8 @@ def apply_waivers(
         rows: evaluated report rows with all their findings.
         waivers: the config's ``[[waivers]]`` (:func:`~tracker.evaluate.waivers.parse_waivers`).
         today: the evaluation date; a waiver is live through its ``expires`` day.
+        only: judge only findings of this kind (a later pass over findings added after the
+            first, e.g. ``vulnerable``); the others are kept as they are.
 
     Returns:
         The rows in input order; rows no waiver touches are returned unchanged.
@@ -97,6 +103,9 @@ def apply_waivers(
         live: WaiverRef | None = None
         expired: WaiverRef | None = None
         for finding in row.findings:
+            if only is not None and finding.kind is not only:
+                findings.append(finding)
+                continue
             matches = _matches(waivers, row, finding, today)
             if matches and all(not m.expired for m in matches):
                 findings.append(replace(finding, waived=True))
@@ -108,7 +117,7 @@ def apply_waivers(
                 findings.append(replace(finding, message=f"{finding.message}; {note}"))
             else:
                 findings.append(finding)
-        waiver = live or expired
+        waiver = live or expired or row.waiver
         if waiver is None:
             out.append(row)
             continue

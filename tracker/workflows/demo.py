@@ -15,7 +15,7 @@ from tracker.models import Report
 from tracker.workflows.report import evaluate_report
 from tracker.workflows.scan import scan
 
-DEMO_FILES = ("cluster.json", "version.json", "releases.json")
+DEMO_FILES = ("cluster.json", "version.json", "releases.json", "eol.json")
 """The files of the ``tracker.demo`` package the demo reads."""
 
 
@@ -37,6 +37,8 @@ def run_demo(*, today: date | None = None, now: datetime | None = None) -> Repor
     from tracker.identify.catalogue import load_catalogue
     from tracker.inventory.kubectl_dump import KubectlDump
     from tracker.store import Store
+    from tracker.upstream.advisory_file import import_advisories
+    from tracker.upstream.cycle_file import import_cycles
     from tracker.upstream.release_file import import_releases
 
     now = now or datetime.now(UTC)
@@ -45,9 +47,16 @@ def run_demo(*, today: date | None = None, now: datetime | None = None) -> Repor
         tmp_path = Path(tmp)
         for name in DEMO_FILES:
             (tmp_path / name).write_bytes(demo_dir.joinpath(name).read_bytes())
+        advisories = tmp_path / "advisories"
+        advisories.mkdir()
+        for item in demo_dir.joinpath("advisories").iterdir():
+            if item.name.endswith(".json"):
+                (advisories / item.name).write_bytes(item.read_bytes())
         catalogue = load_catalogue({})
         with Store.open(f"sqlite:///{tmp_path / 'demo.db'}") as store:
             import_releases(store, tmp_path / "releases.json")
+            import_cycles(store, tmp_path / "eol.json", now=now)
+            import_advisories(store, [advisories])
             dump = KubectlDump(
                 [tmp_path / "cluster.json", tmp_path / "version.json"], cluster="demo"
             )

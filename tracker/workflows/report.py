@@ -138,6 +138,16 @@ def evaluate_report(
         rows += evaluated
         unidentified += [ClusterUnidentified(name, u) for u in stored.identification.unidentified]
     rows, advisory_warnings = _advisories(store, catalogue, rows, by_scan)
+    if waivers:
+        # vulnerable findings come after evaluate(): waive them too (by kind or advisory id)
+        from tracker.evaluate.waive import apply_waivers
+        from tracker.models import Flag
+
+        by_scan = {
+            sid: tuple(apply_waivers(scan_rows, waivers, today, only=Flag.VULNERABLE))
+            for sid, scan_rows in by_scan.items()
+        }
+        rows = [r for scan_rows in by_scan.values() for r in scan_rows]
     used = [r.component.project for r in rows if r.component.project]
     stale = stale_projects(store.last_synced(), used, now, stale_after)
     warnings = (
