@@ -44,6 +44,11 @@ class HostileServer:
                 except OSError:
                     pass  # the client gave up
 
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)  # the request body, unused
+                self.do_GET()
+
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 

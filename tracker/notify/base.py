@@ -12,6 +12,7 @@ URLs sent to are also scrubbed from the ``httpx`` logger (which logs each reques
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -31,6 +32,7 @@ from tenacity import (
 
 from tracker.errors import NotifyError
 from tracker.history import FindingChanges
+from tracker.http import ResponseTooLarge, send
 from tracker.models import ClusterSummary, ComponentReport, Report, Severity
 from tracker.report.base import cluster_rows, severity_counts
 
@@ -280,6 +282,10 @@ def _check_url(url: str, target: str) -> None:
         )
 
 
+DEFAULT_DEADLINE_SECONDS = 10.0
+"""Whole-request budget of one webhook attempt when the client sets no read timeout."""
+
+
 def _wait(retry_state: RetryCallState) -> float:
     outcome = retry_state.outcome
     exc = outcome.exception() if outcome is not None else None
@@ -288,13 +294,30 @@ def _wait(retry_state: RetryCallState) -> float:
     return float(wait_exponential(multiplier=1, max=30)(retry_state))
 
 
+def _deadline(client: httpx.Client) -> float:
+    """The whole-request budget of one attempt: the client's read timeout (default 10 s)."""
+    return float(client.timeout.read or DEFAULT_DEADLINE_SECONDS)
+
+
 def _attempt(client: httpx.Client, url: str, payload: Mapping[str, Any], target: str) -> None:
     failure: str | None = None
     response: httpx.Response | None = None
     try:
-        response = client.post(url, json=dict(payload))
+        # One deadline for the whole request (tracker.http.send): a webhook that trickles
+        # its answer cannot hold the job.
+        response = send(
+            client,
+            "POST",
+            url,
+            timeout=_deadline(client),
+            headers={"Content-Type": "application/json"},
+            content=json.dumps(dict(payload), ensure_ascii=False).encode("utf-8"),
+            max_bytes=1 << 20,
+        )
     except httpx.TimeoutException as exc:
         failure = f"timed out ({type(exc).__name__})"
+    except ResponseTooLarge:
+        failure = "answered with an over-long body"
     except httpx.TransportError as exc:
         failure = f"connection failed ({type(exc).__name__}: {_clean(str(exc), url)})"
     if response is None:
@@ -308,8 +331,8 @@ def _attempt(client: httpx.Client, url: str, payload: Mapping[str, Any], target:
         raise _Retryable(f"HTTP {status} ({body or 'no body'})", retry_after)
     raise NotifyError(
         f"{target}: the message was rejected with HTTP {status} ({body or 'no body'})",
-        "check the webhook URL (not shown: it is a secret) and the payload; "
-        "the message is not retried",
+        "check the webhook URL (not shown: it is a secret) and the payload; the outbox "
+        "keeps the message and tries it again on the next run until it is given up",
     )
 
 
