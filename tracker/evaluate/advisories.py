@@ -19,6 +19,7 @@ against 5,000 advisories is a dictionary walk, not 50 million comparisons
 
 from __future__ import annotations
 
+import bisect
 import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -124,6 +125,11 @@ class _Group:
     unreadable: str | None = None
     # fixes as (key, display, release line), ascending: computed once after loading
     ordered: tuple[tuple[_Key, str, tuple[int, ...]], ...] = ()
+    # the keys of ``ordered`` (bisected) and its displays, computed once with it
+    keys: tuple[_Key, ...] = ()
+    shown: tuple[str, ...] = ()
+    # worst first: advisory severity, then with a CVSS vector, then id (computed once)
+    order: tuple[int, bool, str] = (0, True, "")
 
 
 @functools.lru_cache(maxsize=65536)
@@ -227,6 +233,7 @@ class AdvisoryIndex:
 
     def __init__(self, advisories: Iterable[Advisory]) -> None:
         self._by_package: dict[str, dict[str, _Group]] = defaultdict(dict)
+        self._lists: dict[str, tuple[_Group, ...]] = {}
         self._memo: dict[tuple[tuple[str, ...], Version], MatchResult] = {}
         for advisory in advisories:
             if advisory.withdrawn is not None:
@@ -242,6 +249,11 @@ class AdvisoryIndex:
                 group.ordered = tuple(
                     sorted((_key(f), _display(f), f.release[:2]) for f in group.fixes)
                 )
+                group.keys = tuple(fix[0] for fix in group.ordered)
+                group.shown = tuple(fix[1] for fix in group.ordered)
+                a = group.advisory
+                group.order = (-_RANK.get(a.severity, 1), a.cvss_vector is None, a.id)
+        self._lists = {p: tuple(groups.values()) for p, groups in self._by_package.items()}
 
     @staticmethod
     def _add(group: _Group, affected: AffectedPackage) -> None:
@@ -271,41 +283,42 @@ class AdvisoryIndex:
         return cached
 
     def _match(self, packages: tuple[str, ...], v: Version) -> MatchResult:
-        hits: dict[str, tuple[Advisory, list[_Group]]] = {}
+        hits: dict[str, list[_Group]] = {}
         unreadable: list[UnreadableRange] = []
         k = _key(v)
-        groups = [(p, g) for p in packages for g in self._by_package.get(p, {}).values()]
+        groups = [(p, g) for p in packages for g in self._lists.get(p, ())]
         for package, group in groups:
             if group.unreadable:
                 unreadable.append(UnreadableRange(group.advisory.id, package, group.unreadable))
             elif k in group.exact or _inside(group.intervals, k):
-                hits[group.advisory.id] = (group.advisory, [group])
+                hits[group.advisory.id] = [group]
         if len(packages) > 1:  # one advisory under several packages: every entry's fixes
             for _, group in groups:
-                hit = hits.get(group.advisory.id)
-                if hit is not None and all(g is not group for g in hit[1]):
-                    hit[1].append(group)
-        matches = [self._describe(advisory, found, k, v) for advisory, found in hits.values()]
-        matches.sort(
-            key=lambda m: (
-                -_RANK.get(m.advisory.severity, 1),
-                m.advisory.cvss_vector is None,
-                m.advisory.id,
-            )
-        )
-        return MatchResult(tuple(matches), tuple(unreadable))
+                found = hits.get(group.advisory.id)
+                if found is not None and all(g is not group for g in found):
+                    found.append(group)
+        ordered = sorted(hits.values(), key=lambda found: found[0].order)
+        matches = tuple(self._describe(found[0].advisory, found, k, v) for found in ordered)
+        return MatchResult(matches, tuple(unreadable))
 
     @staticmethod
     def _describe(advisory: Advisory, found: list[_Group], k: _Key, v: Version) -> AdvisoryMatch:
-        ordered = found[0].ordered
-        if len(found) > 1:
+        if len(found) == 1:
+            group = found[0]
+            ordered, keys, shown = group.ordered, group.keys, group.shown
+        else:
             ordered = tuple(sorted({fix for group in found for fix in group.ordered}))
-        above = [fix for fix in ordered if fix[0] > k]
+            keys = tuple(fix[0] for fix in ordered)
+            shown = tuple(fix[1] for fix in ordered)
+        first = bisect.bisect_right(keys, k)  # the fixes above the running version
         line = v.release[:2]
-        nearest = next((fix for fix in above if fix[2] == line), above[0] if above else None)
+        nearest = next(
+            (fix for fix in ordered[first:] if fix[2] == line),
+            ordered[first] if first < len(ordered) else None,
+        )
         return AdvisoryMatch(
             advisory=advisory,
             nearest_fix=nearest[1] if nearest is not None else None,
-            lowest_fix=ordered[0][1] if ordered else None,
-            fixed_in=tuple(fix[1] for fix in ordered),
+            lowest_fix=shown[0] if shown else None,
+            fixed_in=shown,
         )
