@@ -44,6 +44,7 @@ from tracker.workflows.sync import (
     ProgressFactory,
     SyncOptions,
     no_progress,
+    sync_advisory_data,
     sync_upstream,
     tracked_projects,
 )
@@ -268,6 +269,8 @@ def _sync(
     try:
         with store.job_lock("sync", wait_seconds=0):
             summary = sync_upstream(store, catalogue, options, now=now, projects=projects)
+            if not (summary.rate_limited or summary.unreachable):  # as `tracker sync` does
+                summary = sync_advisory_data(store, catalogue, options, summary, now=now)
     except LockError:
         return None, "another tracker process is syncing upstream data"
     except UpstreamError as exc:
