@@ -103,11 +103,11 @@ def test_query_and_fail_on(db: str, dump: Path, realdata: Path) -> None:
     assert _invoke(db, "report").exit_code == 0
     q = _invoke(db, "query", "--advisory", "cve-2025-1974", "--format", "json")
     assert q.exit_code == 0, q.output
-    assert [r["component"] for r in json.loads(q.stdout)] == ["ingress-nginx"]
+    assert [r["component"] for r in json.loads(q.stdout)["rows"]] == ["ingress-nginx"]
     q = _invoke(db, "query", "--flag", "vulnerable", "--format", "json")
-    assert {r["component"] for r in json.loads(q.stdout)} == {"ingress-nginx", "istio"}
+    assert {r["component"] for r in json.loads(q.stdout)["rows"]} == {"ingress-nginx", "istio"}
     q = _invoke(db, "query", "--advisory", "CVE-1999-0001", "--format", "json")
-    assert json.loads(q.stdout) == []
+    assert json.loads(q.stdout)["rows"] == []
     assert _report(db, "--fail-on", "vulnerable").exit_code == 3
 
 

@@ -53,7 +53,7 @@ def test_eks_control_plane_row_has_support_and_eol(store: Store) -> None:
     rows = [r for r in report(store).components if r.component.component == "kubernetes"]
     control = next(r for r in rows if r.component.role.value == "control-plane")
     assert control.support is not None and control.support.product == "amazon-eks"
-    assert control.support.cycle == "1.28"
+    assert control.support.cycle == "1.32"  # the demo's v1.32.9-eks-… control plane
     (eol,) = [f for f in control.findings if f.kind is Flag.EOL]
     assert eol.source == "https://endoflife.date/amazon-eks" and "move to" in eol.message
     as_json = next(
@@ -63,7 +63,7 @@ def test_eks_control_plane_row_has_support_and_eol(store: Store) -> None:
     )
     assert as_json["support"] == {
         "product": "amazon-eks",
-        "cycle": "1.28",
+        "cycle": "1.32",
         "eol": control.support.eol.isoformat() if control.support.eol else None,
         "eoas": None,
         "eoes": control.support.eoes.isoformat() if control.support.eoes else None,
