@@ -366,10 +366,13 @@ def parse_version(raw: str) -> ParsedVersion | Unparsed:
 
     builds = [b for b in (build_part, metadata) if b]
     variants = [v for v in (prefix_variant, variant_part) if v]
+    if any(len(part) > 30 for part in release.split(".")):
+        # packaging would call int() on it: over 4,300 digits Python refuses (ValueError)
+        return Unparsed(raw, "a release number longer than 30 digits is not a version")
     try:
         version = Version(release + pkg_pre)
-    except InvalidVersion:  # pragma: no cover - the regexes only let valid strings through
-        return Unparsed(raw, f"not a version: {text!r}")
+    except (InvalidVersion, ValueError):  # the regexes only let valid strings through
+        return Unparsed(raw, f"not a version: {text[:60]!r}")
     return ParsedVersion(
         raw=raw,
         version=version,

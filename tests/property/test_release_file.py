@@ -116,11 +116,6 @@ def test_corrupted_release_file(tmp_path_factory: Any, doc: Any, data: st.DataOb
     _load(path, None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="release import still reads with Path.read_text/json.loads (UnicodeDecodeError, "
-    "RecursionError): the lead wires it to tracker.inputfile; then drop this marker",
-)
 @pytest.mark.parametrize("data", [b'["\xff"]', b"[" * 100_000 + b"]" * 100_000])
 def test_load_release_file_on_hostile_bytes(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "releases.json"

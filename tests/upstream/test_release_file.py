@@ -108,7 +108,7 @@ def test_drafts_are_dropped_and_counted(tmp_path: Path) -> None:
         ('{"a/b": {"tag_name": "v1"}}', None, r"a/b: expected a list of releases"),
         ('{"not-a-project": []}', None, r"key 'not-a-project' is not an owner/repo"),
         ('"hello"', None, r"expected a JSON array or object"),
-        ('{"a/b": [}', None, r"not valid JSON \(line 1"),
+        ('{"a/b": [}', None, r"invalid JSON at line 1"),
         ('{"a/b": []}', "c/d", r"project 'c/d' is not in the file"),
         ("[1]", "a/b", r"a/b item 0: expected a release object"),
     ],
@@ -124,7 +124,7 @@ def test_bad_files_give_one_line_errors(
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ReleaseFileError, match="cannot read release file"):
+    with pytest.raises(ReleaseFileError, match="not found"):
         load_release_file(tmp_path / "nope.json", project="a/b")
 
 

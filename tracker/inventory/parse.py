@@ -78,7 +78,15 @@ class ObjectError(ValueError):
 
     The message names the object (``Pod gitlab/foo``) and the field
     (``spec.containers``); callers add the file or request and raise a ``TrackerError``.
+    Names come from the cluster (untrusted): control characters, escape sequences and
+    bidirectional overrides in the message are shown escaped (:func:`tracker.text.for_terminal`),
+    so the message stays one line.
     """
+
+    def __init__(self, message: str) -> None:
+        from tracker.text import for_terminal
+
+        super().__init__(for_terminal(message))
 
 
 def _str_map(value: Any) -> dict[str, str]:

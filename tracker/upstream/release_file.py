@@ -62,19 +62,13 @@ def load_release_file(path: Path, project: str | None = None) -> ReleaseFile:
         ReleaseFileError: unreadable file, bad JSON, wrong shape, or a bad item; one line
             naming the file, the project and the item index and field.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ReleaseFileError(
-            f"{path}: cannot read release file ({exc.strerror or exc})", "check the path"
-        ) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ReleaseFileError(
-            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})", _HINT
-        ) from None
-    return parse_release_data(data, source=str(path), project=project)
+    from tracker.inputfile import InputFile
+
+    # One safe reader (tracker.inputfile): regular files only (a FIFO or /dev/zero is refused
+    # at once), a size limit, UTF-8 with the byte offset of a bad byte, orjson (no recursion
+    # or integer-size surprises); every problem is one line naming the file.
+    source = InputFile(path, what="release file", error=ReleaseFileError, hint=_HINT)
+    return parse_release_data(source.load_json(), source=str(path), project=project)
 
 
 def parse_release_data(data: Any, *, source: str, project: str | None = None) -> ReleaseFile:
