@@ -506,11 +506,32 @@ def _unidentified(report: Report, name: str) -> Text | None:
     return text
 
 
+def _critical(rows: list[ComponentReport]) -> Text | None:
+    """What must be done, per critical finding no waiver accepts: the finding's own message
+    says what, by when, why and what to move to (the table shows only its kind)."""
+    found = [
+        (r, f)
+        for r in rows
+        for f in r.counted_findings
+        if f.severity is Severity.CRITICAL and f.kind is not Flag.OUTDATED
+    ]
+    if not found:
+        return None
+    text = Text(f"Critical findings ({len(found)}), besides outdated versions:", style="bold")
+    for row, finding in found:
+        where = "/".join(p for p in (row.component.namespace, row.component.workload) if p)
+        line = f"{finding.kind.value}: {finding.message}" + (f" [{where}]" if where else "")
+        text.append(f"\n  {for_terminal(line)}")
+    return text
+
+
 class TableFormatter:
     """Renders a report as text tables, one per cluster, worst first.
 
     Per cluster: a header (name, Kubernetes version, scan time, source, warnings), the
-    fitted table (:data:`REPORT_COLUMNS`), its legend, then the unidentified images.
+    fitted table (:data:`REPORT_COLUMNS`), its legend, the critical findings other than
+    "outdated" with their messages (what, by when, why, move to what), then the
+    unidentified images.
 
     Args:
         width: console width in characters (80 to 250 tested); every line fits it.
@@ -538,6 +559,9 @@ class TableFormatter:
             parts.append(Text(""))
             parts.append(_cluster_header(name, summaries.get(name), rows))
             parts += rows_table(rows, self.width) if rows else [Text("No components identified.")]
+            critical = _critical(rows)
+            if critical is not None:
+                parts.append(critical)
             unidentified = _unidentified(report, name)
             if unidentified is not None:
                 parts.append(unidentified)
