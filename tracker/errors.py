@@ -115,7 +115,16 @@ class UpstreamUnreachableError(UpstreamError):
 
 
 class ReleaseFileError(UpstreamError):
-    """A release import file is missing, malformed or has the wrong shape."""
+    """A release import file is missing, malformed or has the wrong shape.
+
+    The message quotes the file's own content (project names, tags): control characters and
+    escape sequences in it are shown escaped, so the message stays one line.
+    """
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        from tracker.text import for_terminal
+
+        super().__init__(for_terminal(message), hint)
 
 
 class StoreError(TrackerError):
