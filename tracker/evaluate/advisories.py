@@ -23,7 +23,7 @@ import bisect
 import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from packaging.version import Version
@@ -130,6 +130,8 @@ class _Group:
     shown: tuple[str, ...] = ()
     # worst first: advisory severity, then with a CVSS vector, then id (computed once)
     order: tuple[int, bool, str] = (0, True, "")
+    # descriptions already built: (fixes below the version, release line) -> match
+    described: dict[tuple[int, tuple[int, ...]], AdvisoryMatch] = field(default_factory=dict)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -303,22 +305,37 @@ class AdvisoryIndex:
 
     @staticmethod
     def _describe(advisory: Advisory, found: list[_Group], k: _Key, v: Version) -> AdvisoryMatch:
+        line = v.release[:2]
         if len(found) == 1:
             group = found[0]
-            ordered, keys, shown = group.ordered, group.keys, group.shown
-        else:
-            ordered = tuple(sorted({fix for group in found for fix in group.ordered}))
-            keys = tuple(fix[0] for fix in ordered)
-            shown = tuple(fix[1] for fix in ordered)
-        first = bisect.bisect_right(keys, k)  # the fixes above the running version
-        line = v.release[:2]
-        nearest = next(
-            (fix for fix in ordered[first:] if fix[2] == line),
-            ordered[first] if first < len(ordered) else None,
-        )
-        return AdvisoryMatch(
-            advisory=advisory,
-            nearest_fix=nearest[1] if nearest is not None else None,
-            lowest_fix=shown[0] if shown else None,
-            fixed_in=shown,
-        )
+            first = bisect.bisect_right(group.keys, k)
+            cached = group.described.get((first, line))
+            if cached is None:
+                cached = group.described[(first, line)] = _match_of(
+                    advisory, group.ordered, group.shown, first, line
+                )
+            return cached
+        ordered = tuple(sorted({fix for group in found for fix in group.ordered}))
+        keys = tuple(fix[0] for fix in ordered)
+        shown = tuple(fix[1] for fix in ordered)
+        return _match_of(advisory, ordered, shown, bisect.bisect_right(keys, k), line)
+
+
+def _match_of(
+    advisory: Advisory,
+    ordered: tuple[tuple[_Key, str, tuple[int, ...]], ...],
+    shown: tuple[str, ...],
+    first: int,
+    line: tuple[int, ...],
+) -> AdvisoryMatch:
+    """The match for a version above ``first`` fixes of ``ordered`` on release ``line``."""
+    nearest = next(
+        (fix for fix in ordered[first:] if fix[2] == line),
+        ordered[first] if first < len(ordered) else None,
+    )
+    return AdvisoryMatch(
+        advisory=advisory,
+        nearest_fix=nearest[1] if nearest is not None else None,
+        lowest_fix=shown[0] if shown else None,
+        fixed_in=shown,
+    )
