@@ -14,7 +14,6 @@ JSON webhook take their keys from it.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from tracker.identify.helm import helm_columns
@@ -60,7 +59,7 @@ def component_to_dict(row: ComponentReport) -> dict[str, Any]:
         ],
         "detail": c.detail,
         "mirrored": c.mirrored,
-        "support": _support(row),
+        "support": support_to_dict(row.support),
         "advisories": [
             {
                 "id": a.id,
@@ -81,24 +80,6 @@ def component_to_dict(row: ComponentReport) -> dict[str, Any]:
         out["chart_version"] = helm.chart_version
         out["app_version"] = helm.app_version
     return out
-
-
-def _support(row: ComponentReport) -> dict[str, Any] | None:
-    s = row.support
-    if s is None:
-        return None
-    return {
-        "product": s.product,
-        "cycle": s.cycle,
-        "eol": _day(s.eol),
-        "eoas": _day(s.eoas),
-        "eoes": _day(s.eoes),
-        "lts": s.lts,
-    }
-
-
-def _day(value: date | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def _waiver(row: ComponentReport) -> dict[str, Any] | None:
