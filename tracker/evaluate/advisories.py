@@ -113,27 +113,6 @@ class MatchResult:
     unreadable: tuple[UnreadableRange, ...] = ()
 
 
-@dataclass
-class _Group:
-    """One advisory's ranges for one package, compiled to intervals once."""
-
-    advisory: Advisory
-    # (low key or None for "0", high key or None for open-ended, high inclusive?)
-    intervals: list[tuple[_Key | None, _Key | None, bool]]
-    exact: set[_Key]
-    fixes: set[Version]
-    unreadable: str | None = None
-    # fixes as (key, display, release line), ascending: computed once after loading
-    ordered: tuple[tuple[_Key, str, tuple[int, ...]], ...] = ()
-    # the keys of ``ordered`` (bisected) and its displays, computed once with it
-    keys: tuple[_Key, ...] = ()
-    shown: tuple[str, ...] = ()
-    # worst first: advisory severity, then with a CVSS vector, then id (computed once)
-    order: tuple[int, bool, str] = (0, True, "")
-    # descriptions already built: (fixes below the version, release line) -> match
-    described: dict[tuple[int, tuple[int, ...]], AdvisoryMatch] = field(default_factory=dict)
-
-
 @functools.lru_cache(maxsize=65536)
 def _parsed(raw: str) -> ParsedVersion | None:
     """Event versions repeat across advisories and branches: parse each string once."""
@@ -209,19 +188,109 @@ def _intervals(
     return out, fixes, None
 
 
-def _inside(intervals: list[tuple[_Key | None, _Key | None, bool]], v: _Key) -> bool:
-    for low, high, inclusive in intervals:
-        if low is not None and v < low:
-            continue
-        if high is None or v < high or (inclusive and v == high):
-            return True
-    return False
-
-
 @functools.lru_cache(maxsize=65536)
 def _display(v: Version) -> str:
     parsed = _parsed(str(v))
     return parsed.normalized if parsed is not None else str(v)
+
+
+@dataclass
+class _Group:
+    """One advisory's ranges for one package, compiled to intervals once."""
+
+    advisory: Advisory
+    # (low key or None for "0", high key or None for open-ended, high inclusive?)
+    intervals: list[tuple[_Key | None, _Key | None, bool]]
+    exact: set[_Key]
+    fixes: set[Version]
+    unreadable: str | None = None
+    # fixes as (key, display, release line), ascending: computed once after loading
+    ordered: tuple[tuple[_Key, str, tuple[int, ...]], ...] = ()
+    shown: tuple[str, ...] = ()
+    # the intervals, exact versions and fixes as coordinates on the package's axis
+    spans: tuple[tuple[int, int], ...] = ()
+    fix_points: tuple[int, ...] = ()
+    # worst first: advisory severity, then with a CVSS vector, then id (computed once)
+    order: tuple[int, bool, str] = (0, True, "")
+    # descriptions already built: (fixes at or below the version, release line) -> match
+    described: dict[tuple[int, tuple[int, ...]], AdvisoryMatch] = field(default_factory=dict)
+
+    def describe(self, first: int, line: tuple[int, ...]) -> AdvisoryMatch:
+        """The match for a version above ``first`` of the fixes, on release ``line``."""
+        cached = self.described.get((first, line))
+        if cached is None:
+            cached = self.described[(first, line)] = _match_of(
+                self.advisory, self.ordered, self.shown, first, line
+            )
+        return cached
+
+
+class _Package:
+    """Every advisory of one package, on one axis of integer coordinates.
+
+    The boundaries (every interval end, exact version and fix of every advisory of the
+    package) are sorted once; a version's coordinate is ``2i + 1`` when it equals boundary
+    ``i`` and ``2i`` when it lies below boundary ``i`` (and above ``i - 1``). Which
+    advisories hold, and how many fixes of each lie at or below the version, are the same
+    for every version with one coordinate: matching is one bisection, then lookups memoized
+    per coordinate and release line.
+    """
+
+    def __init__(self, groups: Iterable[_Group]) -> None:
+        listed = sorted(groups, key=lambda g: g.order)
+        self.bounds: list[_Key] = sorted({key for g in listed for key in _bounds(g)})
+        where = {key: i for i, key in enumerate(self.bounds)}
+        top = 2 * len(self.bounds) + 1
+        for g in listed:
+            spans = [
+                (
+                    0 if low is None else 2 * where[low] + 1,
+                    top if high is None else 2 * where[high] + (2 if inclusive else 1),
+                )
+                for low, high, inclusive in g.intervals
+            ]
+            spans += [(2 * where[e] + 1, 2 * where[e] + 2) for e in g.exact]
+            g.spans = tuple(spans)
+            g.fix_points = tuple(2 * where[fix[0]] + 1 for fix in g.ordered)
+        self.readable = tuple(g for g in listed if g.unreadable is None)
+        self.unreadable = tuple(g for g in listed if g.unreadable is not None)
+        self._hits: dict[int, tuple[_Group, ...]] = {}
+        self._results: dict[tuple[int, tuple[int, ...]], tuple[AdvisoryMatch, ...]] = {}
+
+    def coordinate(self, k: _Key) -> int:
+        """The version key's coordinate on this package's axis."""
+        i = bisect.bisect_left(self.bounds, k)
+        return 2 * i + 1 if i < len(self.bounds) and self.bounds[i] == k else 2 * i
+
+    def hits(self, c: int) -> tuple[_Group, ...]:
+        """The readable advisories whose ranges hold coordinate ``c``, worst first."""
+        found = self._hits.get(c)
+        if found is None:
+            found = self._hits[c] = tuple(
+                g for g in self.readable if any(lo <= c < hi for lo, hi in g.spans)
+            )
+        return found
+
+    def matches(self, c: int, line: tuple[int, ...]) -> tuple[AdvisoryMatch, ...]:
+        """The matches at coordinate ``c`` for a version on release ``line``, worst first."""
+        found = self._results.get((c, line))
+        if found is None:
+            found = self._results[(c, line)] = tuple(
+                g.describe(bisect.bisect_right(g.fix_points, c), line) for g in self.hits(c)
+            )
+        return found
+
+
+def _bounds(group: _Group) -> Iterable[_Key]:
+    """Every version key where ``group``'s verdict or its count of fixes can change."""
+    for low, high, _ in group.intervals:
+        if low is not None:
+            yield low
+        if high is not None:
+            yield high
+    yield from group.exact
+    for fix in group.ordered:
+        yield fix[0]
 
 
 class AdvisoryIndex:
@@ -234,28 +303,25 @@ class AdvisoryIndex:
     """
 
     def __init__(self, advisories: Iterable[Advisory]) -> None:
-        self._by_package: dict[str, dict[str, _Group]] = defaultdict(dict)
-        self._lists: dict[str, tuple[_Group, ...]] = {}
+        by_package: dict[str, dict[str, _Group]] = defaultdict(dict)
         self._memo: dict[tuple[tuple[str, ...], Version], MatchResult] = {}
         for advisory in advisories:
             if advisory.withdrawn is not None:
                 continue
             for affected in advisory.affected:
                 key = package_key(affected.ecosystem, affected.name)
-                group = self._by_package[key].setdefault(
-                    advisory.id, _Group(advisory, [], set(), set())
-                )
+                group = by_package[key].setdefault(advisory.id, _Group(advisory, [], set(), set()))
                 self._add(group, affected)
-        for groups in self._by_package.values():
+        for groups in by_package.values():
             for group in groups.values():
                 group.ordered = tuple(
                     sorted((_key(f), _display(f), f.release[:2]) for f in group.fixes)
                 )
-                group.keys = tuple(fix[0] for fix in group.ordered)
                 group.shown = tuple(fix[1] for fix in group.ordered)
                 a = group.advisory
                 group.order = (-_RANK.get(a.severity, 1), a.cvss_vector is None, a.id)
-        self._lists = {p: tuple(groups.values()) for p, groups in self._by_package.items()}
+        self._packages = {p: _Package(groups.values()) for p, groups in by_package.items()}
+        self._count = len({a for groups in by_package.values() for a in groups})
 
     @staticmethod
     def _add(group: _Group, affected: AffectedPackage) -> None:
@@ -269,7 +335,7 @@ class AdvisoryIndex:
         group.exact.update(_key(v) for raw in affected.versions if (v := _version(raw)) is not None)
 
     def __len__(self) -> int:
-        return len({a for groups in self._by_package.values() for a in groups})
+        return self._count
 
     def match(self, packages: Sequence[str], running: ParsedVersion) -> MatchResult:
         """The advisories among ``packages`` (``ecosystem:name`` keys) that affect ``running``.
@@ -285,40 +351,40 @@ class AdvisoryIndex:
         return cached
 
     def _match(self, packages: tuple[str, ...], v: Version) -> MatchResult:
-        hits: dict[str, list[_Group]] = {}
-        unreadable: list[UnreadableRange] = []
         k = _key(v)
-        groups = [(p, g) for p in packages for g in self._lists.get(p, ())]
-        for package, group in groups:
-            if group.unreadable:
-                unreadable.append(UnreadableRange(group.advisory.id, package, group.unreadable))
-            elif k in group.exact or _inside(group.intervals, k):
-                hits[group.advisory.id] = [group]
-        if len(packages) > 1:  # one advisory under several packages: every entry's fixes
-            for _, group in groups:
+        line = v.release[:2]
+        known = [(p, self._packages[p]) for p in packages if p in self._packages]
+        unreadable = tuple(
+            UnreadableRange(g.advisory.id, p, g.unreadable or "")
+            for p, package in known
+            for g in package.unreadable
+        )
+        if len(known) == 1:  # the common case: memoized per coordinate and release line
+            package = known[0][1]
+            return MatchResult(package.matches(package.coordinate(k), line), unreadable)
+        # One advisory under several packages is one match, with every entry's fixes.
+        hits: dict[str, list[_Group]] = {}
+        for _, package in known:
+            for group in package.hits(package.coordinate(k)):
+                hits.setdefault(group.advisory.id, []).append(group)
+        for _, package in known:  # an entry whose own range misses still names its fixes
+            for group in package.readable:
                 found = hits.get(group.advisory.id)
                 if found is not None and all(g is not group for g in found):
                     found.append(group)
         ordered = sorted(hits.values(), key=lambda found: found[0].order)
-        matches = tuple(self._describe(found[0].advisory, found, k, v) for found in ordered)
-        return MatchResult(matches, tuple(unreadable))
+        return MatchResult(tuple(_combined(found, k, line) for found in ordered), unreadable)
 
-    @staticmethod
-    def _describe(advisory: Advisory, found: list[_Group], k: _Key, v: Version) -> AdvisoryMatch:
-        line = v.release[:2]
-        if len(found) == 1:
-            group = found[0]
-            first = bisect.bisect_right(group.keys, k)
-            cached = group.described.get((first, line))
-            if cached is None:
-                cached = group.described[(first, line)] = _match_of(
-                    advisory, group.ordered, group.shown, first, line
-                )
-            return cached
-        ordered = tuple(sorted({fix for group in found for fix in group.ordered}))
-        keys = tuple(fix[0] for fix in ordered)
-        shown = tuple(fix[1] for fix in ordered)
-        return _match_of(advisory, ordered, shown, bisect.bisect_right(keys, k), line)
+
+def _combined(found: list[_Group], k: _Key, line: tuple[int, ...]) -> AdvisoryMatch:
+    """One match over several entries of one advisory, with the fixes of all of them."""
+    if len(found) == 1:
+        group = found[0]
+        return group.describe(bisect.bisect_right(tuple(f[0] for f in group.ordered), k), line)
+    ordered = tuple(sorted({fix for group in found for fix in group.ordered}))
+    keys = tuple(fix[0] for fix in ordered)
+    shown = tuple(fix[1] for fix in ordered)
+    return _match_of(found[0].advisory, ordered, shown, bisect.bisect_right(keys, k), line)
 
 
 def _match_of(
