@@ -43,9 +43,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import msgspec
-from msgspec import UNSET, Struct, UnsetType
-
 from tracker.errors import DumpError
 from tracker.inputfile import DEFAULT_MAX_SIZE, STDIN, InputFile
 from tracker.inventory.helm import HELM_SECRET_TYPE, read_helm_releases
@@ -57,6 +54,7 @@ from tracker.inventory.parse import (
     object_kind,
 )
 from tracker.inventory.parse import parse_server_version as _parse_server_version
+from tracker.inventory.schema import decode_reduced
 from tracker.models import Inventory, Source
 
 __all__ = ["KubectlDump", "default_cluster_name"]
@@ -114,93 +112,12 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-# The fields tracker.inventory.parse reads, in the Kubernetes API's own (camelCase) names.
-class _Owner(Struct):
-    kind: Any = UNSET
-    name: Any = UNSET
-    controller: Any = UNSET
-
-
-class _Container(Struct):
-    name: Any = UNSET
-    image: Any = UNSET
-    restartPolicy: Any = UNSET
-
-
-class _ContainerStatus(Struct):
-    name: Any = UNSET
-    imageID: Any = UNSET
-
-
-class _NodeInfo(Struct):
-    kubeletVersion: Any = UNSET
-    kubeProxyVersion: Any = UNSET
-    containerRuntimeVersion: Any = UNSET
-    osImage: Any = UNSET
-    kernelVersion: Any = UNSET
-    architecture: Any = UNSET
-
-
-class _Metadata(Struct):
-    name: Any = UNSET
-    namespace: Any = UNSET
-    labels: Any = UNSET
-    annotations: Any = UNSET
-    ownerReferences: list[_Owner] | UnsetType = UNSET
-
-
-class _Spec(Struct):
-    containers: list[_Container] | UnsetType = UNSET
-    initContainers: list[_Container] | UnsetType = UNSET
-    nodeName: Any = UNSET
-    providerID: Any = UNSET
-
-
-class _Status(Struct):
-    phase: Any = UNSET
-    containerStatuses: list[_ContainerStatus] | UnsetType = UNSET
-    initContainerStatuses: list[_ContainerStatus] | UnsetType = UNSET
-    nodeInfo: _NodeInfo | UnsetType = UNSET
-
-
-class _Object(Struct):
-    kind: Any = UNSET
-    apiVersion: Any = UNSET
-    metadata: _Metadata | UnsetType = UNSET
-    spec: _Spec | UnsetType = UNSET
-    status: _Status | UnsetType = UNSET
-    type: Any = UNSET  # Helm release Secrets (type helm.sh/release.v1) carry their record
-    data: Any = UNSET  # in data.release
-
-
-class _Document(_Object):
-    items: list[_Object] | UnsetType = UNSET
-    gitVersion: Any = UNSET
-    serverVersion: Any = UNSET
-    clientVersion: Any = UNSET
-
-
-_DOCUMENT_DECODER = msgspec.json.Decoder(_Document)
-
-
 def _decode_json_fast(data: bytes) -> list[Any] | None:
-    """The JSON document reduced to the fields tracker reads, or None to take the full path.
-
-    msgspec decodes straight into the typed schema above, so fields no parser reads
-    (``managedFields``, volumes, env, Secret data…) are never built: 3 to 4 times less memory
-    than a full decode and faster. The schema names every field ``tracker.inventory.parse``
-    reads (keep them in step: ``tests/inventory/test_kubectl_dump.py`` compares both paths);
-    values are kept exactly as decoded (``Any``), absent fields stay absent. A document the
-    schema does not fit (a field of an unexpected type, invalid JSON, too deep) returns None
-    and goes through :meth:`InputFile.parse_json`, whose errors name the file. Numbers in
-    skipped fields are checked for syntax only, so a number beyond a double's range there is
-    accepted (orjson refuses it: the full path would); UTF-8 is checked by the caller.
-    """
-    try:
-        document = _DOCUMENT_DECODER.decode(data)
-    except (msgspec.MsgspecError, RecursionError, ValueError, MemoryError):
-        return None
-    return [msgspec.to_builtins(document)]
+    """The JSON document reduced to the fields tracker reads (one document), or None to
+    take the full decode (:func:`tracker.inventory.schema.decode_reduced`); UTF-8 is checked
+    by the caller."""
+    document = decode_reduced(data)
+    return None if document is None else [document]
 
 
 def _load_documents(source: InputFile) -> list[Any]:
