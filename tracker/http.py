@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any
 
 import httpx
-import orjson
+
+from tracker.untrusted_json import parse_json
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 """Largest response body read by default (64 MiB, decompressed)."""
@@ -119,24 +119,6 @@ def send(
         request=request,
         extensions={"http_version": response.extensions.get("http_version", b"HTTP/1.1")},
     )
-
-
-def parse_json(body: bytes | str) -> Any:
-    """Parse untrusted JSON: UTF-8, nesting at most 1024 deep, integers within 64 bits.
-
-    >>> parse_json(b'{"a": [1, 2]}')
-    {'a': [1, 2]}
-    >>> parse_json(b"[" * 2000)
-    Traceback (most recent call last):
-    ValueError: not valid JSON: depth limit exceeded: line 1 column 1026 (char 1025)
-
-    Raises:
-        ValueError: one line saying why (bad syntax, too deep, integer too large, not UTF-8).
-    """
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON: {exc}") from None
 
 
 def host(url: str | httpx.URL) -> str:

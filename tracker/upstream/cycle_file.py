@@ -37,7 +37,7 @@ def read_cycle_file(path: Path) -> dict[str, dict[str, Any]]:
         CycleFileError: missing, unreadable, too large, not JSON, not an object, or a
             product whose answer is malformed (names the file and the product).
     """
-    from tracker.http import parse_json
+    from tracker.untrusted_json import parse_json
 
     hint = "export one with `tracker lifecycle export FILE`"
     try:

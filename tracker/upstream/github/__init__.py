@@ -1,14 +1,24 @@
 """GitHub as an upstream source: ``client`` (requests, paging, limits), ``releases`` (the
-release source), ``schema`` (GitHub JSON validated once at the boundary)."""
+release source), ``schema`` (GitHub JSON validated once at the boundary).
 
-from tracker.upstream.github.client import (
-    ANONYMOUS_WARNING,
-    DEFAULT_API_URL,
-    connect_failure_reason,
-    default_client,
-    token_key,
-)
-from tracker.upstream.github.releases import GitHubReleaseSource
+The names below load their module on first use (PEP 562): importing ``schema`` alone (a
+release-file import) does not pull in httpx and tenacity through ``client``.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tracker.upstream.github.client import (
+        ANONYMOUS_WARNING,
+        DEFAULT_API_URL,
+        connect_failure_reason,
+        default_client,
+        token_key,
+    )
+    from tracker.upstream.github.releases import GitHubReleaseSource
 
 __all__ = [
     "ANONYMOUS_WARNING",
@@ -18,3 +28,16 @@ __all__ = [
     "default_client",
     "token_key",
 ]
+
+_HOME = {name: "client" for name in __all__} | {"GitHubReleaseSource": "releases"}
+
+
+def __getattr__(name: str) -> Any:
+    """Load the module that defines ``name`` on first use.
+
+    Raises:
+        AttributeError: for a name this package does not export.
+    """
+    if name in _HOME:
+        return getattr(import_module(f"tracker.upstream.github.{_HOME[name]}"), name)
+    raise AttributeError(f"module 'tracker.upstream.github' has no attribute {name!r}")

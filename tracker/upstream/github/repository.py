@@ -42,7 +42,7 @@ def sync_archived(
     """
     import time
 
-    from tracker.http import parse_json
+    from tracker.untrusted_json import parse_json
     from tracker.upstream.github.client import GitHubClient, Run
 
     github = GitHubClient(client, api_url, token, timeout=timeout, sleep=sleep or time.sleep)

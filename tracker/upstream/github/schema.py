@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from tracker.http import parse_json
 from tracker.models import Release
+from tracker.untrusted_json import parse_json
 from tracker.versions import is_prerelease_tag
 
 PROJECT_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
