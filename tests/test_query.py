@@ -167,6 +167,7 @@ def test_flag(db: str) -> None:
     # no release data is imported for these projects in this test
     assert sorted(no_data) == [
         ("gke", "alertmanager", "addon", "openfaas", "Deployment/alertmanager", "0.18.0"),
+        ("gke", "faas-idler", "addon", "openfaas", "Deployment/faas-idler", "0.2.1"),
         ("gke", "nats-streaming", "addon", "openfaas", "Deployment/nats", "0.11.2"),
         ("gke", "openfaas", "addon", "openfaas", "Deployment/basic-auth-plugin", "0.17.0"),
         ("gke", "openfaas", "addon", "openfaas", "Deployment/gateway", "0.18.7"),

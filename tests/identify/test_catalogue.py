@@ -346,6 +346,15 @@ def test_no_tag_rule_takes_non_release_tags(catalogue):
         ("nats-streaming:0.11.2", "nats-streaming"),
         ("openfaas/basic-auth-plugin:0.17.0", "openfaas"),
         ("registry:2.7.1", "registry"),
+        # the real GKE pod list (tests/data/realdata/pods): legacy and retired images
+        ("k8s.gcr.io/defaultbackend:1.4", "defaultbackend"),
+        ("registry.k8s.io/defaultbackend-amd64:1.5", "defaultbackend"),
+        ("openfaas/faas-idler:0.2.1", "faas-idler"),
+        (
+            "registry.gitlab.com/gitlab-org/build/cng/gitlab-redis-ha:"
+            "732704f18e34ba469df34b10c3b2465e0469d484",
+            "redis",
+        ),
     ],
 )
 def test_moved_and_twin_registries_are_identified(catalogue, raw, cid):
@@ -390,9 +399,16 @@ def test_retired_entries_name_date_successor_and_source(catalogue):
         "kubernetes-dashboard",
         "grafana-agent",
         "nats-streaming",
+        "defaultbackend",
+        "faas-idler",
     } <= set(retired)
     assert catalogue["promtail"].retired == date(2026, 3, 25)
     assert catalogue["promtail"].successor == "alloy"
+    # removed from ingress-nginx, its last home, by kubernetes/ingress-nginx#3156
+    assert catalogue["defaultbackend"].retired == date(2018, 11, 15)
+    assert catalogue["defaultbackend"].successor == "ingress-gce"
+    # the OpenFaaS chart replaced it with the commercial faas-idler-pro (faas-netes ea0a5e5)
+    assert catalogue["faas-idler"].retired == date(2021, 1, 6)
     for cid, entry in retired.items():
         assert entry.retired_source and entry.retired_source.startswith("https://"), cid
         assert entry.successor, cid

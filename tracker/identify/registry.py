@@ -37,6 +37,10 @@ keeps ``workload = "StaticPod/kube-proxy"`` (the name a platform engineer knows)
 the pods in ``instances`` and names the nodes (``spec.nodeName``) in ``detail``:
 ``static pod on 2 nodes: a, b`` (at most five named, the rest counted).
 
+An image tracker recognises but does not catalogue (``uncatalogued.toml``: a helper image with
+no release stream, a project released where tracker's release source does not read) is
+unidentified too, its reason saying what it is and what is missing.
+
 Unparseable image references (kept by the parser as a placeholder, see
 :func:`tracker.inventory.parse.is_unparsed`) are never shown to the detectors: they are
 listed as unidentified with the reason ``unparseable image reference '<raw>': <why>``.
@@ -55,6 +59,7 @@ from tracker.identify.helm import HelmDetector, link_helm_images
 from tracker.identify.istio import IstioDetector
 from tracker.identify.kubernetes import KubernetesDetector, kube_proxy_components
 from tracker.identify.mirrors import RepositoryIndex
+from tracker.identify.uncatalogued import uncatalogued_reason
 from tracker.inventory.parse import is_unparsed, parse_image
 from tracker.models import (
     CatalogueEntry,
@@ -225,7 +230,9 @@ def _unparsed_reason(image: ImageReference) -> str:
 
 
 def _unclaimed_reason(image: ImageReference, index: RepositoryIndex | None) -> str:
-    """Why no detector claimed ``image``: no entry, or a repository ending like several."""
+    """Why no detector claimed ``image``: a repository ending like several, or no entry (with
+    the reason when tracker knows the image but does not catalogue it,
+    :mod:`tracker.identify.uncatalogued`)."""
     tied = index.ambiguity(image) if index is not None else ()
     if tied:
         return (
@@ -233,6 +240,9 @@ def _unclaimed_reason(image: ImageReference, index: RepositoryIndex | None) -> s
             f"{' and '.join(tied)}: ambiguous, not guessed (add the mirror prefix to "
             "[registries] mirrors or the repository to a catalogue entry)"
         )
+    known = uncatalogued_reason(image)
+    if known is not None:
+        return f"no catalogue entry for image repository {image.name}: {known}"
     return "no catalogue entry for image repository " + image.name
 
 
