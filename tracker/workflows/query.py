@@ -202,12 +202,15 @@ def run_query(settings: Settings, row_filter: RowFilter) -> list[ComponentReport
     """``tracker query``: the stored rows that pass ``row_filter``.
 
     Raises:
-        ConfigError: ``row_filter.component`` is not a catalogue id (the hint suggests
-            close ids).
+        ConfigError: no row matched and ``row_filter.component`` is not a catalogue id (the
+            hint suggests close ids; the catalogue is loaded only then).
         ReportError: the store holds no scan, or no scan of ``row_filter.cluster``.
         StoreError: the store cannot be read.
     """
-    if row_filter.component is not None:
+    with open_store(settings, read_only=True) as store:
+        require_clusters(store, [row_filter.cluster] if row_filter.cluster else None)
+        rows = query_rows(store, row_filter)
+    if not rows and row_filter.component is not None:  # the catalogue only when nothing matched
         known = load_components(settings)
         if row_filter.component not in known:
             import difflib
@@ -219,9 +222,7 @@ def run_query(settings: Settings, row_filter: RowFilter) -> list[ComponentReport
                 if close
                 else "ids are lowercase, e.g. istio, kubernetes, cert-manager",
             )
-    with open_store(settings, read_only=True) as store:
-        require_clusters(store, [row_filter.cluster] if row_filter.cluster else None)
-        return query_rows(store, row_filter)
+    return rows
 
 
 def run_history(
