@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tracker.errors import StoreError
+from tracker.fleet import count_rows
 from tracker.models import (
     ClusterSummary,
     Component,
@@ -189,40 +190,43 @@ def _newest_first() -> tuple[Any, Any]:
     return t.scans.c.scanned_at.desc(), t.scans.c.id.desc()
 
 
+def latest_per_cluster(*, evaluated: bool, cluster: str | None = None) -> sa.Subquery:
+    """Per cluster (or only ``cluster``): ``name`` and ``scan_id``, the id of its latest scan
+    (by ``scanned_at``, then id) or, with ``evaluated``, of its latest scan that has report
+    rows (None when it has none).
+
+    One walk down ``ix_scans_cluster_id_scanned_at`` per cluster, stopping at the first
+    match: the cost grows with the number of clusters, not with their history.
+    """
+    newest = sa.select(t.scans.c.id).where(t.scans.c.cluster_id == t.clusters.c.id)
+    if evaluated:
+        newest = newest.where(sa.exists().where(t.report_rows.c.scan_id == t.scans.c.id))
+    scan_id = newest.order_by(*_newest_first()).limit(1).correlate(t.clusters).scalar_subquery()
+    query = sa.select(t.clusters.c.name, scan_id.label("scan_id"))
+    if cluster is not None:
+        query = query.where(t.clusters.c.name == cluster_key(cluster))
+    return query.subquery()
+
+
 def latest_scans(db: Database, cluster: str | None = None) -> list[StoredScan]:
     """The latest scan of each cluster (by ``scanned_at``, then id), sorted by cluster name.
 
     Args:
         cluster: only this cluster (empty list when it has no scan).
     """
-    if cluster is None:
-        ranked = (
-            sa.select(
-                t.scans.c.id,
-                sa.func.row_number()
-                .over(partition_by=t.scans.c.cluster_id, order_by=_newest_first())
-                .label("rank"),
-            )
-            .join(t.clusters, t.clusters.c.id == t.scans.c.cluster_id)
-            .subquery()
-        )
-    else:
-        ranked = (
-            sa.select(t.scans.c.id, sa.literal(1).label("rank"))
-            .join(t.clusters, t.clusters.c.id == t.scans.c.cluster_id)
-            .where(t.clusters.c.name == cluster_key(cluster))
-            .order_by(*_newest_first())
-            .limit(1)
-            .subquery()
-        )
+    latest = latest_per_cluster(evaluated=False, cluster=cluster)
     query = (
-        _scan_select()
-        .join(ranked, ranked.c.id == t.scans.c.id)
-        .where(ranked.c.rank == 1)
-        .order_by(t.clusters.c.name)
+        _scan_select().join(latest, latest.c.scan_id == t.scans.c.id).order_by(t.clusters.c.name)
     )
     with db.tx("reading the latest scans") as conn:
         return _load_scans(conn, query)
+
+
+def latest_summaries(db: Database) -> list[ClusterSummary]:
+    """The :class:`ClusterSummary` of each cluster's latest scan, sorted by cluster name
+    (:func:`latest_scans` without the components)."""
+    with db.tx("reading the latest scans") as conn:
+        return scan_summaries(conn)
 
 
 def scans(db: Database, cluster: str, limit: int = 30) -> list[StoredScan]:
@@ -253,6 +257,34 @@ def clusters(db: Database) -> list[str]:
         )
 
 
+def scan_summaries(
+    conn: sa.Connection, query: sa.Select[Any] | None = None
+) -> list[ClusterSummary]:
+    """The :class:`ClusterSummary` of each scan ``query`` (default: each cluster's latest
+    scan, by cluster name) selects; nothing else of the scans is read."""
+    if query is None:
+        latest = latest_per_cluster(evaluated=False)
+        query = (
+            _scan_select()
+            .join(latest, latest.c.scan_id == t.scans.c.id)
+            .order_by(t.clusters.c.name)
+        )
+    return [summary_from(row) for row in conn.execute(query)]
+
+
+def summary_from(row: Any) -> ClusterSummary:
+    """The :class:`ClusterSummary` of a row of :func:`_scan_select`."""
+    return ClusterSummary(
+        name=row.name,
+        scanned_at=row.scanned_at,
+        kubernetes_version=row.kubernetes_version,
+        source=Source(row.source),
+        warnings=tuple(row.warnings or ()),
+        server=row.cluster_server,
+        distribution=row.distribution,
+    )
+
+
 def _load_scans(conn: sa.Connection, query: sa.Select[Any]) -> list[StoredScan]:
     rows = conn.execute(query).all()
     ids = [row.id for row in rows]
@@ -273,15 +305,7 @@ def _load_scans(conn: sa.Connection, query: sa.Select[Any]) -> list[StoredScan]:
             unidentified[row.scan_id].append(unidentified_from(row))
     out: list[StoredScan] = []
     for row in rows:
-        summary = ClusterSummary(
-            name=row.name,
-            scanned_at=row.scanned_at,
-            kubernetes_version=row.kubernetes_version,
-            source=Source(row.source),
-            warnings=tuple(row.warnings or ()),
-            server=row.cluster_server,
-            distribution=row.distribution,
-        )
+        summary = summary_from(row)
         identification = Identification(
             tuple(components[row.id]),
             tuple(unidentified[row.id]),
@@ -296,7 +320,8 @@ def _load_scans(conn: sa.Connection, query: sa.Select[Any]) -> list[StoredScan]:
 
 
 def save_report_rows(db: Database, scan_id: int, rows: Sequence[ComponentReport]) -> bool:
-    """Replace the evaluated rows of scan ``scan_id`` with ``rows`` (safe to re-run).
+    """Replace the evaluated rows of scan ``scan_id`` with ``rows`` (safe to re-run), and
+    their counts (``scans.report_counts``, :func:`tracker.fleet.count_rows`).
 
     Concurrent calls for one scan are serialized by locking the scan row (``SELECT … FOR
     UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so the last one wins and rows
@@ -325,6 +350,11 @@ def save_report_rows(db: Database, scan_id: int, rows: Sequence[ComponentReport]
         conn.execute(t.report_rows.delete().where(t.report_rows.c.scan_id == scan_id))
         if values:
             conn.execute(t.report_rows.insert(), [{"scan_id": scan_id, **v} for v in values])
+        conn.execute(
+            t.scans.update()
+            .where(t.scans.c.id == scan_id)
+            .values(report_counts=count_rows(rows).to_dict())
+        )
     db.warn(fitter.lines())
     return True
 
@@ -376,22 +406,10 @@ def latest_report_rows(
     Returns:
         rows sorted by cluster name, then saved order.
     """
-    evaluated = sa.exists().where(t.report_rows.c.scan_id == t.scans.c.id)
-    ranked = sa.select(
-        t.scans.c.id,
-        t.clusters.c.name,
-        sa.func.row_number()
-        .over(partition_by=t.scans.c.cluster_id, order_by=_newest_first())
-        .label("rank"),
-    ).join(t.clusters, t.clusters.c.id == t.scans.c.cluster_id)
-    ranked = ranked.where(evaluated)
-    if cluster is not None:
-        ranked = ranked.where(t.clusters.c.name == cluster_key(cluster))
-    latest = ranked.subquery()
+    latest = latest_per_cluster(evaluated=True, cluster=cluster)
     query = (
         sa.select(t.report_rows)
-        .join(latest, latest.c.id == t.report_rows.c.scan_id)
-        .where(latest.c.rank == 1)
+        .join(latest, latest.c.scan_id == t.report_rows.c.scan_id)
         .order_by(latest.c.name, t.report_rows.c.position)
     )
     if component is not None:
