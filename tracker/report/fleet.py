@@ -61,9 +61,7 @@ FLEET_SCHEMA_VERSION = 1
 EXAMPLE_CLUSTERS = 1
 """Cluster names shown next to a group's cluster count (the JSON lists them all)."""
 
-CLUSTER_LEGEND = (
-    "critical, warning: findings no waiver accepts; vulnerable, eol, outdated: components"
-)
+CLUSTER_LEGEND = "critical, warning: findings not waived; vulnerable, eol, outdated: components"
 GROUP_LEGEND = "version: running version (behind, days since the first newer release)"
 
 RowKey = tuple[str, str]
