@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from tracker.models import (
     Behind,
@@ -34,7 +34,13 @@ from tracker.models import (
 SHOWN_SEVERITIES: tuple[Severity, ...] = (Severity.CRITICAL, Severity.WARNING)
 """The groups the fleet table and Markdown list (JSON lists every group)."""
 
-_BEHIND_RANK = {Behind.MAJOR: 4, Behind.MINOR: 3, Behind.PATCH: 2, Behind.BUILD: 1}
+BEHIND_RANK: Mapping[Behind, int] = {
+    Behind.MAJOR: 4,
+    Behind.MINOR: 3,
+    Behind.PATCH: 2,
+    Behind.BUILD: 1,
+}
+"""How far behind, as a number (more is further; not behind: 0)."""
 _FLAG_ORDER = {flag: i for i, flag in enumerate(Flag)}
 
 
@@ -95,8 +101,7 @@ def count_rows(rows: Iterable[ComponentReport]) -> FleetCounts:
     return FleetCounts(**counts)
 
 
-@dataclass(frozen=True)
-class FleetRow:
+class FleetRow(NamedTuple):
     """The fields of one evaluated row that the fleet view groups by (a lean row).
 
     ``version`` is the normalized running version, else the raw one (``?`` when empty);
@@ -107,7 +112,6 @@ class FleetRow:
     component: str
     role: str
     version: str
-    status: Status
     behind: Behind | None
     days_behind: int | None
     latest: str | None
@@ -123,13 +127,25 @@ class FleetRow:
             component=c.component,
             role=c.role.value,
             version=row.current or c.raw_version or "?",
-            status=row.status,
             behind=row.behind,
             days_behind=row.days_behind,
             latest=row.latest,
             flags=row.flags,
             severity=row_severity(row),
         )
+
+    def key(self) -> GroupKey:
+        """The group this row belongs to."""
+        return GroupKey(self.component, self.role, self.version, self.severity)
+
+
+class GroupKey(NamedTuple):
+    """What rows of one :class:`FleetGroup` share."""
+
+    component: str
+    role: str
+    version: str
+    severity: Severity | None
 
 
 @dataclass(frozen=True)
@@ -138,15 +154,17 @@ class FleetGroup:
 
     Rows of the same version whose worst counted finding differs (a waiver in one cluster,
     skew in another) are separate groups, so a group's clusters all share its severity.
+    Every figure is one the store can also compute in SQL (:mod:`tracker.store.fleet`):
 
     Attributes:
-        version: as :attr:`FleetRow.version`; ``latest``: the latest stable release known.
+        version: as :attr:`FleetRow.version`; ``latest``: the highest (by code point) latest
+            release of its rows (they name the same one, unless evaluated on other days).
         severity: the worst counted finding of each row in the group (None: no finding).
-        behind, days_behind: of the row furthest behind (most days).
-        partial: some row's figures are lower bounds (flag ``partial-catalogue``).
+        behind: the furthest behind (major > minor > patch > build); ``days_behind``: the
+            most days.
         flags: every flag of the group's rows, in :class:`~tracker.models.Flag` order.
-        clusters: the clusters running it, sorted; ``entries``: its rows (a cluster may run
-            the version in several places).
+        cluster_count: how many clusters run it; ``first_cluster``: the first of their names
+            (by code point); ``entries``: its rows (a cluster may run it in several places).
     """
 
     component: str
@@ -156,50 +174,87 @@ class FleetGroup:
     latest: str | None
     behind: Behind | None
     days_behind: int | None
-    partial: bool
     flags: tuple[Flag, ...]
-    clusters: tuple[str, ...]
+    cluster_count: int
+    first_cluster: str
     entries: int
+
+    @property
+    def key(self) -> GroupKey:
+        """(component, role, version, severity)."""
+        return GroupKey(self.component, self.role, self.version, self.severity)
+
+    @property
+    def partial(self) -> bool:
+        """Some row's figures are lower bounds (flag ``partial-catalogue``)."""
+        return Flag.PARTIAL_CATALOGUE in self.flags
 
     def sort_key(self) -> tuple[Any, ...]:
         """Worst first: severity, then how far behind (major first), then days behind, then
-        component, role and version alphabetically (a total, stable order)."""
+        component, role and version (by code point: a total, stable order)."""
         sev = severity_rank(self.severity) if self.severity is not None else -1
-        behind = _BEHIND_RANK[self.behind] if self.behind is not None else 0
+        behind = BEHIND_RANK[self.behind] if self.behind is not None else 0
         days = self.days_behind if self.days_behind is not None else -1
         return (-sev, -behind, -days, self.component, self.role, self.version)
 
+    def merged(self, other: FleetGroup) -> FleetGroup:
+        """This group and ``other`` (the same key, clusters of its own) as one group."""
+        return FleetGroup(
+            *self.key,
+            latest=_most(self.latest, other.latest),
+            behind=max(self.behind, other.behind, key=_behind_rank),
+            days_behind=_most(self.days_behind, other.days_behind),
+            flags=ordered_flags({*self.flags, *other.flags}),
+            cluster_count=self.cluster_count + other.cluster_count,
+            first_cluster=min(self.first_cluster, other.first_cluster),
+            entries=self.entries + other.entries,
+        )
+
+
+def _behind_rank(behind: Behind | None) -> int:
+    return BEHIND_RANK[behind] if behind is not None else 0
+
+
+def _most(a: Any, b: Any) -> Any:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def ordered_flags(flags: Iterable[Flag]) -> tuple[Flag, ...]:
+    """``flags`` without duplicates, in :class:`~tracker.models.Flag` order."""
+    return tuple(sorted(set(flags), key=_FLAG_ORDER.__getitem__))
+
 
 def group_rows(rows: Iterable[FleetRow]) -> list[FleetGroup]:
-    """Group rows by (component, role, version, severity); worst group first."""
-    by_key: dict[tuple[str, str, str, Severity | None], list[FleetRow]] = {}
+    """Group rows by :meth:`FleetRow.key`; worst group first."""
+    buckets: dict[GroupKey, list[FleetRow]] = {}
     for row in rows:
-        by_key.setdefault((row.component, row.role, row.version, row.severity), []).append(row)
-    groups = []
-    for (component, role, version, severity), members in by_key.items():
-        furthest = max(members, key=_how_far)
-        flags = {flag for row in members for flag in row.flags}
-        groups.append(
-            FleetGroup(
-                component=component,
-                role=role,
-                version=version,
-                severity=severity,
-                latest=next((r.latest for r in members if r.latest), None),
-                behind=furthest.behind,
-                days_behind=furthest.days_behind,
-                partial=Flag.PARTIAL_CATALOGUE in flags,
-                flags=tuple(sorted(flags, key=_FLAG_ORDER.__getitem__)),
-                clusters=tuple(sorted({r.cluster for r in members})),
-                entries=len(members),
-            )
+        buckets.setdefault(row.key(), []).append(row)
+    groups = [
+        FleetGroup(
+            *key,
+            latest=max((r.latest for r in members if r.latest is not None), default=None),
+            behind=max((r.behind for r in members), key=_behind_rank),
+            days_behind=max(
+                (r.days_behind for r in members if r.days_behind is not None), default=None
+            ),
+            flags=ordered_flags(f for r in members for f in r.flags),
+            cluster_count=len({r.cluster for r in members}),
+            first_cluster=min(r.cluster for r in members),
+            entries=len(members),
         )
+        for key, members in buckets.items()
+    ]
     return sorted(groups, key=FleetGroup.sort_key)
 
 
-def _how_far(row: FleetRow) -> tuple[int, int]:
-    behind = _BEHIND_RANK[row.behind] if row.behind is not None else 0
-    return (behind, row.days_behind if row.days_behind is not None else -1)
+def merge_groups(*lists: Iterable[FleetGroup]) -> list[FleetGroup]:
+    """Groups of disjoint sets of clusters as one list (groups of one key merged), worst
+    group first."""
+    groups: dict[GroupKey, FleetGroup] = {}
+    for group in (g for groups_ in lists for g in groups_):
+        seen = groups.get(group.key)
+        groups[group.key] = group if seen is None else seen.merged(group)
+    return sorted(groups.values(), key=FleetGroup.sort_key)
 
 
 @dataclass(frozen=True)

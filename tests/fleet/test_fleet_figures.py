@@ -65,9 +65,9 @@ def test_a_version_waived_in_one_cluster_is_a_group_of_its_own() -> None:
         _row("dev", replace(OUTDATED, waived=True)),
     ]
     groups = group_rows(FleetRow.of(r) for r in rows)
-    assert [(g.severity, g.clusters) for g in groups] == [
-        (Severity.CRITICAL, ("prod", "staging")),
-        (None, ("dev",)),
+    assert [(g.severity, g.cluster_count, g.first_cluster) for g in groups] == [
+        (Severity.CRITICAL, 2, "prod"),
+        (None, 1, "dev"),
     ]
     critical = groups[0]
     assert (critical.version, critical.behind, critical.days_behind) == (

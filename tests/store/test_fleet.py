@@ -13,7 +13,14 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from tests.store.conftest import SCANNED_AT
-from tracker.fleet import SHOWN_SEVERITIES, FleetCounts, FleetRow, count_rows
+from tracker.fleet import (
+    SHOWN_SEVERITIES,
+    FleetCounts,
+    FleetGroup,
+    FleetRow,
+    count_rows,
+    group_rows,
+)
 from tracker.models import (
     Behind,
     ComponentReport,
@@ -83,11 +90,9 @@ def _evaluated(
     return scan_id, rows
 
 
-def _lean(rows: list[ComponentReport]) -> list[FleetRow]:
-    return sorted(
-        (r for r in map(FleetRow.of, rows) if r.severity in SHOWN_SEVERITIES),
-        key=lambda r: (r.cluster, r.component, r.role, r.version),
-    )
+def _groups(rows: list[ComponentReport]) -> list[FleetGroup]:
+    """What the store must give: tracker.fleet.group_rows of the shown rows, in Python."""
+    return group_rows(r for r in map(FleetRow.of, rows) if r.severity in SHOWN_SEVERITIES)
 
 
 def test_counts_and_severities_are_saved_with_the_rows(
@@ -107,12 +112,8 @@ def test_counts_and_severities_are_saved_with_the_rows(
     assert (counts.vulnerable, counts.eol) == (kubelets, kubelets + prometheus)
     assert counts.outdated == prometheus + kubelets
     assert counts.warning == counts.info == len(rows) - prometheus - kubelets
-    assert sorted(data.rows, key=_key) == _lean(rows)
-    assert store.fleet_data(severities=[Severity.INFO]).rows == []  # no row's worst is info
-
-
-def _key(row: FleetRow) -> tuple[str, str, str, str]:
-    return (row.cluster, row.component, row.role, row.version)
+    assert data.groups == _groups(rows)
+    assert store.fleet_data(severities=[Severity.INFO]).groups == []  # no row's worst is info
 
 
 def test_each_cluster_shows_its_latest_evaluated_scan(
@@ -134,7 +135,13 @@ def test_each_cluster_shows_its_latest_evaluated_scan(
     ]
     counts = {s.name: c for s, c in data.clusters}
     assert counts == {"new": None, "prod": count_rows(prod), "staging": count_rows(staging)}
-    assert sorted(data.rows, key=_key) == _lean(prod + staging)  # ... the evaluated rows
+    assert data.groups == _groups(prod + staging)  # ... the evaluated rows
+    kubelet = next(g for g in data.groups if g.role == "kubelet")
+    assert (kubelet.cluster_count, kubelet.first_cluster) == (2, "prod")
+    assert kubelet.entries == sum(r.component.role.value == "kubelet" for r in prod + staging)
+    only = store.fleet_data(clusters=["staging"])
+    assert [s.name for s, _ in only.clusters] == ["staging"]
+    assert only.groups == _groups(staging)
     assert [s.summary for s in store.latest_scans()] == store.latest_summaries()
     assert store.latest_report_rows() == prod + staging
 
@@ -152,7 +159,7 @@ def test_scans_evaluated_before_revision_0006_are_counted_from_their_rows(
     engine.dispose()
     legacy = store.fleet_data()
     assert legacy.clusters == expected.clusters
-    assert sorted(legacy.rows, key=_key) == sorted(expected.rows, key=_key) == _lean(prod + staging)
+    assert legacy.groups == expected.groups == _groups(prod + staging)
 
 
 def test_counts_from_another_version_are_read_leniently() -> None:
@@ -176,4 +183,4 @@ def test_rows_resaved_replace_the_counts(
         eol=sum(Flag.EOL in r.flags for r in fewer),
         outdated=sum(r.status is Status.OUTDATED for r in fewer),
     )
-    assert store.fleet_data().rows == []  # no finding left
+    assert store.fleet_data().groups == []  # no finding left

@@ -31,7 +31,15 @@ from rich.console import RenderableType
 from rich.style import Style
 from rich.text import Text
 
-from tracker.fleet import Fleet, FleetCluster, FleetCounts, FleetGroup, fleet_of
+from tracker.fleet import (
+    Fleet,
+    FleetCluster,
+    FleetCounts,
+    FleetGroup,
+    FleetRow,
+    GroupKey,
+    fleet_of,
+)
 from tracker.models import ComponentReport, Flag, Report, Severity, Status
 from tracker.report.base import (
     cluster_names,
@@ -57,9 +65,6 @@ from tracker.text import for_terminal, json_text
 FLEET_SCHEMA_VERSION = 1
 """``schema_version`` of :func:`fleet_to_dict`; removing a key or changing a meaning bumps it
 (keys added since: ``clusters[].counts``, ``groups``)."""
-
-EXAMPLE_CLUSTERS = 1
-"""Cluster names shown next to a group's cluster count (the JSON lists them all)."""
 
 CLUSTER_LEGEND = "critical, warning: findings not waived; vulnerable, eol, outdated: components"
 GROUP_LEGEND = "version: running version (behind, days since the first newer release)"
@@ -193,11 +198,9 @@ def flags_text(group: FleetGroup) -> str:
 
 
 def examples_text(group: FleetGroup) -> str:
-    """The first :data:`EXAMPLE_CLUSTERS` cluster names and how many more:
-    ``prod-eu +41``."""
-    shown = list(group.clusters[:EXAMPLE_CLUSTERS])
-    more = len(group.clusters) - len(shown)
-    return ", ".join(shown) + (f" +{more}" if more else "")
+    """The group's first cluster name and how many more: ``prod-eu +41``."""
+    more = group.cluster_count - 1
+    return group.first_cluster + (f" +{more}" if more else "")
 
 
 HIDDEN_NOTE = "Versions with info findings or none are not listed (--format json lists all)."
@@ -269,7 +272,7 @@ def _group_cells(group: FleetGroup) -> list[Cell]:
         safe(version_text(group)),
         safe(group.latest),
         Text(flags_text(group)),
-        Text(str(len(group.clusters))),
+        Text(str(group.cluster_count)),
         safe(examples_text(group)),
     ]
 
@@ -387,8 +390,8 @@ def _entry(row: ComponentReport) -> dict[str, Any]:
     return {key: full[key] for key in _ENTRY_KEYS}
 
 
-def group_to_dict(group: FleetGroup) -> dict[str, Any]:
-    """One ``groups[]`` entry of :func:`fleet_to_dict`."""
+def group_to_dict(group: FleetGroup, clusters: list[str]) -> dict[str, Any]:
+    """One ``groups[]`` entry of :func:`fleet_to_dict`; ``clusters``: every name, sorted."""
     return {
         "component": group.component,
         "role": group.role,
@@ -399,7 +402,7 @@ def group_to_dict(group: FleetGroup) -> dict[str, Any]:
         "days_behind": group.days_behind,
         "partial": group.partial,
         "flags": [f.value for f in group.flags],
-        "clusters": list(group.clusters),
+        "clusters": clusters,
         "entries": group.entries,
     }
 
@@ -431,6 +434,9 @@ def fleet_to_dict(report: Report) -> dict[str, Any]:
     """
     fleet = fleet_of(report)
     counts = {c.name: c.counts for c in fleet.clusters}
+    names: dict[GroupKey, set[str]] = {}
+    for row in report.components:
+        names.setdefault(FleetRow.of(row).key(), set()).add(row.cluster)
     return {
         "schema_version": FLEET_SCHEMA_VERSION,
         "generated_at": rfc3339(report.generated_at, field="generated_at"),
@@ -438,7 +444,7 @@ def fleet_to_dict(report: Report) -> dict[str, Any]:
             {**cluster_to_dict(c), "server": c.server, "counts": _counts(counts.get(c.name))}
             for c in report.clusters
         ],
-        "groups": [group_to_dict(g) for g in fleet.groups],
+        "groups": [group_to_dict(g, sorted(names[g.key])) for g in fleet.groups],
         "components": [
             {
                 "component": component,

@@ -257,7 +257,7 @@ def fleet_markdown(view: Fleet | Report) -> str:
         for g in groups:
             severity = g.severity.value if g.severity is not None else "-"
             texts = [g.component, g.role, version_text(g), g.latest or "-", flags_text(g)]
-            row = [severity, *(for_markdown(t) for t in texts), str(len(g.clusters))]
+            row = [severity, *(for_markdown(t) for t in texts), str(g.cluster_count)]
             lines.append(_md_row([*row, for_markdown(examples_text(g))]))
         lines += ["", f"{GROUP_LEGEND}."]
     else:

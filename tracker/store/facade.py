@@ -148,10 +148,15 @@ class Store:
         (:func:`tracker.store.scans.latest_report_rows`)."""
         return scans.latest_report_rows(self._db, cluster, component)
 
-    def fleet_data(self, severities: Sequence[Severity] = SHOWN_SEVERITIES) -> FleetData:
-        """Per cluster its latest scan and latest evaluated counts, and the lean rows of
-        ``severities`` of the latest evaluated scans (:func:`tracker.store.fleet.fleet_data`)."""
-        return fleet.fleet_data(self._db, severities)
+    def fleet_data(
+        self,
+        severities: Sequence[Severity] = SHOWN_SEVERITIES,
+        clusters: Sequence[str] | None = None,
+    ) -> FleetData:
+        """Per cluster (all, or ``clusters``) its latest scan and latest evaluated counts, and
+        the groups of the rows of ``severities`` of the latest evaluated scans
+        (:func:`tracker.store.fleet.fleet_data`)."""
+        return fleet.fleet_data(self._db, severities, clusters)
 
     def last_job_run_rows(self, cluster: str) -> list[ComponentReport] | None:
         """The nightly job's baseline rows of ``cluster``, None before its first finished run

@@ -190,22 +190,32 @@ def _newest_first() -> tuple[Any, Any]:
     return t.scans.c.scanned_at.desc(), t.scans.c.id.desc()
 
 
-def latest_per_cluster(*, evaluated: bool, cluster: str | None = None) -> sa.Subquery:
-    """Per cluster (or only ``cluster``): ``name`` and ``scan_id``, the id of its latest scan
-    (by ``scanned_at``, then id) or, with ``evaluated``, of its latest scan that has report
-    rows (None when it has none).
+def newest_scan(*, evaluated: bool) -> sa.ScalarSelect[Any]:
+    """The id of the latest scan (by ``scanned_at``, then id) of the ``clusters`` row of the
+    enclosing query or, with ``evaluated``, of its latest scan that has report rows.
 
-    One walk down ``ix_scans_cluster_id_scanned_at`` per cluster, stopping at the first
-    match: the cost grows with the number of clusters, not with their history.
+    One walk down ``ix_scans_cluster_id_scanned_at``, stopping at the first match: the cost
+    grows with the number of clusters, not with their history.
     """
     newest = sa.select(t.scans.c.id).where(t.scans.c.cluster_id == t.clusters.c.id)
     if evaluated:
         newest = newest.where(sa.exists().where(t.report_rows.c.scan_id == t.scans.c.id))
-    scan_id = newest.order_by(*_newest_first()).limit(1).correlate(t.clusters).scalar_subquery()
-    query = sa.select(t.clusters.c.name, scan_id.label("scan_id"))
-    if cluster is not None:
-        query = query.where(t.clusters.c.name == cluster_key(cluster))
-    return query.subquery()
+    return newest.order_by(*_newest_first()).limit(1).correlate(t.clusters).scalar_subquery()
+
+
+def named(query: sa.Select[Any], clusters: Sequence[str] | None) -> sa.Select[Any]:
+    """``query`` restricted to the clusters named in ``clusters`` (None: every one)."""
+    if clusters is None:
+        return query
+    return query.where(t.clusters.c.name.in_([cluster_key(c) for c in clusters]))
+
+
+def latest_per_cluster(*, evaluated: bool, clusters: Sequence[str] | None = None) -> sa.Subquery:
+    """Per cluster (or only those named in ``clusters``): ``name`` and ``scan_id``, the id of
+    its latest scan or, with ``evaluated``, of its latest evaluated one (see
+    :func:`newest_scan`; None when it has none)."""
+    query = sa.select(t.clusters.c.name, newest_scan(evaluated=evaluated).label("scan_id"))
+    return named(query, clusters).subquery()
 
 
 def latest_scans(db: Database, cluster: str | None = None) -> list[StoredScan]:
@@ -214,7 +224,7 @@ def latest_scans(db: Database, cluster: str | None = None) -> list[StoredScan]:
     Args:
         cluster: only this cluster (empty list when it has no scan).
     """
-    latest = latest_per_cluster(evaluated=False, cluster=cluster)
+    latest = latest_per_cluster(evaluated=False, clusters=None if cluster is None else [cluster])
     query = (
         _scan_select().join(latest, latest.c.scan_id == t.scans.c.id).order_by(t.clusters.c.name)
     )
@@ -225,8 +235,12 @@ def latest_scans(db: Database, cluster: str | None = None) -> list[StoredScan]:
 def latest_summaries(db: Database) -> list[ClusterSummary]:
     """The :class:`ClusterSummary` of each cluster's latest scan, sorted by cluster name
     (:func:`latest_scans` without the components)."""
+    latest = latest_per_cluster(evaluated=False)
+    query = (
+        _scan_select().join(latest, latest.c.scan_id == t.scans.c.id).order_by(t.clusters.c.name)
+    )
     with db.tx("reading the latest scans") as conn:
-        return scan_summaries(conn)
+        return [summary_from(row) for row in conn.execute(query)]
 
 
 def scans(db: Database, cluster: str, limit: int = 30) -> list[StoredScan]:
@@ -257,23 +271,8 @@ def clusters(db: Database) -> list[str]:
         )
 
 
-def scan_summaries(
-    conn: sa.Connection, query: sa.Select[Any] | None = None
-) -> list[ClusterSummary]:
-    """The :class:`ClusterSummary` of each scan ``query`` (default: each cluster's latest
-    scan, by cluster name) selects; nothing else of the scans is read."""
-    if query is None:
-        latest = latest_per_cluster(evaluated=False)
-        query = (
-            _scan_select()
-            .join(latest, latest.c.scan_id == t.scans.c.id)
-            .order_by(t.clusters.c.name)
-        )
-    return [summary_from(row) for row in conn.execute(query)]
-
-
 def summary_from(row: Any) -> ClusterSummary:
-    """The :class:`ClusterSummary` of a row of :func:`_scan_select`."""
+    """The :class:`ClusterSummary` of a row with the columns of :func:`_scan_select`."""
     return ClusterSummary(
         name=row.name,
         scanned_at=row.scanned_at,
@@ -406,7 +405,7 @@ def latest_report_rows(
     Returns:
         rows sorted by cluster name, then saved order.
     """
-    latest = latest_per_cluster(evaluated=True, cluster=cluster)
+    latest = latest_per_cluster(evaluated=True, clusters=None if cluster is None else [cluster])
     query = (
         sa.select(t.report_rows)
         .join(latest, latest.c.scan_id == t.report_rows.c.scan_id)

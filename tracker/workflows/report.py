@@ -275,24 +275,18 @@ def fleet_report(store: Store, clusters: Sequence[str] | None = None) -> Report:
 
 def fleet_view(store: Store, clusters: Sequence[str] | None = None) -> Fleet:
     """The fleet table's figures, read without reading every row: per cluster the counts
-    stored with its latest evaluated run, and the rows with critical or warning findings
-    (:meth:`Store.fleet_data`). The same figures as ``fleet_of(fleet_report(...))`` for the
-    groups the table shows.
+    stored with its latest evaluated run, and the groups of versions with critical or
+    warning findings, aggregated by the store (:meth:`Store.fleet_data`). The same figures
+    as ``fleet_of(fleet_report(...))`` for the groups the table shows.
 
     Raises:
         StoreError: the store cannot be read.
     """
-    from tracker.fleet import FleetCluster, group_rows
+    from tracker.fleet import FleetCluster
 
-    wanted = set(clusters or ())
-    data = store.fleet_data()
-    lines = tuple(
-        FleetCluster(summary.name, summary, counts)
-        for summary, counts in data.clusters
-        if not wanted or summary.name in wanted
-    )
-    groups = group_rows(r for r in data.rows if not wanted or r.cluster in wanted)
-    return Fleet(datetime.now(UTC), lines, tuple(groups))
+    data = store.fleet_data(clusters=list(clusters) if clusters else None)
+    lines = tuple(FleetCluster(summary.name, summary, counts) for summary, counts in data.clusters)
+    return Fleet(datetime.now(UTC), lines, tuple(data.groups))
 
 
 def run_fleet(settings: Settings, *, clusters: Sequence[str] = ()) -> Report:
