@@ -5,9 +5,10 @@ that every output of the fleet view shows the same figures:
 
 * the store saves each evaluated scan's :class:`FleetCounts` (:func:`count_rows`) and each
   row's :func:`row_severity` with the rows, so the fleet table reads one small record per
-  cluster and only the rows that matter, not every row of a thousand clusters;
-* the formatters build the same :class:`Fleet` from a full report (:func:`fleet_of`), which
-  the JSON view and ``--fail-on`` need anyway.
+  cluster and the :class:`FleetGroup` of the versions that matter, aggregated by the database
+  (:mod:`tracker.store.fleet`), never every row of a thousand clusters;
+* the formatters build the same :class:`Fleet` from a full report (:func:`fleet_of`,
+  :func:`group_rows`), which the JSON view and ``--fail-on`` read anyway.
 
 What counts (the same as ``--fail-on`` and Slack): findings no live waiver accepts
 (:attr:`~tracker.models.ComponentReport.counted_findings`).
@@ -154,7 +155,7 @@ class FleetGroup:
 
     Rows of the same version whose worst counted finding differs (a waiver in one cluster,
     skew in another) are separate groups, so a group's clusters all share its severity.
-    Every figure is one the store can also compute in SQL (:mod:`tracker.store.fleet`):
+    Every figure is one the store also computes in SQL (:mod:`tracker.store.fleet`).
 
     Attributes:
         version: as :attr:`FleetRow.version`; ``latest``: the highest (by code point) latest
@@ -304,8 +305,8 @@ class Fleet:
 def fleet_of(report: Report) -> Fleet:
     """The fleet view of a full report (each cluster's rows counted, every group).
 
-    Clusters are the report's summaries, then any cluster seen only in rows (sorted); a
-    cluster without rows has no counts (never evaluated).
+    Clusters: those of the report's summaries and any seen only in rows, by name; one
+    without rows has no counts (never evaluated).
     """
     rows_of: dict[str, list[ComponentReport]] = {}
     for row in report.components:

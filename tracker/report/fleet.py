@@ -10,9 +10,9 @@ Made to be read at a thousand clusters (the figures come from :mod:`tracker.flee
    and outdated components;
 3. **component versions with critical or warning findings**, worst first: one line per
    component, role, running version and severity, with how far behind it is, its flags,
-   and how many clusters run it (and the first few names).
+   how many clusters run it and the first of them.
 
-Versions with only info findings or none are counted, not listed; the JSON view
+Versions with only info findings or none are not listed; the JSON view
 (:func:`fleet_to_dict`) holds every group, every cluster's counts, and every row of every
 cluster as the component x cluster grid (:func:`fleet_grid`), which the HTML view shows.
 
