@@ -227,12 +227,15 @@ def test_fleet_view_across_clusters(db: str, realdata: Path) -> None:
     markdown = _invoke(db, "report", "--all-clusters", "-f", "markdown")
     assert markdown.exit_code == 0, markdown.output
     lines = markdown.stdout.splitlines()
-    header = next(line for line in lines if line.startswith("| component"))
-    columns = [cell.strip() for cell in header.strip("|").split("|")]
-    assert sorted(columns[2:]) == ["dd", "eks", "gke"]
-    istio_row = next(line for line in lines if line.startswith("| istio |"))
-    cells = dict(zip(columns, (c.strip() for c in istio_row.strip("|").split("|")), strict=True))
-    assert cells["eks"] == "-" and cells["gke"] == "-" and cells["dd"] != "-"
+    header = next(i for i, line in enumerate(lines) if line.startswith("| cluster |"))
+    names = [line.strip("|").split("|")[0].strip() for line in lines[header + 2 : header + 5]]
+    assert sorted(names) == ["dd", "eks", "gke"]
+    istio_row = next(line for line in lines if line.startswith("| critical | istio |"))
+    cells = [c.strip() for c in istio_row.strip("|").split("|")]
+    assert cells[2] == "data-plane" and cells[3].startswith("1.12.1 (minor, ")
+    assert cells[-2:] == ["1", "dd"]  # one cluster runs it: dd
+    failing = _invoke(db, "report", "--all-clusters", "--fail-on", "critical")
+    assert failing.exit_code == 3 and "Clusters, worst first:" in failing.stdout
     html = _invoke(db, "report", "--all-clusters", "-f", "html")
     assert html.exit_code == 0 and html.stdout.lstrip().lower().startswith("<!doctype html")
 

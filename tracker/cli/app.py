@@ -172,8 +172,9 @@ def report_cmd(
         bool,
         typer.Option(
             "--all-clusters",
-            help="The fleet view: one table of component x cluster, read from each cluster's "
-            "latest evaluated run (no re-evaluation); every --format.",
+            help="The fleet view, read from each cluster's latest evaluated run (no "
+            "re-evaluation): a summary per cluster, then the component versions with critical "
+            "or warning findings; --format json adds every row.",
         ),
     ] = False,
 ) -> None:
@@ -198,6 +199,14 @@ def _fleet(
     from tracker.report.fleet import format_fleet, format_fleet_json
     from tracker.report.listings import fleet_markdown
 
+    if format in ("table", "markdown") and not fail_on:
+        view = report.run_fleet_view(_settings(), clusters=clusters)  # no full rows needed
+        if format == "markdown":
+            emit(fleet_markdown(view), output)
+        else:
+            width, color = table_style(output)
+            emit(format_fleet(view, width=width, color=color), output)
+        return
     fleet = report.run_fleet(_settings(), clusters=clusters)
     if format == "json":
         emit(format_fleet_json(fleet), output)

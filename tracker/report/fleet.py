@@ -1,53 +1,83 @@
-"""The fleet view: one table of component x cluster, worst first (``report --all-clusters``).
+"""The fleet view (``report --all-clusters``): a summary per cluster, then what matters.
 
-One row per (component, role), e.g. ``istio / data-plane``; one column per cluster. A cell
-holds each version of that component running in that cluster with how far behind it is,
-``1.18.2 (minor, 412d)`` (``behind``, ``days_behind`` in days), ``1.24.1`` when up to date,
-``0.6 (pre-1.0)`` for other flags, ``1.0 (unknown)`` when it cannot be compared, and ``-``
-when the cluster does not run it.
-Rows are ordered by their worst cell (:func:`tracker.report.base.worst_first_key`: severity,
-then major > minor > patch, then days behind). When the clusters do not fit in ``width``,
-the table is split into several tables of clusters, each repeating the row labels.
+Made to be read at a thousand clusters (the figures come from :mod:`tracker.fleet`):
 
-:func:`fleet_to_dict` is the same view as JSON-ready data. Both are pure (no I/O).
+1. one line of totals: clusters with critical findings, with warnings, running a vulnerable
+   or an end-of-life version;
+2. **clusters**, worst first (:meth:`tracker.fleet.FleetCluster.sort_key`): the last scan,
+   the control plane version (and distribution), and what the latest evaluated run found:
+   components, critical and warning findings no waiver accepts, and vulnerable, end-of-life
+   and outdated components;
+3. **component versions with critical or warning findings**, worst first: one line per
+   component, role, running version and severity, with how far behind it is, its flags,
+   how many clusters run it and the first of them.
+
+Versions with only info findings or none are not listed; the JSON view
+(:func:`fleet_to_dict`) holds every group, every cluster's counts, and every row of every
+cluster as the component x cluster grid (:func:`fleet_grid`), which the HTML view shows.
+
+The cluster table can be a thousand lines: it is laid out by the shared layout engine
+(:func:`tracker.report.table.fit_columns`, so it fits the width like every table) and
+written as lines of text, not as a rich ``Table`` (which takes about a second for that).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from rich import box
+from rich.color import ColorSystem
 from rich.console import RenderableType
-from rich.table import Table
+from rich.style import Style
 from rich.text import Text
 
-from tracker.models import ComponentReport, Flag, Report, Status
-from tracker.report.base import cluster_names, count_text, rfc3339, worst_first_key
+from tracker.fleet import (
+    Fleet,
+    FleetCluster,
+    FleetCounts,
+    FleetGroup,
+    FleetRow,
+    GroupKey,
+    fleet_of,
+)
+from tracker.models import ComponentReport, Flag, Report, Severity, Status
+from tracker.report.base import (
+    cluster_names,
+    count_text,
+    rfc3339,
+    worst_first_key,
+)
 from tracker.report.json import cluster_to_dict, component_to_dict
-from tracker.report.table import GAP, SEVERITY_STYLE, legend_line, render, safe
+from tracker.report.table import (
+    GAP,
+    SEVERITY_SHORT,
+    SEVERITY_STYLE,
+    Cell,
+    Column,
+    fit_columns,
+    fit_table,
+    legend_line,
+    render,
+    safe,
+)
 from tracker.text import for_terminal, json_text
 
 FLEET_SCHEMA_VERSION = 1
-"""``schema_version`` of :func:`fleet_to_dict`; a change of keys or meanings bumps it."""
+"""``schema_version`` of :func:`fleet_to_dict`; removing a key or changing a meaning bumps it
+(keys added since: ``clusters[].counts``, ``groups``)."""
 
-CELL_WIDTH = 22
-"""Characters reserved per cluster column (``1.18.2 (minor, 412d)`` plus padding)."""
-
-MAX_VERSIONS_PER_CELL = 3
-"""Versions listed in one cell before ``+N more``."""
-
-_LABEL_WIDTHS = {"component": 24, "role": 13, "latest": 12}
-"""Widest each label column gets; ``component`` gives up width first on a narrow terminal
-(down to :data:`MIN_COMPONENT_WIDTH`), values longer than their column end with ``…``."""
-
-MIN_COMPONENT_WIDTH = 10
+CLUSTER_LEGEND = "critical, warning: findings not waived; vulnerable, eol, outdated: components"
+GROUP_LEGEND = "version: running version (behind, days since the first newer release)"
 
 RowKey = tuple[str, str]
 """(component id, role), e.g. ``("istio", "data-plane")``."""
 
 
+# --- the component x cluster grid (JSON, HTML) ----------------------------------------------
+
+
 def cell_text(row: ComponentReport) -> str:
-    """One version in a cell: ``1.18.2 (minor, 412d)``, ``1.24.1``, ``latest (unknown)``.
+    """One version in a grid cell: ``1.18.2 (minor, 412d)``, ``1.24.1``, ``latest (unknown)``.
 
     >>> from tracker.models import Behind, Component, Role
     >>> c = Component("istio", Role.DATA_PLANE, "1.18.2", "istio/istio")
@@ -92,128 +122,251 @@ def _latest(cells: dict[str, list[ComponentReport]]) -> str | None:
     return next((r.latest for rows in cells.values() for r in rows if r.latest), None)
 
 
-def _cell(rows: list[ComponentReport] | None) -> Text:
-    if not rows:
+# --- texts shared by the table and Markdown -------------------------------------------------
+
+
+def as_fleet(view: Fleet | Report) -> Fleet:
+    """``view`` as a :class:`~tracker.fleet.Fleet` (a full report is summarized)."""
+    return view if isinstance(view, Fleet) else fleet_of(view)
+
+
+def ordered_clusters(fleet: Fleet) -> list[FleetCluster]:
+    """The clusters worst first (:meth:`~tracker.fleet.FleetCluster.sort_key`)."""
+    return sorted(fleet.clusters, key=FleetCluster.sort_key)
+
+
+def totals_text(fleet: Fleet) -> str:
+    """One line of fleet totals: ``1000 clusters: 640 with critical findings, ...``."""
+    counted = [c.counts for c in fleet.clusters if c.counts is not None]
+    parts = [
+        f"{sum(c.critical > 0 for c in counted)} with critical findings",
+        f"{sum(c.warning > 0 for c in counted)} with warnings",
+        f"{sum(c.vulnerable > 0 for c in counted)} running a vulnerable version",
+        f"{sum(c.eol > 0 for c in counted)} an end-of-life one",
+    ]
+    never = len(fleet.clusters) - len(counted)
+    if never:
+        parts.append(f"{never} never evaluated")
+    noun = "cluster" if len(fleet.clusters) == 1 else "clusters"
+    return f"{len(fleet.clusters)} {noun}: " + ", ".join(parts)
+
+
+def control_plane_text(cluster: FleetCluster) -> str:
+    """The control plane version and the distribution's id: ``1.32.9 (eks)``, ``1.18.19``,
+    or ``unknown``."""
+    scan = cluster.scan
+    version = (scan.kubernetes_version if scan else None) or "unknown"
+    return f"{version} ({scan.distribution})" if scan and scan.distribution else version
+
+
+def scanned_text(cluster: FleetCluster) -> str:
+    """The last scan as RFC 3339 UTC, or ``-`` (a cluster known only from rows).
+
+    Raises:
+        ReportError: a naive timestamp.
+    """
+    if cluster.scan is None:
+        return "-"
+    return rfc3339(cluster.scan.scanned_at, field=f"clusters[{cluster.name}].scanned_at")
+
+
+COUNT_FIELDS: tuple[str, ...] = (
+    "components",
+    "critical",
+    "warning",
+    "vulnerable",
+    "eol",
+    "outdated",
+)
+"""The counts each cluster line shows, in column order (JSON: every field)."""
+
+
+def version_text(group: FleetGroup) -> str:
+    """A group's version with how far behind it is: ``1.18.2 (minor, 412d)``, ``≥`` for a
+    lower bound (flag ``partial-catalogue``), or the version alone."""
+    if group.behind is None:
+        return group.version
+    days = ""
+    if group.days_behind is not None:
+        days = f", {'≥' if group.partial else ''}{group.days_behind}d"
+    return f"{group.version} ({group.behind.value}{days})"
+
+
+def flags_text(group: FleetGroup) -> str:
+    """The group's flags, comma-separated (``-`` without any)."""
+    return ", ".join(f.value for f in group.flags) or "-"
+
+
+def examples_text(group: FleetGroup) -> str:
+    """The group's first cluster name and how many more: ``prod-eu +41``."""
+    more = group.cluster_count - 1
+    return group.first_cluster + (f" +{more}" if more else "")
+
+
+HIDDEN_NOTE = "Versions with info findings or none are not listed (--format json lists all)."
+"""The note under the groups table."""
+
+
+# --- the table ------------------------------------------------------------------------------
+
+
+CLUSTER_COLUMNS: tuple[Column, ...] = (
+    Column("cluster", soft_min=14, hard_min=8, style="bold", shrink=3),
+    Column("last scan", short_header="scanned", soft_min=20, hard_min=10, shrink=4),
+    Column("control plane", short_header="k8s", soft_min=14, hard_min=7, shrink=2),
+    Column("components", short_header="comp", justify="right", drop=1),
+    Column("critical", short_header="crit", justify="right"),
+    Column("warning", short_header="warn", justify="right"),
+    Column("vulnerable", short_header="vuln", justify="right", drop=3),
+    Column("eol", justify="right", drop=4),
+    Column("outdated", short_header="outd", justify="right", drop=2),
+)
+"""The cluster summary table; ``drop`` gives the drop order on a narrow terminal."""
+
+_COUNT_STYLE = {"critical": SEVERITY_STYLE[Severity.CRITICAL], "warning": "yellow"}
+
+GROUP_COLUMNS: tuple[Column, ...] = (
+    Column("severity", short_header="sev"),
+    Column("component", soft_min=14, hard_min=10, style="bold", shrink=3),
+    Column("role", drop=3, drop_last=True),
+    Column("version", soft_min=24, hard_min=16, shrink=4),
+    Column("latest", soft_min=10, hard_min=7, drop=2),
+    Column("flags", wrap=True, shrink=2),
+    Column("clusters", justify="right"),
+    Column("e.g.", soft_min=16, hard_min=12, drop=1, shrink=1),
+)
+"""The table of component versions with critical or warning findings."""
+
+
+def _count_cell(field: str, counts: FleetCounts | None) -> Cell:
+    if counts is None:
         return Text("-", style="dim")
-    text = Text()
-    seen: list[str] = []
-    for row in rows:
-        value = cell_text(row)
-        if value in seen:
-            continue
-        seen.append(value)
-        if len(seen) > MAX_VERSIONS_PER_CELL:
-            continue
-        worst = row.worst_severity
-        style = SEVERITY_STYLE[worst] if worst is not None else ""
-        if row.status is Status.UP_TO_DATE and worst is None:
-            style = "green"
-        if len(seen) > 1:
-            text.append("\n")
-        text.append(for_terminal(value), style=style)
-    if len(seen) > MAX_VERSIONS_PER_CELL:
-        text.append(f"\n+{len(seen) - MAX_VERSIONS_PER_CELL} more", style="dim")
-    return text
+    value = getattr(counts, field)
+    style = _COUNT_STYLE.get(field, "") if value else "dim"
+    return Text(str(value), style=style)
 
 
-def _table(
-    grid: list[tuple[RowKey, dict[str, list[ComponentReport]]]],
-    clusters: list[str],
-    labels: dict[str, int],
-) -> Table:
-    table = Table(
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-        padding=(0, 1, 0, 0),
-        header_style="bold",
-    )
-    # Fixed widths: rich skips measuring every cell (the fleet table has thousands).
-    # Cells wrap between words only; a word wider than its column ends with "…".
-    for title, width in labels.items():
-        table.add_column(title, width=width, no_wrap=True, overflow="ellipsis")
-    for name in clusters:
-        table.add_column(for_terminal(name), width=CELL_WIDTH, overflow="ellipsis")
-    for (component, role), cells in grid:
-        table.add_row(
-            safe(component, "bold"),
-            Text(role),
-            safe(_latest(cells)),
-            *(_cell(cells.get(name)) for name in clusters),
+def _cluster_cells(cluster: FleetCluster) -> list[Cell]:
+    scanned = scanned_text(cluster)
+    version = cluster.scan.kubernetes_version if cluster.scan else None
+    return [
+        safe(cluster.name),
+        (Text(scanned), Text(scanned[:10])),
+        (safe(control_plane_text(cluster)), safe(version or "unknown")),
+        *(_count_cell(field, cluster.counts) for field in COUNT_FIELDS),
+    ]
+
+
+def _group_cells(group: FleetGroup) -> list[Cell]:
+    severity: Cell = Text("-", style="dim")
+    if group.severity is not None:
+        style = SEVERITY_STYLE[group.severity]
+        severity = (
+            Text(group.severity.value, style=style),
+            Text(SEVERITY_SHORT[group.severity], style=style),
         )
-    return table
+    return [
+        severity,
+        safe(group.component),
+        (Text(group.role), Text(group.role.split("-")[0])),
+        safe(version_text(group)),
+        safe(group.latest),
+        Text(flags_text(group)),
+        Text(str(group.cluster_count)),
+        safe(examples_text(group)),
+    ]
 
 
-def _label_widths(
-    grid: list[tuple[RowKey, dict[str, list[ComponentReport]]]], width: int
-) -> dict[str, int]:
-    """Label column widths: each as wide as its longest value (at most :data:`_LABEL_WIDTHS`);
-    the component column narrows so that labels and one cluster column fit ``width``."""
-    longest = {
-        "component": max((len(for_terminal(k[0])) for k, _ in grid), default=0),
-        "role": max((len(k[1]) for k, _ in grid), default=0),
-        "latest": max((len(for_terminal(_latest(c) or "-")) for _, c in grid), default=0),
-    }
-    widths = {name: max(len(name), min(cap, longest[name])) for name, cap in _LABEL_WIDTHS.items()}
-    room = width - CELL_WIDTH - GAP * len(widths) - widths["role"] - widths["latest"]
-    widths["component"] = max(MIN_COMPONENT_WIDTH, min(widths["component"], room))
-    return widths
+def lines_table(
+    columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: int, *, color: bool
+) -> str:
+    """A fitted table (:func:`fit_columns`) written as lines: header, rule, one per row.
+
+    For long tables of one-line cells whose ``Text`` carries one style (no spans): a
+    wrapping column is truncated with ``…`` here. It looks like the tables of
+    :func:`tracker.report.table.fit_table` (rendered by rich), at a fraction of the cost.
+    """
+    layout = fit_columns(columns, rows, width)
+    shown = list(zip(layout.shown, layout.widths, strict=True))
+    ansi: dict[tuple[str, str], Style] = {}
+
+    def cell_text(cell: Cell, column: Column, width: int) -> tuple[str, int]:
+        text = (cell[1] if layout.abbreviated else cell[0]) if isinstance(cell, tuple) else cell
+        if text.cell_len > width:
+            text = text.copy()
+            text.truncate(width, overflow="ellipsis")
+        plain, used = text.plain, text.cell_len
+        if color:
+            key = (column.style, str(text.style))
+            if key not in ansi:
+                ansi[key] = Style.parse(column.style or "none") + Style.parse(key[1] or "none")
+            plain = ansi[key].render(plain, color_system=ColorSystem.STANDARD)
+        return plain, used
+
+    def line(cells: Sequence[Cell]) -> str:
+        out: list[str] = []
+        for k, (i, width) in enumerate(shown):
+            text, used = cell_text(cells[i], columns[i], width)
+            pad = " " * (width - used)
+            last = k == len(shown) - 1
+            if columns[i].justify == "right":
+                out.append(pad + text)
+            else:
+                out.append(text if last else text + pad)
+        return (" " * GAP).join(out)
+
+    header = []
+    for i in range(len(columns)):
+        short = columns[i].short_header if layout.abbreviated else None
+        header.append(Text(short or columns[i].header, style="bold"))
+    lines = [line(header), "─" * layout.total(), *(line(row) for row in rows)]
+    return "\n".join(lines) + "\n"
 
 
-def _clusters_per_table(width: int, labels: dict[str, int]) -> int:
-    used = sum(labels.values()) + GAP * (len(labels) - 1)
-    return max(1, (width - used) // (CELL_WIDTH + GAP))
-
-
-def format_fleet(report: Report, *, width: int = 120, color: bool = False) -> str:
-    """Render the fleet table (see the module docstring) as text.
+def format_fleet(view: Fleet | Report, *, width: int = 120, color: bool = False) -> str:
+    """Render the fleet view (see the module docstring) as text.
 
     Args:
-        report: evaluated latest scans of several clusters.
-        width: console width in characters (80 to 250 tested; every line fits it);
-            clusters that do not fit go to further tables.
+        view: the fleet's figures (the store's fast path), or a full report (summarized).
+        width: console width in characters (80 to 250 tested; every line fits it).
         color: ANSI colours by severity (off: plain text, safe for files and mail).
 
     Raises:
-        ReportError: a naive timestamp in the report.
+        ReportError: a naive timestamp.
     """
-    names = cluster_names(report)
-    generated = rfc3339(report.generated_at, field="generated_at")
-    parts: list[RenderableType] = [
-        Text(f"tracker fleet report, generated {generated}: {len(names)} clusters", style="bold")
-    ]
-    parts += [Text(f"warning: {for_terminal(w)}", style="yellow") for w in report.warnings]
-    grid = fleet_grid(report)
-    if not names:
+    fleet = as_fleet(view)
+    generated = rfc3339(fleet.generated_at, field="generated_at")
+    title = f"tracker fleet report, generated {generated}: {len(fleet.clusters)} clusters"
+    parts: list[RenderableType] = [Text(title, style="bold")]
+    parts += [Text(f"warning: {for_terminal(w)}", style="yellow") for w in fleet.warnings]
+    if not fleet.clusters:
         parts.append(Text("No clusters in this report."))
-    elif not grid:
-        parts.append(Text("No components identified."))
-    labels = _label_widths(grid, width)
-    step = _clusters_per_table(width, labels)
-    for start in range(0, len(names) if grid else 0, step):
-        parts.append(Text(""))
-        parts.append(_table(grid, names[start : start + step], labels))
-    if grid:
-        legend = legend_line(["cell: version (behind, days since the first newer release)"], width)
-        if legend is not None:
-            parts.append(legend)
-    if report.clusters:
-        parts.append(Text(""))
-        parts.append(_cluster_list(report))
-    return render(parts, width=width, color=color)
+        return render(parts, width=width, color=color)
+    parts.append(Text(totals_text(fleet)))
+    parts += [Text(""), Text("Clusters, worst first:", style="bold")]
+    rows = [_cluster_cells(c) for c in ordered_clusters(fleet)]
+    head = render(parts, width=width, color=color)
+    clusters = lines_table(CLUSTER_COLUMNS, rows, width, color=color)
+    parts = _legend([CLUSTER_LEGEND], width)
+    groups = fleet.shown_groups()
+    parts += [Text(""), Text("Component versions with critical or warning findings:", style="bold")]
+    if groups:
+        table, legend = fit_table(GROUP_COLUMNS, [_group_cells(g) for g in groups], width)
+        parts.append(table)
+        partial = ["≥N: at least N"] if any(g.partial for g in groups) else []
+        parts += _legend([GROUP_LEGEND, *legend, *partial], width)
+    else:
+        parts.append(Text("None."))
+    parts.append(Text(HIDDEN_NOTE, style="dim"))
+    return head + clusters + render(parts, width=width, color=color)
 
 
-def _cluster_list(report: Report) -> Text:
-    text = Text("Clusters:", style="bold")
-    for c in report.clusters:
-        scanned = rfc3339(c.scanned_at, field=f"clusters[{c.name}].scanned_at")
-        where = f", server {c.server}" if c.server else ""
-        line = (
-            f"{c.name}: Kubernetes {c.kubernetes_version or 'unknown'}, scanned {scanned} "
-            f"({c.source.value}{where})"
-        )
-        text.append(f"\n  {for_terminal(line)}")
-    return text
+def _legend(entries: list[str], width: int) -> list[RenderableType]:
+    line = legend_line(entries, width)
+    return [line] if line is not None else []
+
+
+# --- JSON -----------------------------------------------------------------------------------
 
 
 _ENTRY_KEYS = (
@@ -237,28 +390,61 @@ def _entry(row: ComponentReport) -> dict[str, Any]:
     return {key: full[key] for key in _ENTRY_KEYS}
 
 
+def group_to_dict(group: FleetGroup, clusters: list[str]) -> dict[str, Any]:
+    """One ``groups[]`` entry of :func:`fleet_to_dict`; ``clusters``: every name, sorted."""
+    return {
+        "component": group.component,
+        "role": group.role,
+        "version": group.version,
+        "severity": group.severity.value if group.severity is not None else None,
+        "latest": group.latest,
+        "behind": group.behind.value if group.behind is not None else None,
+        "days_behind": group.days_behind,
+        "partial": group.partial,
+        "flags": [f.value for f in group.flags],
+        "clusters": clusters,
+        "entries": group.entries,
+    }
+
+
 def fleet_to_dict(report: Report) -> dict[str, Any]:
-    """The fleet view as JSON-ready data.
+    """The fleet view as JSON-ready data: the table's figures, complete, and every row.
 
     Shape::
 
         {"schema_version": 1, "generated_at": "<RFC 3339 UTC>",
-         "clusters": [{"name", "scanned_at", "kubernetes_version", "source", "server"}],
+         "clusters": [{"name", "scanned_at", "kubernetes_version", "distribution", "source",
+            "warnings", "server", "counts": {"components", "critical", "warning", "info",
+            "waived", "vulnerable", "eol", "outdated"} | null}],
+         "groups": [{"component", "role", "version", "severity", "latest", "behind",
+            "days_behind", "partial", "flags", "clusters": [names], "entries"}],
          "components": [{"component": "istio", "role": "data-plane", "latest": "1.24.1",
             "clusters": {"prod": [{"current", "raw_version", "status", "behind",
                 "releases_behind", "days_behind", "namespace", "workload", "instances",
                 "flags"}, ...]}}]}
 
-    ``components`` is worst first like the table; a cluster not running the component has
-    no key in ``clusters``; its entries are worst first.
+    ``clusters`` is by name; ``counts`` (:class:`tracker.fleet.FleetCounts`) is null for a
+    cluster never evaluated. ``groups`` holds every version of every component, worst first
+    (the table lists those whose severity is critical or warning). ``components`` is the
+    component x cluster grid, worst first: a cluster not running the component has no key
+    in ``clusters``; its entries are worst first.
 
     Raises:
         ReportError: a naive timestamp in the report.
     """
+    fleet = fleet_of(report)
+    counts = {c.name: c.counts for c in fleet.clusters}
+    names: dict[GroupKey, set[str]] = {}
+    for row in report.components:
+        names.setdefault(FleetRow.of(row).key(), set()).add(row.cluster)
     return {
         "schema_version": FLEET_SCHEMA_VERSION,
         "generated_at": rfc3339(report.generated_at, field="generated_at"),
-        "clusters": [{**cluster_to_dict(c), "server": c.server} for c in report.clusters],
+        "clusters": [
+            {**cluster_to_dict(c), "server": c.server, "counts": _counts(counts.get(c.name))}
+            for c in report.clusters
+        ],
+        "groups": [group_to_dict(g, sorted(names[g.key])) for g in fleet.groups],
         "components": [
             {
                 "component": component,
@@ -273,6 +459,10 @@ def fleet_to_dict(report: Report) -> dict[str, Any]:
             for (component, role), cells in fleet_grid(report)
         ],
     }
+
+
+def _counts(counts: FleetCounts | None) -> dict[str, int] | None:
+    return counts.to_dict() if counts is not None else None
 
 
 def format_fleet_json(report: Report) -> str:

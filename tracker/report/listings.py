@@ -14,10 +14,24 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from tracker.fleet import Fleet
 from tracker.history import FindingRef, RunChanges, VersionChange, first_seen
 from tracker.models import Release, Report
-from tracker.report.base import cluster_names, rfc3339
-from tracker.report.fleet import cell_text, fleet_grid
+from tracker.report.base import rfc3339
+from tracker.report.fleet import (
+    CLUSTER_LEGEND,
+    COUNT_FIELDS,
+    GROUP_LEGEND,
+    HIDDEN_NOTE,
+    as_fleet,
+    control_plane_text,
+    examples_text,
+    flags_text,
+    ordered_clusters,
+    scanned_text,
+    totals_text,
+    version_text,
+)
 from tracker.report.json import component_to_dict
 from tracker.report.release_list import ordered_releases
 from tracker.text import for_markdown, json_text, safe_url
@@ -210,24 +224,43 @@ def releases_markdown(
     return "\n".join(lines) + "\n"
 
 
-def fleet_markdown(report: Report) -> str:
-    """``tracker report --all-clusters --format markdown``: one table, a row per (component,
-    role), a column per cluster; each cell lists that cluster's versions, worst first
-    (:func:`tracker.report.fleet.cell_text`), ``-`` where it does not run the component.
+def fleet_markdown(view: Fleet | Report) -> str:
+    """``tracker report --all-clusters --format markdown``: what the fleet table shows
+    (:mod:`tracker.report.fleet`): the totals, a table of clusters worst first (last scan,
+    control plane, counts), and a table of the component versions with critical or warning
+    findings (how many clusters run each, and the first few).
 
     Raises:
-        ReportError: a naive timestamp in the report.
+        ReportError: a naive timestamp.
     """
-    names = cluster_names(report)
-    generated = rfc3339(report.generated_at, field="generated_at")
+    fleet = as_fleet(view)
+    generated = rfc3339(fleet.generated_at, field="generated_at")
     lines = [f"# tracker fleet report, generated {generated}", ""]
-    lines += [f"> warning: {for_markdown(w)}" for w in report.warnings]
-    lines += [_md_row(["component", "role", *(for_markdown(n) for n in names)])]
-    lines += [_md_row(["---"] * (2 + len(names)))]
-    for (component, role), cells in fleet_grid(report):
-        row = [for_markdown(component), role]
-        for name in names:
-            texts = list(dict.fromkeys(cell_text(r) for r in cells.get(name, [])))
-            row.append("<br>".join(for_markdown(t) for t in texts) or "-")
-        lines.append(_md_row(row))
+    lines += [f"> warning: {for_markdown(w)}" for w in fleet.warnings]
+    if not fleet.clusters:
+        return "\n".join([*lines, "No clusters in this report."]) + "\n"
+    lines += [totals_text(fleet), "", "## Clusters, worst first", ""]
+    lines.append(_md_row(["cluster", "last scan", "control plane", *COUNT_FIELDS]))
+    lines.append(_md_row(["---"] * 3 + ["---:"] * len(COUNT_FIELDS)))
+    for c in ordered_clusters(fleet):
+        counts = ["-"] * len(COUNT_FIELDS)
+        if c.counts is not None:
+            counts = [str(getattr(c.counts, f)) for f in COUNT_FIELDS]
+        cells = [for_markdown(c.name), scanned_text(c), for_markdown(control_plane_text(c))]
+        lines.append(_md_row([*cells, *counts]))
+    lines += ["", f"{CLUSTER_LEGEND}.", ""]
+    lines += ["## Component versions with critical or warning findings", ""]
+    groups = fleet.shown_groups()
+    if groups:
+        header = ["severity", "component", "role", "version", "latest", "flags", "clusters"]
+        lines += [_md_row([*header, "e.g."]), _md_row(["---"] * 6 + ["---:", "---"])]
+        for g in groups:
+            severity = g.severity.value if g.severity is not None else "-"
+            texts = [g.component, g.role, version_text(g), g.latest or "-", flags_text(g)]
+            row = [severity, *(for_markdown(t) for t in texts), str(g.cluster_count)]
+            lines.append(_md_row([*row, for_markdown(examples_text(g))]))
+        lines += ["", f"{GROUP_LEGEND}."]
+    else:
+        lines.append("None.")
+    lines += ["", HIDDEN_NOTE]
     return "\n".join(lines) + "\n"

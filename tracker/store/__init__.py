@@ -6,7 +6,8 @@ never changed, with ``Store.open(url, read_only=True)``).
 
 Modules, one concern each: ``db`` (URL -> engine, transactions, errors, schema check and
 upgrade on open), ``tables`` (the schema), ``mapping`` (rows <-> dataclasses; fitting values
-to columns), ``scans``, ``upstream``, ``outbox``, ``locks``; ``facade`` holds :class:`Store`,
+to columns), ``scans``, ``fleet`` (the fleet view's reads), ``retention``, ``upstream``,
+``outbox``, ``locks``; ``facade`` holds :class:`Store`,
 which delegates to them. Only these modules hold SQL.
 """
 
@@ -19,12 +20,14 @@ from tracker.store.db import (
     schema_status,
 )
 from tracker.store.facade import Store
+from tracker.store.fleet import FleetData
 from tracker.store.outbox import MAX_NOTIFICATION_ATTEMPTS, OutboxItem
 from tracker.store.scans import StoredScan
 from tracker.store.upstream import SyncState
 
 __all__ = [
     "MAX_NOTIFICATION_ATTEMPTS",
+    "FleetData",
     "OutboxItem",
     "SchemaState",
     "SchemaStatus",

@@ -25,9 +25,18 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from tracker.models import ComponentReport, Identification, Inventory, Release
-from tracker.store import locks, outbox, retention, scans, upstream
+from tracker.fleet import SHOWN_SEVERITIES
+from tracker.models import (
+    ClusterSummary,
+    ComponentReport,
+    Identification,
+    Inventory,
+    Release,
+    Severity,
+)
+from tracker.store import fleet, locks, outbox, retention, scans, upstream
 from tracker.store.db import Database, open_engine
+from tracker.store.fleet import FleetData
 from tracker.store.outbox import MAX_NOTIFICATION_ATTEMPTS, OutboxItem
 from tracker.store.scans import StoredScan
 from tracker.store.upstream import SyncState
@@ -102,6 +111,10 @@ class Store:
         """The latest scan of each cluster (or of ``cluster``), sorted by cluster name."""
         return scans.latest_scans(self._db, cluster)
 
+    def latest_summaries(self) -> list[ClusterSummary]:
+        """The summary of each cluster's latest scan (no components), sorted by name."""
+        return scans.latest_summaries(self._db)
+
     def scans(self, cluster: str, limit: int = 30) -> list[StoredScan]:
         """Up to ``limit`` scans of ``cluster``, newest first (empty for an unknown cluster)."""
         return scans.scans(self._db, cluster, limit)
@@ -134,6 +147,16 @@ class Store:
         """Rows of the latest evaluated scan of each cluster
         (:func:`tracker.store.scans.latest_report_rows`)."""
         return scans.latest_report_rows(self._db, cluster, component)
+
+    def fleet_data(
+        self,
+        severities: Sequence[Severity] = SHOWN_SEVERITIES,
+        clusters: Sequence[str] | None = None,
+    ) -> FleetData:
+        """Per cluster (all, or ``clusters``) its latest scan and latest evaluated counts, and
+        the groups of the rows of ``severities`` of the latest evaluated scans
+        (:func:`tracker.store.fleet.fleet_data`)."""
+        return fleet.fleet_data(self._db, severities, clusters)
 
     def last_job_run_rows(self, cluster: str) -> list[ComponentReport] | None:
         """The nightly job's baseline rows of ``cluster``, None before its first finished run

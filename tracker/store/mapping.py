@@ -25,6 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tracker.fleet import row_severity
 from tracker.models import (
     AdvisoryRef,
     Behind,
@@ -281,6 +282,7 @@ def unidentified_from(row: Any) -> Unidentified:
 
 def report_values(r: ComponentReport) -> dict[str, Any]:
     """The columns of a :class:`ComponentReport` (``report_rows``, without scan/position)."""
+    severity = row_severity(r)
     return {
         "cluster": r.cluster,
         **component_values(r.component),
@@ -295,6 +297,7 @@ def report_values(r: ComponentReport) -> dict[str, Any]:
         "flags": [f.value for f in r.flags],
         "findings": [_finding_values(f) for f in r.findings],
         "details": _details(r),
+        "severity": severity.value if severity is not None else None,
     }
 
 

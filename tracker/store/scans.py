@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tracker.errors import StoreError
+from tracker.fleet import count_rows
 from tracker.models import (
     ClusterSummary,
     Component,
@@ -189,40 +190,57 @@ def _newest_first() -> tuple[Any, Any]:
     return t.scans.c.scanned_at.desc(), t.scans.c.id.desc()
 
 
+def newest_scan(*, evaluated: bool) -> sa.ScalarSelect[Any]:
+    """The id of the latest scan (by ``scanned_at``, then id) of the ``clusters`` row of the
+    enclosing query or, with ``evaluated``, of its latest scan that has report rows.
+
+    One walk down ``ix_scans_cluster_id_scanned_at``, stopping at the first match: the cost
+    grows with the number of clusters, not with their history.
+    """
+    newest = sa.select(t.scans.c.id).where(t.scans.c.cluster_id == t.clusters.c.id)
+    if evaluated:
+        newest = newest.where(sa.exists().where(t.report_rows.c.scan_id == t.scans.c.id))
+    return newest.order_by(*_newest_first()).limit(1).correlate(t.clusters).scalar_subquery()
+
+
+def named(query: sa.Select[Any], clusters: Sequence[str] | None) -> sa.Select[Any]:
+    """``query`` restricted to the clusters named in ``clusters`` (None: every one)."""
+    if clusters is None:
+        return query
+    return query.where(t.clusters.c.name.in_([cluster_key(c) for c in clusters]))
+
+
+def latest_per_cluster(*, evaluated: bool, clusters: Sequence[str] | None = None) -> sa.Subquery:
+    """Per cluster (or only those named in ``clusters``): ``name`` and ``scan_id``, the id of
+    its latest scan or, with ``evaluated``, of its latest evaluated one (see
+    :func:`newest_scan`; None when it has none)."""
+    query = sa.select(t.clusters.c.name, newest_scan(evaluated=evaluated).label("scan_id"))
+    return named(query, clusters).subquery()
+
+
 def latest_scans(db: Database, cluster: str | None = None) -> list[StoredScan]:
     """The latest scan of each cluster (by ``scanned_at``, then id), sorted by cluster name.
 
     Args:
         cluster: only this cluster (empty list when it has no scan).
     """
-    if cluster is None:
-        ranked = (
-            sa.select(
-                t.scans.c.id,
-                sa.func.row_number()
-                .over(partition_by=t.scans.c.cluster_id, order_by=_newest_first())
-                .label("rank"),
-            )
-            .join(t.clusters, t.clusters.c.id == t.scans.c.cluster_id)
-            .subquery()
-        )
-    else:
-        ranked = (
-            sa.select(t.scans.c.id, sa.literal(1).label("rank"))
-            .join(t.clusters, t.clusters.c.id == t.scans.c.cluster_id)
-            .where(t.clusters.c.name == cluster_key(cluster))
-            .order_by(*_newest_first())
-            .limit(1)
-            .subquery()
-        )
+    latest = latest_per_cluster(evaluated=False, clusters=None if cluster is None else [cluster])
     query = (
-        _scan_select()
-        .join(ranked, ranked.c.id == t.scans.c.id)
-        .where(ranked.c.rank == 1)
-        .order_by(t.clusters.c.name)
+        _scan_select().join(latest, latest.c.scan_id == t.scans.c.id).order_by(t.clusters.c.name)
     )
     with db.tx("reading the latest scans") as conn:
         return _load_scans(conn, query)
+
+
+def latest_summaries(db: Database) -> list[ClusterSummary]:
+    """The :class:`ClusterSummary` of each cluster's latest scan, sorted by cluster name
+    (:func:`latest_scans` without the components)."""
+    latest = latest_per_cluster(evaluated=False)
+    query = (
+        _scan_select().join(latest, latest.c.scan_id == t.scans.c.id).order_by(t.clusters.c.name)
+    )
+    with db.tx("reading the latest scans") as conn:
+        return [summary_from(row) for row in conn.execute(query)]
 
 
 def scans(db: Database, cluster: str, limit: int = 30) -> list[StoredScan]:
@@ -253,6 +271,19 @@ def clusters(db: Database) -> list[str]:
         )
 
 
+def summary_from(row: Any) -> ClusterSummary:
+    """The :class:`ClusterSummary` of a row with the columns of :func:`_scan_select`."""
+    return ClusterSummary(
+        name=row.name,
+        scanned_at=row.scanned_at,
+        kubernetes_version=row.kubernetes_version,
+        source=Source(row.source),
+        warnings=tuple(row.warnings or ()),
+        server=row.cluster_server,
+        distribution=row.distribution,
+    )
+
+
 def _load_scans(conn: sa.Connection, query: sa.Select[Any]) -> list[StoredScan]:
     rows = conn.execute(query).all()
     ids = [row.id for row in rows]
@@ -273,15 +304,7 @@ def _load_scans(conn: sa.Connection, query: sa.Select[Any]) -> list[StoredScan]:
             unidentified[row.scan_id].append(unidentified_from(row))
     out: list[StoredScan] = []
     for row in rows:
-        summary = ClusterSummary(
-            name=row.name,
-            scanned_at=row.scanned_at,
-            kubernetes_version=row.kubernetes_version,
-            source=Source(row.source),
-            warnings=tuple(row.warnings or ()),
-            server=row.cluster_server,
-            distribution=row.distribution,
-        )
+        summary = summary_from(row)
         identification = Identification(
             tuple(components[row.id]),
             tuple(unidentified[row.id]),
@@ -296,7 +319,8 @@ def _load_scans(conn: sa.Connection, query: sa.Select[Any]) -> list[StoredScan]:
 
 
 def save_report_rows(db: Database, scan_id: int, rows: Sequence[ComponentReport]) -> bool:
-    """Replace the evaluated rows of scan ``scan_id`` with ``rows`` (safe to re-run).
+    """Replace the evaluated rows of scan ``scan_id`` with ``rows`` (safe to re-run), and
+    their counts (``scans.report_counts``, :func:`tracker.fleet.count_rows`).
 
     Concurrent calls for one scan are serialized by locking the scan row (``SELECT … FOR
     UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so the last one wins and rows
@@ -325,6 +349,11 @@ def save_report_rows(db: Database, scan_id: int, rows: Sequence[ComponentReport]
         conn.execute(t.report_rows.delete().where(t.report_rows.c.scan_id == scan_id))
         if values:
             conn.execute(t.report_rows.insert(), [{"scan_id": scan_id, **v} for v in values])
+        conn.execute(
+            t.scans.update()
+            .where(t.scans.c.id == scan_id)
+            .values(report_counts=count_rows(rows).to_dict())
+        )
     db.warn(fitter.lines())
     return True
 
@@ -376,22 +405,10 @@ def latest_report_rows(
     Returns:
         rows sorted by cluster name, then saved order.
     """
-    evaluated = sa.exists().where(t.report_rows.c.scan_id == t.scans.c.id)
-    ranked = sa.select(
-        t.scans.c.id,
-        t.clusters.c.name,
-        sa.func.row_number()
-        .over(partition_by=t.scans.c.cluster_id, order_by=_newest_first())
-        .label("rank"),
-    ).join(t.clusters, t.clusters.c.id == t.scans.c.cluster_id)
-    ranked = ranked.where(evaluated)
-    if cluster is not None:
-        ranked = ranked.where(t.clusters.c.name == cluster_key(cluster))
-    latest = ranked.subquery()
+    latest = latest_per_cluster(evaluated=True, clusters=None if cluster is None else [cluster])
     query = (
         sa.select(t.report_rows)
-        .join(latest, latest.c.id == t.report_rows.c.scan_id)
-        .where(latest.c.rank == 1)
+        .join(latest, latest.c.scan_id == t.report_rows.c.scan_id)
         .order_by(latest.c.name, t.report_rows.c.position)
     )
     if component is not None:

@@ -8,10 +8,12 @@ Tables::
 
     clusters            one row per cluster name, with the API server that owns the name
     scans               one row per scan (cluster, scanned_at, source, server_version, warnings,
-                        job_run_at: when the nightly job finished it)
+                        job_run_at: when the nightly job finished it, report_counts: what its
+                        evaluated rows found)
     scan_components     identified components of a scan, in identification order
     scan_unidentified   images no rule claimed, in identification order
-    report_rows         evaluated components of a scan (flags and findings as JSON lists)
+    report_rows         evaluated components of a scan (flags and findings as JSON lists, the
+                        worst counted severity)
     releases            upstream releases: (project, tag) unique
     upstream_documents  other upstream data, one JSON document per (kind, subject, key):
                         support cycles per endoflife.date product, advisories per package
@@ -134,6 +136,9 @@ scans = sa.Table(
     sa.Column("kubernetes_version", sa.String(255), nullable=True),
     # 0005: the distribution decided at scan time (eks, gke, aks, openshift, k3s, ...).
     sa.Column("distribution", sa.String(32), nullable=True),
+    # 0006: the evaluated rows' counts (tracker.fleet.FleetCounts), written with the rows;
+    # NULL: never evaluated, or evaluated before 0006.
+    sa.Column("report_counts", sa.JSON, nullable=True),
     sa.Index("ix_scans_cluster_id_scanned_at", "cluster_id", "scanned_at"),
     sa.Index("ix_scans_cluster_id_job_run_at", "cluster_id", "job_run_at"),
 )
@@ -182,6 +187,9 @@ report_rows = sa.Table(
     sa.Column("findings", sa.JSON, nullable=False),
     # 0005: {"support": {...}, "advisories": [...], "waiver": {...}} where known, else NULL.
     sa.Column("details", sa.JSON, nullable=True),
+    # 0006: the worst finding no live waiver accepts (tracker.fleet.row_severity); NULL: none
+    # (or saved before 0006).
+    sa.Column("severity", sa.String(16), nullable=True),
     sa.Index("ix_report_rows_scan_id", "scan_id"),
     sa.Index("ix_report_rows_component", "component"),
 )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from tracker.config import Settings
 from tracker.errors import ReportError
+from tracker.fleet import Fleet
 from tracker.models import CatalogueEntry, ClusterUnidentified, ComponentReport, Report
 from tracker.workflows.common import (
     load_components,
@@ -256,25 +257,41 @@ def run_report(settings: Settings, *, clusters: Sequence[str] = ()) -> Report:
 
 
 def fleet_report(store: Store, clusters: Sequence[str] | None = None) -> Report:
-    """The fleet view's data: each cluster's latest *evaluated* run, read back as stored.
+    """The fleet view's full data: each cluster's latest *evaluated* rows, read back as stored.
 
-    Read-only and fast on a shared store (no re-evaluation): it shows what each cluster's
-    last ``tracker run`` / ``tracker report`` decided. Clusters scanned but never evaluated
-    appear with no rows.
+    Read-only, no re-evaluation: it shows what each cluster's last ``tracker run`` /
+    ``tracker report`` decided. Clusters scanned but never evaluated appear with no rows.
+    Every row is read (the JSON and HTML views, ``--fail-on`` and metrics need them); the
+    table and Markdown need only :func:`fleet_view`.
 
     Raises:
         StoreError: the store cannot be read.
     """
     wanted = set(clusters or ())
     rows = [r for r in store.latest_report_rows() if not wanted or r.cluster in wanted]
-    summaries = tuple(
-        s.summary for s in store.latest_scans() if not wanted or s.summary.name in wanted
-    )
+    summaries = tuple(s for s in store.latest_summaries() if not wanted or s.name in wanted)
     return Report(datetime.now(UTC), summaries, tuple(rows), ())
 
 
+def fleet_view(store: Store, clusters: Sequence[str] | None = None) -> Fleet:
+    """The fleet table's figures, read without reading every row: per cluster the counts
+    stored with its latest evaluated run, and the groups of versions with critical or
+    warning findings, aggregated by the store (:meth:`Store.fleet_data`). The same figures
+    as ``fleet_of(fleet_report(...))`` for the groups the table shows.
+
+    Raises:
+        StoreError: the store cannot be read.
+    """
+    from tracker.fleet import FleetCluster
+
+    data = store.fleet_data(clusters=list(clusters) if clusters else None)
+    lines = tuple(FleetCluster(summary.name, summary, counts) for summary, counts in data.clusters)
+    return Fleet(datetime.now(UTC), lines, tuple(data.groups))
+
+
 def run_fleet(settings: Settings, *, clusters: Sequence[str] = ()) -> Report:
-    """``tracker report --all-clusters``: :func:`fleet_report` of the configured store.
+    """``tracker report --all-clusters`` with every row (JSON, HTML, ``--fail-on``):
+    :func:`fleet_report` of the configured store.
 
     Raises:
         ReportError: the store holds no scan (of the clusters asked for). StoreError.
@@ -282,7 +299,23 @@ def run_fleet(settings: Settings, *, clusters: Sequence[str] = ()) -> Report:
     with open_store(settings, read_only=True) as store:
         report = fleet_report(store, list(clusters) or None)
     if not report.clusters:
-        raise ReportError(
-            "the store holds no scan yet", "run `tracker scan` or `tracker run` first"
-        )
+        raise _no_scan()
     return report
+
+
+def run_fleet_view(settings: Settings, *, clusters: Sequence[str] = ()) -> Fleet:
+    """``tracker report --all-clusters`` as a table or Markdown: :func:`fleet_view` of the
+    configured store.
+
+    Raises:
+        ReportError: the store holds no scan (of the clusters asked for). StoreError.
+    """
+    with open_store(settings, read_only=True) as store:
+        fleet = fleet_view(store, list(clusters) or None)
+    if not fleet.clusters:
+        raise _no_scan()
+    return fleet
+
+
+def _no_scan() -> ReportError:
+    return ReportError("the store holds no scan yet", "run `tracker scan` or `tracker run` first")
