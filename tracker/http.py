@@ -30,6 +30,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "DeadlineExceeded",
     "ResponseTooLarge",
+    "connect_failure_reason",
     "host",
     "origin",
     "parse_json",
@@ -150,3 +151,44 @@ def origin(url: str | httpx.URL) -> tuple[str, str, int | None]:
     parsed = httpx.URL(url)
     port = parsed.port or {"https": 443, "http": 80}.get(parsed.scheme)
     return parsed.scheme, parsed.host.lower(), port
+
+
+_CONNECT_REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("refused",), "connection refused"),
+    (
+        (
+            "name or service not known",
+            "nodename nor servname",
+            "name resolution",
+            "getaddrinfo",
+            "no address associated",
+            "no such host",
+        ),
+        "host name could not be resolved (DNS)",
+    ),
+    (("network is unreachable",), "network unreachable"),
+    (("no route to host",), "no route to host"),
+    (("certificate", "ssl", "tls"), "TLS handshake failed (certificate or proxy?)"),
+    (("timed out",), "connection timed out"),
+)
+
+
+def connect_failure_reason(exc: Exception) -> str:
+    """A short plain reason for a failed connection (httpx ``ConnectError``/``ProxyError``).
+
+    Classified from the OS / TLS error text so messages stay short and never echo URLs.
+
+    >>> connect_failure_reason(httpx.ConnectError("[Errno 111] Connection refused"))
+    'connection refused'
+    >>> connect_failure_reason(httpx.ConnectError("[Errno -2] Name or service not known"))
+    'host name could not be resolved (DNS)'
+    >>> connect_failure_reason(httpx.ConnectError("boom"))
+    'connection failed (ConnectError)'
+    """
+    text = str(exc).lower()
+    if isinstance(exc, httpx.ProxyError):
+        return "the proxy refused or failed the connection (check HTTPS_PROXY)"
+    for needles, reason in _CONNECT_REASONS:
+        if any(needle in text for needle in needles):
+            return reason
+    return f"connection failed ({type(exc).__name__})"
