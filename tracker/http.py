@@ -1,4 +1,4 @@
-"""HTTP helpers shared by every outbound call (GitHub now; endoflife.date and webhooks later).
+"""HTTP helpers shared by every outbound call (GitHub, GitLab, endoflife.date, webhooks).
 
 - :func:`send` makes one request whose *whole* duration is bounded by ``timeout`` seconds:
   httpx's timeouts apply to each network read, so a server trickling one byte every 0.5 s
@@ -10,6 +10,8 @@
   ``ValueError`` from a 100,000-digit integer.
 - :func:`origin` / :func:`host` name where a URL points, so credentials go only to their own
   origin (RFC 6454) and messages never show user info.
+- :func:`connect_failure_reason` names why a connection failed (refused, DNS, TLS, ...) in a few
+  words, for every source's "cannot connect" error.
 
 Nothing here knows about GitHub.
 """

@@ -27,6 +27,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
@@ -289,3 +290,21 @@ class FakeGitLab:
         finally:
             server.shutdown()
             server.server_close()
+
+
+def catalogue_projects(data: Path) -> FakeGitLab:
+    """A fake serving the built-in catalogue's gitlab.com projects from ``data`` (tests/data):
+    Gitaly's real tags as releases dated by their tags, gitlab-exporter's versions as tags only
+    (tests/data/gitlab/PROVENANCE.md). Tests that sync the whole catalogue point
+    ``TRACKER_GITLAB_API_URL`` here, so no test reaches gitlab.com."""
+    gitaly = "gitlab-org/gitaly"
+    tags = json.loads((data / "gitlab" / "gitlab-org__gitaly.tags.json").read_text("utf-8"))
+    exporter = data / "tags" / "gitlab-org__ruby__gems__gitlab-exporter.txt"
+    return FakeGitLab(
+        {gitaly: [release_object(gitaly, t["tag_name"], t["released_at"]) for t in tags]},
+        tags={
+            "gitlab-org/ruby/gems/gitlab-exporter": [
+                line for line in exporter.read_text("utf-8").splitlines() if line[:1] not in "#"
+            ]
+        },
+    )

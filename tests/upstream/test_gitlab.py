@@ -4,7 +4,6 @@ lists of Gitaly and gitlab-exporter (tests/data/gitlab/PROVENANCE.md)."""
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fakes.gitlab_api import EVIL, FakeGitLab, Fault, release_object
+from tests.fakes.gitlab_api import EVIL, FakeGitLab, Fault, catalogue_projects, release_object
 from tests.upstream.fake_store import FakeStore
 from tracker.errors import RateLimitError, UpstreamError
 from tracker.models import CatalogueEntry
@@ -30,18 +29,9 @@ EXPORTER = "gitlab-org/ruby/gems/gitlab-exporter"
 NOW = datetime(2024, 1, 10, tzinfo=UTC)
 
 
-def _gitaly_releases() -> list[dict[str, Any]]:
-    tags = json.loads((DATA / "gitlab" / "gitlab-org__gitaly.tags.json").read_text("utf-8"))
-    return [release_object(GITALY, t["tag_name"], t["released_at"]) for t in tags]
-
-
-def _exporter_tags() -> list[str]:
-    path = DATA / "tags" / "gitlab-org__ruby__gems__gitlab-exporter.txt"
-    return [line for line in path.read_text("utf-8").splitlines() if line and line[0] != "#"]
-
-
-GITALY_RELEASES = _gitaly_releases()
-EXPORTER_TAGS = _exporter_tags()
+_CATALOGUE = catalogue_projects(DATA)
+GITALY_RELEASES = _CATALOGUE.releases[GITALY]
+EXPORTER_TAGS = _CATALOGUE.tags[EXPORTER]
 
 
 @pytest.fixture
