@@ -23,6 +23,7 @@ import yaml
 from typer.testing import CliRunner, Result
 
 from tests.fakes.github_api import FakeGitHub, Fault, load_release_lists
+from tests.fakes.gitlab_api import catalogue_projects
 from tests.fakes.slack_webhook import SECRET_PATH, Answer, FakeSlackWebhook
 from tracker.cli import app
 from tracker.identify.catalogue import load_catalogue
@@ -31,6 +32,7 @@ from tracker.workflows.query import cluster_history
 from tracker.workflows.sync import tracked_projects
 
 REPO = Path(__file__).resolve().parent.parent
+TESTS_DATA = Path(__file__).resolve().parent / "data"
 CLUSTER = "docker-desktop"
 runner = CliRunner()
 
@@ -276,13 +278,14 @@ def test_slack_down_unchanged_next_run_sends_only_the_kept_message(db: str, real
 # --- 3. the lock: two real `tracker run` processes -----------------------------------------
 
 
-def _process_env(db: str, api_url: str) -> dict[str, str]:
+def _process_env(db: str, api_url: str, gitlab_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
     return {
         **env,
         "PYTHONPATH": str(REPO),
         "TRACKER_DATABASE_URL": db,
         "TRACKER_GITHUB_API_URL": api_url,
+        "TRACKER_GITLAB_API_URL": gitlab_url,
     }
 
 
@@ -296,8 +299,8 @@ def _lock_contest(db: str, realdata: Path) -> None:
     cmd = [sys.executable, "-m", "tracker", "run", "--cluster", CLUSTER]
     for d in dump:
         cmd += ["--from-dump", d]
-    with fake.serve() as base:
-        env = _process_env(db, base)
+    with fake.serve() as base, catalogue_projects(TESTS_DATA).serve() as gitlab:
+        env = _process_env(db, base, gitlab)
         a = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while not fake.log and time.monotonic() < deadline:  # A is syncing, lock held
@@ -346,8 +349,8 @@ def test_sync_skip_within_min_interval_then_failed_sync_reports_stale_data(
     dumps = dumps_v1(realdata)
     args = run_args(dumps)
     args.remove("--no-sync")
-    with fake.serve() as base:
-        env = {"TRACKER_GITHUB_API_URL": base}
+    with fake.serve() as base, catalogue_projects(TESTS_DATA).serve() as gitlab:
+        env = {"TRACKER_GITHUB_API_URL": base, "TRACKER_GITLAB_API_URL": gitlab}
         first = invoke(db, *args, env=env)
         assert first.exit_code == 0, first.output
         assert f"synced {len(projects)} projects" in first.stderr
@@ -382,8 +385,9 @@ def test_sync_answering_502_still_reports(db: str, realdata: Path) -> None:
     fake.fail("istio/istio", Fault("502"))
     args = run_args(dumps_v1(realdata))
     args.remove("--no-sync")
-    with fake.serve() as base:
-        result = invoke(db, *args, env={"TRACKER_GITHUB_API_URL": base})
+    with fake.serve() as base, catalogue_projects(TESTS_DATA).serve() as gitlab:
+        env = {"TRACKER_GITHUB_API_URL": base, "TRACKER_GITLAB_API_URL": gitlab}
+        result = invoke(db, *args, env=env)
     assert result.exit_code == 1
     assert "1 failed" in result.stderr and "502" in result.stderr
     assert "istio" in result.stdout and "1.12.1" in result.stdout

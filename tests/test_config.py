@@ -143,3 +143,23 @@ def test_huge_duration_and_binary_secret_file(tmp_path: Path) -> None:
     settings = load_settings(None, environ={"TRACKER_GITHUB_TOKEN_FILE": str(token)})
     with pytest.raises(ConfigError, match="not UTF-8"):
         settings.github_token()
+
+
+def test_gitlab_settings_and_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``[gitlab] api_url`` (default gitlab.com's API v4) and its token from a named variable
+    or file, never a setting itself; a bad token or URL is one error naming where it came from."""
+    assert Settings().gitlab_api_url == "https://gitlab.com/api/v4"
+    monkeypatch.setenv("GITLAB_TOKEN", "glpat-secret123")
+    s = load_settings(None, environ={"TRACKER_GITLAB_API_URL": "https://git.corp/api/v4"})
+    assert s.gitlab_api_url == "https://git.corp/api/v4"
+    assert s.gitlab_token() == "glpat-secret123" and "glpat-secret123" not in repr(s)
+    token = tmp_path / "gl"
+    token.write_text("glpat-fromfile\n")
+    monkeypatch.delenv("GITLAB_TOKEN")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[gitlab]\ntoken_file = "{token}"\n')
+    assert load_settings(cfg, environ={}).gitlab_token() == "glpat-fromfile"
+    with pytest.raises(ConfigError, match="the GitLab token holds a space"):
+        load_settings(None, environ={"GITLAB_TOKEN": "glpat bad"})
+    with pytest.raises(ConfigError, match=r"\(gitlab\.api_url\): must be an http\(s\) URL"):
+        load_settings(None, environ={"TRACKER_GITLAB_API_URL": "gitlab.com"})

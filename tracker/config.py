@@ -6,7 +6,8 @@ every bad field is reported at once in one :class:`~tracker.errors.ConfigError`.
 
 Each setting ``section.key`` can also be set by the variable ``TRACKER_SECTION_KEY``
 (``sync.concurrency`` -> ``TRACKER_SYNC_CONCURRENCY``). Secrets are never settings: the
-config names the *variable* (or file) that holds the GitHub token or the Slack webhook URL.
+config names the *variable* (or file) that holds the GitHub or GitLab token or the Slack
+webhook URL.
 """
 
 from __future__ import annotations
@@ -152,6 +153,9 @@ class Settings:
     github_api_url: str = "https://api.github.com"
     github_token_env: str = "GITHUB_TOKEN"
     github_token_file: Path | None = None
+    gitlab_api_url: str = "https://gitlab.com/api/v4"
+    gitlab_token_env: str = "GITLAB_TOKEN"
+    gitlab_token_file: Path | None = None
     sync_concurrency: int = 8
     sync_stale_after: timedelta = timedelta(days=2)
     sync_min_interval: timedelta = timedelta(hours=6)
@@ -191,6 +195,27 @@ class Settings:
             raise ConfigError(
                 f"{where}: the GitHub token holds a space, control or non-ASCII character",
                 "set it to the token alone (e.g. ghp_… or github_pat_…)",
+            )
+        return token
+
+    def gitlab_token(self) -> str | None:
+        """The GitLab token (sent as ``PRIVATE-TOKEN`` to ``gitlab_api_url`` only) from the
+        variable ``gitlab_token_env`` or ``gitlab_token_file``; None: anonymous.
+
+        Raises:
+            ConfigError: the token file cannot be read, or the token holds a character that
+                cannot be sent in an HTTP header (names the variable or file).
+        """
+        token = _secret(self.gitlab_token_env, self.gitlab_token_file, "gitlab.token_file")
+        if token is not None and not _token_ok(token):
+            where = (
+                f"environment {self.gitlab_token_env}"
+                if os.environ.get(self.gitlab_token_env, "").strip()
+                else f"gitlab.token_file {self.gitlab_token_file}"
+            )
+            raise ConfigError(
+                f"{where}: the GitLab token holds a space, control or non-ASCII character",
+                "set it to the token alone (e.g. glpat-…)",
             )
         return token
 
@@ -234,6 +259,9 @@ _SCHEMA: dict[tuple[str, ...], tuple[str, Callable[[Any], Any]]] = {
     ("github", "api_url"): ("github_api_url", _http_url),
     ("github", "token_env"): ("github_token_env", _str),
     ("github", "token_file"): ("github_token_file", _path),
+    ("gitlab", "api_url"): ("gitlab_api_url", _http_url),
+    ("gitlab", "token_env"): ("gitlab_token_env", _str),
+    ("gitlab", "token_file"): ("gitlab_token_file", _path),
     ("sync", "concurrency"): ("sync_concurrency", _pos_int),
     ("sync", "stale_after"): ("sync_stale_after", _duration),
     ("sync", "min_interval"): ("sync_min_interval", _duration),
@@ -372,12 +400,16 @@ def load_settings(
             values[field_name] = parse(value)
         except ValueError as exc:
             problems.append(f"{origin[path]}: {exc} (got {value!r})")
-    token_env = values.get("github_token_env", Settings.github_token_env)
-    if not _token_ok(env.get(token_env, "").strip()):
-        problems.append(
-            f"environment {token_env}: the GitHub token holds a space, control or non-ASCII "
-            "character (set it to the token alone)"
-        )
+    for forge, default in (
+        ("GitHub", Settings.github_token_env),
+        ("GitLab", Settings.gitlab_token_env),
+    ):
+        token_env = values.get(f"{forge.lower()}_token_env", default)
+        if not _token_ok(env.get(token_env, "").strip()):
+            problems.append(
+                f"environment {token_env}: the {forge} token holds a space, control or "
+                "non-ASCII character (set it to the token alone)"
+            )
     if problems:
         raise ConfigError("; ".join(problems), "see config.example.toml for every key and its type")
     settings = Settings(**values)

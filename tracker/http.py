@@ -1,4 +1,4 @@
-"""HTTP helpers shared by every outbound call (GitHub now; endoflife.date and webhooks later).
+"""HTTP helpers shared by every outbound call (GitHub, GitLab, endoflife.date, webhooks).
 
 - :func:`send` makes one request whose *whole* duration is bounded by ``timeout`` seconds:
   httpx's timeouts apply to each network read, so a server trickling one byte every 0.5 s
@@ -10,6 +10,8 @@
   ``ValueError`` from a 100,000-digit integer.
 - :func:`origin` / :func:`host` name where a URL points, so credentials go only to their own
   origin (RFC 6454) and messages never show user info.
+- :func:`connect_failure_reason` names why a connection failed (refused, DNS, TLS, ...) in a few
+  words, for every source's "cannot connect" error.
 
 Nothing here knows about GitHub.
 """
@@ -30,6 +32,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "DeadlineExceeded",
     "ResponseTooLarge",
+    "connect_failure_reason",
     "host",
     "origin",
     "parse_json",
@@ -150,3 +153,44 @@ def origin(url: str | httpx.URL) -> tuple[str, str, int | None]:
     parsed = httpx.URL(url)
     port = parsed.port or {"https": 443, "http": 80}.get(parsed.scheme)
     return parsed.scheme, parsed.host.lower(), port
+
+
+_CONNECT_REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("refused",), "connection refused"),
+    (
+        (
+            "name or service not known",
+            "nodename nor servname",
+            "name resolution",
+            "getaddrinfo",
+            "no address associated",
+            "no such host",
+        ),
+        "host name could not be resolved (DNS)",
+    ),
+    (("network is unreachable",), "network unreachable"),
+    (("no route to host",), "no route to host"),
+    (("certificate", "ssl", "tls"), "TLS handshake failed (certificate or proxy?)"),
+    (("timed out",), "connection timed out"),
+)
+
+
+def connect_failure_reason(exc: Exception) -> str:
+    """A short plain reason for a failed connection (httpx ``ConnectError``/``ProxyError``).
+
+    Classified from the OS / TLS error text so messages stay short and never echo URLs.
+
+    >>> connect_failure_reason(httpx.ConnectError("[Errno 111] Connection refused"))
+    'connection refused'
+    >>> connect_failure_reason(httpx.ConnectError("[Errno -2] Name or service not known"))
+    'host name could not be resolved (DNS)'
+    >>> connect_failure_reason(httpx.ConnectError("boom"))
+    'connection failed (ConnectError)'
+    """
+    text = str(exc).lower()
+    if isinstance(exc, httpx.ProxyError):
+        return "the proxy refused or failed the connection (check HTTPS_PROXY)"
+    for needles, reason in _CONNECT_REASONS:
+        if any(needle in text for needle in needles):
+            return reason
+    return f"connection failed ({type(exc).__name__})"

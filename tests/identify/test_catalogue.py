@@ -88,7 +88,8 @@ def test_every_builtin_entry_is_well_formed(catalogue: dict[str, CatalogueEntry]
     for cid, entry in catalogue.items():
         assert entry.id == cid
         assert entry.images, cid
-        assert entry.project and re.fullmatch(r"[\w.-]+/[\w.-]+", entry.project), cid
+        shape = r"[\w.-]+(/[\w.-]+)+" if entry.source == "gitlab" else r"[\w.-]+/[\w.-]+"
+        assert entry.project and re.fullmatch(shape, entry.project), cid
         for pattern in (entry.tag_pattern, entry.image_tag_pattern):
             if pattern is not None:
                 assert "version" in re.compile(pattern).groupindex, cid
@@ -432,3 +433,19 @@ def test_retirement_fields_are_validated():
         with pytest.raises(IdentifyError) as err:
             load_catalogue({"x": {**base, **fields}})
         assert "components.x" in err.value.message and word in err.value.message, fields
+
+
+def test_gitlab_entries_take_nested_project_paths():
+    """``source = "gitlab"``: a project is a GitLab full path (nested groups); GitHub entries
+    stay ``owner/repo``."""
+    built = load_catalogue()
+    assert built["gitlab-exporter"].source == "gitlab"
+    assert built["gitlab-exporter"].project == "gitlab-org/ruby/gems/gitlab-exporter"
+    mine = load_catalogue(
+        {"mine": {"images": ["x/y"], "project": "acme/platform/tools/y", "source": "gitlab"}}
+    )
+    assert mine["mine"].project == "acme/platform/tools/y"
+    with pytest.raises(IdentifyError, match="must be a GitLab project path"):
+        load_catalogue({"bad": {"images": ["x/y"], "project": "y", "source": "gitlab"}})
+    with pytest.raises(IdentifyError, match="must be a GitHub 'owner/repo'"):
+        load_catalogue({"bad": {"images": ["x/y"], "project": "a/b/c"}})

@@ -7,8 +7,9 @@ stable version it picks is asserted from the table below (read off the repositor
 computed from the rule), known noise in each repository (chart tags, Go-module twins, stray
 tags) must stay out, and every kept tag must be a version of one shape.
 
-Six repositories are too large to snapshot here (VERSION_LISTS): their files hold a real
-version list (endoflife.date's reading of the repository's tags, or Mimir's CHANGELOG headings)
+Six repositories are too large to snapshot here, and gitlab-exporter's has no mirror
+(VERSION_LISTS): their files hold a real version list (endoflife.date's reading of the
+repository's tags, Mimir's CHANGELOG headings, the versions omnibus-gitlab pinned)
 written in the repository's tag spelling, not the repository's own tag list. For them the test
 checks the rule reads every listed release and picks the right highest one; the noise and the
 pre-releases their rules must leave out are real tag names tested one by one at the end.
@@ -176,6 +177,8 @@ HIGHEST_STABLE: dict[str, str | None] = {
     "crossplane": "2.3.4",
     "gitlab-runner": "19.3.0",
     "gitlab-shell": "14.56.1",
+    "gitaly": "16.7.0",
+    "gitlab-exporter": "17.0.0",
     "openfaas": "0.27.14",
     "openfaas-faas-netes": "0.18.17",
     "openfaas-queue-worker": "0.14.2",
@@ -197,7 +200,9 @@ HIGHEST_STABLE: dict[str, str | None] = {
 
 # Entries whose recorded file is a real version list written as tags (see the module docstring
 # and tests/data/tags/PROVENANCE.md): the repositories are too large to snapshot here.
-VERSION_LISTS = frozenset({"vault", "mimir", "postgres", "mysql", "mongodb", "gitlab"})
+VERSION_LISTS = frozenset(
+    {"vault", "mimir", "postgres", "mysql", "mongodb", "gitlab", "gitlab-exporter"}
+)
 
 # Listed versions that are not releases of the stream: MongoDB 4.4 and earlier used odd minor
 # versions for development series (https://www.mongodb.com/docs/manual/reference/versioning/),
@@ -249,6 +254,8 @@ NOISE: dict[str, tuple[str, ...]] = {
     "nginx-ingress": ("2026-lts-r1",),
     # MongoDB 4.4 and earlier: odd minors were development series (endoflife.date lists them)
     "mongodb": ("r4.3.6", "r4.1.13", "r3.5.13"),
+    # Gitaly's test tags of 2017 (tagged by its creator, not releases)
+    "gitaly": ("vtest-1", "v0.0.1-test-7"),
 }
 
 
@@ -266,6 +273,8 @@ KEEP: dict[str, tuple[str, ...]] = {
     "postgres": ("REL_16_1", "REL9_6_8", "REL_10_0"),
     "mongodb": ("r4.4.29", "r5.3.2", "r8.2.12"),
     "faas-idler": ("0.2.1",),
+    # the 1.x line before Gitaly took GitLab's numbering, a release candidate, a dated rc
+    "gitaly": ("v1.77.1", "v1.87.0", "v12.10.0", "v16.0.0-rc42", "v13.10.0-rc20210223090520"),
 }
 
 
@@ -309,7 +318,8 @@ def test_tag_rule_keeps_the_release_stream_and_nothing_else(cid: str):
     entry = CATALOGUE[cid]
     assert entry.project is not None
     header, tags = _recorded(entry.project)
-    assert any(h.startswith("# source: https://github.com/") for h in header), cid
+    forge = "https://gitlab.com/" if entry.source == "gitlab" else "https://github.com/"
+    assert any(h.startswith(f"# source: {forge}") for h in header), cid
     assert any(h.startswith("# snapshot: ") for h in header), cid
     stream = _stream(entry, tags)
     kept = {r.release.tag for r in stream.releases}
@@ -376,6 +386,9 @@ def test_minio_orders_its_date_releases_as_calendar_versions():
         ("cilium", "v1.16.1", "1.16.1"),
         ("vault", "v1.15.2", "1.15.2"),
         ("gitlab", "v12.6.4", "12.6.4"),
+        ("gitaly", "v1.77.1", "1.77.1"),
+        ("gitlab-exporter", "v5.1.0", "5.1.0"),
+        ("gitlab-exporter", "5.1.0", "5.1.0"),
     ],
 )
 def test_tag_conventions_of_each_project_read_as_their_version(cid: str, tag: str, version: str):
@@ -391,6 +404,8 @@ def test_tag_conventions_of_each_project_read_as_their_version(cid: str, tag: st
         ("mysql", "mysql-cluster-8.0.22"),
         ("mongodb", "r7.0.0-rc1"),
         ("mongodb", "r4.3.6"),  # a development series (4.3 led to 4.4): not in the stream at all
+        ("gitaly", "v16.0.0-rc42"),
+        ("gitaly", "v13.10.0-rc20210223090520"),
     ],
 )
 def test_pre_releases_and_other_products_stay_out_of_the_stable_stream(cid: str, tag: str):

@@ -91,8 +91,13 @@ def test_build_sources_defaults_to_github_and_refuses_unknown_or_conflicting() -
     router = build_sources({"a": _entry("a", "acme/a")}, options)
     assert isinstance(router.source_for("acme/a"), GitHubReleaseSource)
     assert isinstance(router.source_for("not/in-catalogue"), GitHubReleaseSource)
-    with pytest.raises(UpstreamError, match=r"^component a: unknown upstream source 'gitlab'"):
-        routes({"a": _entry("a", "acme/a", "gitlab")})
+    with pytest.raises(UpstreamError, match=r"^component a: unknown upstream source 'gitea'"):
+        routes({"a": _entry("a", "acme/a", "gitea")})
+    both = build_sources(
+        {"a": _entry("a", "acme/a"), "g": _entry("g", "group/sub/g", "gitlab")}, options
+    )
+    assert both.source_for("group/sub/g").name == "gitlab"
+    assert both.source_for("acme/a").name == "github"
     sources.FACTORIES["static"] = lambda o: ListSource({})
     try:
         with pytest.raises(UpstreamError, match=r"^components a and b name different sources"):

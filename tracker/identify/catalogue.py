@@ -6,11 +6,12 @@ entries or override built-in ones by id (``[components.<id>]``, design.md §3)::
 
     [components.my-operator]
     images = ["ghcr.io/acme/my-operator"]     # image repositories, ``*`` wildcards allowed
-    project = "acme/my-operator"              # GitHub owner/repo
+    project = "acme/my-operator"              # GitHub owner/repo (GitLab: group/sub/project)
     tag_pattern = '^v?(?P<version>\\d.*)$'     # release tags of this component, and the version
     name = "My operator"                      # optional display name (default: the id)
     image_tag_pattern = '^stable-(?P<version>.+)$'  # optional: version inside the image tag
-    source = "github"                         # optional: the upstream source (default github)
+    source = "github"                         # optional: the upstream source: github (default)
+                                              # or gitlab
     retired = 2024-02-21                      # optional: the project stopped releasing (a date)
     successor = "other-id"                    # optional, with retired: what replaces it
     retired_source = "https://..."            # optional, with retired: where that is announced
@@ -69,6 +70,11 @@ _KEYS = frozenset(
 _SOURCE_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _PROJECT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$")
+_GITLAB_PROJECT_RE = re.compile(
+    r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*){1,20}$"
+)
+"""A GitLab project's full path: group, up to 20 nested subgroups, project
+(``gitlab-org/ruby/gems/gitlab-exporter``); the same rule as ``tracker.upstream.gitlab.schema``."""
 _HINT = "fix the [components.{id}] entry (see config.example.toml)"
 
 
@@ -230,6 +236,12 @@ def _build(
         if entry.source == "github" and not _PROJECT_RE.match(project):
             raise IdentifyError(
                 f"{where}: field 'project' must be a GitHub 'owner/repo', got {project!r}", hint
+            )
+        if entry.source == "gitlab" and not _GITLAB_PROJECT_RE.match(project):
+            raise IdentifyError(
+                f"{where}: field 'project' must be a GitLab project path "
+                f"'group/[subgroup/...]project', got {project!r}",
+                hint,
             )
         entry = replace(entry, project=project)
     if "images" in fields:

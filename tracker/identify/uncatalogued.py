@@ -26,15 +26,15 @@ def uncatalogued_reason(image: ImageReference) -> str | None:
 
     An image matches a listed repository when its registry-normalized name is that repository,
     or when its path ends in it, with or without the registry (a mirror:
-    ``harbor.corp/gitlab/registry.gitlab.com/gitlab-org/build/cng/gitaly`` and
-    ``harbor.corp/proxy/gitlab-org/build/cng/gitaly`` both end in
-    ``registry.gitlab.com/gitlab-org/build/cng/gitaly``).
+    ``harbor.corp/gitlab/registry.gitlab.com/gitlab-org/build/cng/alpine-certificates`` and
+    ``harbor.corp/proxy/gitlab-org/build/cng/alpine-certificates`` both end in
+    ``registry.gitlab.com/gitlab-org/build/cng/alpine-certificates``).
 
     Raises:
         IdentifyError: the shipped ``uncatalogued.toml`` is malformed (tested; not expected).
 
-    >>> ref = ImageReference.parse("registry.gitlab.com/gitlab-org/build/cng/gitaly:v1.77.1")
-    >>> uncatalogued_reason(ref).startswith("GitLab's Gitaly")
+    >>> ref = ImageReference.parse("registry.gitlab.com/gitlab-org/build/cng/alpine-certificates:1")
+    >>> uncatalogued_reason(ref).startswith("GitLab's CNG helper image")
     True
     >>> uncatalogued_reason(ImageReference.parse("nginx:1.27")) is None
     True

@@ -7,6 +7,9 @@ Two shapes are read:
   with the project given by the caller (``tracker releases import FILE --project owner/repo``);
 - an object ``{"owner/repo": [release, ...], ...}``.
 
+A project is a GitHub ``owner/repo`` or a GitLab full path (``group/subgroup/project``): the
+items have the GitHub release shape either way.
+
 ``export`` writes the second shape, so an export imports back unchanged. Items are validated
 with the same rules as the GitHub source
 (:func:`tracker.upstream.github.schema.parse_release`): drafts dropped, ``tag_name``
@@ -28,7 +31,8 @@ from tracker.models import Release
 from tracker.upstream.github.schema import parse_release
 from tracker.upstream.stores import ReleaseStore
 
-_PROJECT_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_PROJECT_RE = re.compile(r"^[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+){1,21}$")
+"""``owner/repo``, or a GitLab project's full path (``gitlab-org/ruby/gems/gitlab-exporter``)."""
 _HINT = "each item needs at least tag_name; see README.md, 'Release import file'"
 
 

@@ -10,7 +10,7 @@ every source alike (:class:`SourceRouter` is itself an
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -39,12 +39,16 @@ class SourceOptions:
         timeout: seconds one request may take in all (``sync.timeout_seconds``).
         github_api_url: ``github.api_url``.
         github_token: the GitHub token, or None (anonymous).
+        gitlab_api_url: ``gitlab.api_url``.
+        gitlab_token: the GitLab token, or None (anonymous: public projects need none).
     """
 
     client: httpx.Client
     timeout: float | None = None
     github_api_url: str = "https://api.github.com"
-    github_token: str | None = None
+    github_token: str | None = field(default=None, repr=False)
+    gitlab_api_url: str = "https://gitlab.com/api/v4"
+    gitlab_token: str | None = field(default=None, repr=False)
 
 
 def _github(options: SourceOptions) -> UpstreamSource:
@@ -55,7 +59,18 @@ def _github(options: SourceOptions) -> UpstreamSource:
     )
 
 
-FACTORIES: dict[str, Callable[[SourceOptions], UpstreamSource]] = {"github": _github}
+def _gitlab(options: SourceOptions) -> UpstreamSource:
+    from tracker.upstream.gitlab.releases import GitLabReleaseSource
+
+    return GitLabReleaseSource(
+        options.client, options.gitlab_api_url, options.gitlab_token, timeout=options.timeout
+    )
+
+
+FACTORIES: dict[str, Callable[[SourceOptions], UpstreamSource]] = {
+    "github": _github,
+    "gitlab": _gitlab,
+}
 """Source name (as a catalogue entry spells it) -> a factory of that release source."""
 
 

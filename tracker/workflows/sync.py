@@ -71,6 +71,8 @@ class SyncOptions:
         client: an httpx client to use (tests); None: a pooled client per sync.
         progress: called after each project (see ``tracker.upstream.sync.ProgressCallback``).
         lifecycle_api_url: the endoflife.date API (``lifecycle.api_url``).
+        gitlab_api_url: the GitLab REST API v4 base URL (``gitlab.api_url``).
+        gitlab_token: the GitLab token (None: anonymous); kept out of ``repr()``.
     """
 
     enabled: bool = True
@@ -83,6 +85,8 @@ class SyncOptions:
     client: httpx.Client | None = None
     progress: ProgressCallback | None = None
     lifecycle_api_url: str = Settings.lifecycle_api_url
+    gitlab_api_url: str = Settings.gitlab_api_url
+    gitlab_token: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, enabled: bool = True) -> SyncOptions:
@@ -100,6 +104,8 @@ class SyncOptions:
             min_interval=settings.sync_min_interval,
             timeout_seconds=settings.sync_timeout_seconds,
             lifecycle_api_url=settings.lifecycle_api_url,
+            gitlab_api_url=settings.gitlab_api_url,
+            gitlab_token=settings.gitlab_token() if enabled else None,
         )
 
 
@@ -166,7 +172,8 @@ def sync_upstream(
     Raises:
         StoreError: the store cannot be read or written. Per-project failures are in the summary.
     """
-    from tracker.upstream.github import GitHubReleaseSource, default_client, token_key
+    from tracker.upstream.github import default_client, token_key
+    from tracker.upstream.sources import SourceOptions, build_sources
     from tracker.upstream.sync import sync_projects
 
     wanted = list(projects) if projects else tracked_projects(catalogue)
@@ -175,7 +182,16 @@ def sync_upstream(
         timeout=options.timeout_seconds, concurrency=options.concurrency
     )
     try:
-        source = GitHubReleaseSource(http, api_url=options.api_url, token=options.token)
+        source = build_sources(  # each project to the source its catalogue entry names
+            catalogue,
+            SourceOptions(
+                client=http,
+                github_api_url=options.api_url,
+                github_token=options.token,
+                gitlab_api_url=options.gitlab_api_url,
+                gitlab_token=options.gitlab_token,
+            ),
+        )
         summary = sync_projects(
             store,
             source,
@@ -189,7 +205,8 @@ def sync_upstream(
             progress=options.progress,
         )
         if lifecycle and not summary.rate_limited and summary.unreachable is None:
-            summary = _sync_lifecycle(store, catalogue, options, http, wanted, summary, now)
+            on_github = [p for p in wanted if source.source_for(p).name == "github"]
+            summary = _sync_lifecycle(store, catalogue, options, http, on_github, summary, now)
         return summary
     finally:
         if own_client:

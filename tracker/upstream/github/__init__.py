@@ -11,10 +11,10 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from tracker.http import connect_failure_reason
     from tracker.upstream.github.client import (
         ANONYMOUS_WARNING,
         DEFAULT_API_URL,
-        connect_failure_reason,
         default_client,
         token_key,
     )
@@ -29,7 +29,10 @@ __all__ = [
     "token_key",
 ]
 
-_HOME = {name: "client" for name in __all__} | {"GitHubReleaseSource": "releases"}
+_HOME = {name: "client" for name in __all__} | {
+    "GitHubReleaseSource": "releases",
+    "connect_failure_reason": "client",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -36,7 +36,14 @@ from tenacity import (
 
 from tracker import __version__
 from tracker.errors import RateLimitError, UpstreamError, UpstreamUnreachableError
-from tracker.http import ResponseTooLarge, host, origin, parse_json, send
+from tracker.http import (
+    ResponseTooLarge,
+    connect_failure_reason,
+    host,
+    origin,
+    parse_json,
+    send,
+)
 from tracker.models import Release
 from tracker.upstream.base import StopCondition
 
@@ -76,47 +83,6 @@ def default_client(*, timeout: float = 30.0, concurrency: int = 8) -> httpx.Clie
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
         limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
     )
-
-
-_CONNECT_REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("refused",), "connection refused"),
-    (
-        (
-            "name or service not known",
-            "nodename nor servname",
-            "name resolution",
-            "getaddrinfo",
-            "no address associated",
-            "no such host",
-        ),
-        "host name could not be resolved (DNS)",
-    ),
-    (("network is unreachable",), "network unreachable"),
-    (("no route to host",), "no route to host"),
-    (("certificate", "ssl", "tls"), "TLS handshake failed (certificate or proxy?)"),
-    (("timed out",), "connection timed out"),
-)
-
-
-def connect_failure_reason(exc: Exception) -> str:
-    """A short plain reason for a failed connection (httpx ``ConnectError``/``ProxyError``).
-
-    Classified from the OS / TLS error text so messages stay short and never echo URLs.
-
-    >>> connect_failure_reason(httpx.ConnectError("[Errno 111] Connection refused"))
-    'connection refused'
-    >>> connect_failure_reason(httpx.ConnectError("[Errno -2] Name or service not known"))
-    'host name could not be resolved (DNS)'
-    >>> connect_failure_reason(httpx.ConnectError("boom"))
-    'connection failed (ConnectError)'
-    """
-    text = str(exc).lower()
-    if isinstance(exc, httpx.ProxyError):
-        return "the proxy refused or failed the connection (check HTTPS_PROXY)"
-    for needles, reason in _CONNECT_REASONS:
-        if any(needle in text for needle in needles):
-            return reason
-    return f"connection failed ({type(exc).__name__})"
 
 
 class _Transient(Exception):
