@@ -96,19 +96,27 @@ class UpstreamUnreachableError(UpstreamError):
     (connection refused, DNS failure, no route, TLS handshake failure, connect timeout).
 
     Unlike a timeout on an established connection or an HTTP 5xx, this fails every project the
-    same way, so the sync stops at the first one instead of retrying each (see
+    same way, so the sync stops that source at its first project instead of retrying each (see
     :func:`tracker.upstream.sync.sync_projects`).
 
     Attributes:
         host: ``host`` or ``host:port`` of the API (never a token, path or user info).
         reason: short plain reason, e.g. ``connection refused``.
+        (constructor) api, setting: which API it is and the setting that names its URL, for
+        the message (default GitHub's).
     """
 
-    def __init__(self, host: str, reason: str) -> None:
+    def __init__(
+        self,
+        host: str,
+        reason: str,
+        *,
+        api: str = "GitHub API",
+        setting: str = "github.api_url / TRACKER_GITHUB_API_URL",
+    ) -> None:
         super().__init__(
-            f"cannot connect to the GitHub API at {host}: {reason}",
-            "check github.api_url / TRACKER_GITHUB_API_URL or the network, "
-            "or run `tracker run` with --no-sync",
+            f"cannot connect to the {api} at {host}: {reason}",
+            f"check {setting} or the network, or run `tracker run` with --no-sync",
         )
         self.host = host
         self.reason = reason

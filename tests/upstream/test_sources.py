@@ -117,3 +117,45 @@ def test_catalogue_entry_source_key() -> None:
         load_catalogue({"x": {"images": ["x"], "project": "a/b", "source": "Git Hub"}})
     with pytest.raises(IdentifyError, match="must be a GitHub 'owner/repo'"):
         load_catalogue({"x": {"images": ["x"], "project": "nginx"}})
+
+
+class DeadSource(ListSource):
+    """A source whose host cannot be reached at all (like gitlab.com from an air gap)."""
+
+    name = "dead"
+
+    def fetch(
+        self,
+        project: str,
+        *,
+        validator: str | None = None,
+        conditional: bool = True,
+        stop: StopCondition | None = None,
+        max_pages: int | None = None,
+    ) -> FetchResult:
+        from tracker.errors import UpstreamUnreachableError
+
+        self.asked.append(project)
+        raise UpstreamUnreachableError("dead.test", "connection refused", api="GitLab API")
+
+
+def test_an_unreachable_source_skips_only_its_own_projects() -> None:
+    static = ListSource({f"p{i}": ["1.0.0"] for i in range(6)})
+    dead = DeadSource({})
+    projects = [f"d{i}" for i in range(4)] + [f"p{i}" for i in range(6)]
+    router = SourceRouter(
+        {"static": static, "dead": dead},
+        {p: ("dead" if p[0] == "d" else "static") for p in projects},
+    )
+    store = FakeStore()
+    summary = sync_projects(store, router, projects, token_key="t", now=NOW, concurrency=4)
+    status = {r.project: r.status for r in summary.results}
+    # the dead host costs one project; the others of that source are skipped, not tried
+    assert dead.asked == ["d0"]
+    assert status["d0"] is ProjectStatus.FAILED
+    assert all(status[f"d{i}"] is ProjectStatus.SKIPPED for i in range(1, 4))
+    # every project of the reachable source is synced
+    assert sorted(static.asked) == [f"p{i}" for i in range(6)]
+    assert all(status[f"p{i}"] is not ProjectStatus.SKIPPED for i in range(6))
+    assert {r.project for r in summary.results if r.new_releases} == {f"p{i}" for i in range(6)}
+    assert "dead.test" in (summary.unreachable or "")

@@ -39,7 +39,10 @@ says where the next sync resumes. Every request attempt is counted, failed proje
 An API that cannot be reached at all (wrong API URL, no network, DNS failure, connection
 refused) stops the run the same way after one project: the first project is fetched alone,
 before the others start, so a dead host costs one project's short retry, not one per project;
-the summary names the host.
+the summary names the host. Both stops are per source: when the catalogue routes projects to
+several sources (:class:`~tracker.upstream.sources.SourceRouter`), an unreachable host or an
+exhausted rate limit skips only that source's projects, and each source's first project is
+fetched alone.
 Timeouts on an established connection and HTTP 5xx stay per-project failures. Nothing stored
 is deleted by a failed sync: only a complete, successful full listing replaces.
 
@@ -61,6 +64,7 @@ from enum import StrEnum
 from tracker.errors import RateLimitError, UpstreamError, UpstreamUnreachableError
 from tracker.models import Release
 from tracker.upstream.base import FetchResult, StopCondition, UpstreamSource
+from tracker.upstream.sources import SourceRouter
 from tracker.upstream.stores import UpstreamStore
 from tracker.versions import ParsedVersion, parse_tag, parse_version
 
@@ -329,10 +333,10 @@ def sync_projects(
             their first sync.
         progress: called after each project (see :data:`ProgressCallback`).
 
-    The first project is fetched alone; the others start only if it did not find the API
-    unreachable (:class:`~tracker.errors.UpstreamUnreachableError`). An exhausted rate
-    limit or an unreachable API in any project skips every project not yet started (no
-    request); projects already in flight finish.
+    The first project of each source is fetched alone; that source's others start only if it
+    did not find the API unreachable (:class:`~tracker.errors.UpstreamUnreachableError`). An
+    exhausted rate limit or an unreachable API skips every project of the same source not yet
+    started (no request); projects already in flight finish, other sources go on.
 
     Returns:
         A :class:`SyncSummary`; failed projects are in ``failures``, stored data kept.
@@ -345,16 +349,16 @@ def sync_projects(
     started = time.monotonic()
     unique = list(dict.fromkeys(projects))
     plans = [_plan(store, p, token_key, full, oldest_needed) for p in unique]
-    halted: list[str] = []  # why projects not yet started are skipped; first reason wins
+    lanes = {plan.project: _source_name(source, plan.project) for plan in plans}
+    halted: dict[str, str] = {}  # source -> why its projects not yet started are skipped
     halt_lock = threading.Lock()
 
-    def halt(reason: str) -> None:
+    def halt(project: str, reason: str) -> None:
         with halt_lock:
-            if not halted:
-                halted.append(reason)
+            halted.setdefault(lanes[project], reason)  # the first reason wins
 
     def work(plan: _Plan) -> FetchResult | Exception | None:
-        if halted:
+        if lanes[plan.project] in halted:
             return None
         try:
             result = source.fetch(
@@ -365,15 +369,15 @@ def sync_projects(
                 max_pages=max_pages,
             )
         except RateLimitError as exc:
-            halt("not synced: the rate limit was exhausted")
+            halt(plan.project, "not synced: the rate limit was exhausted")
             return exc
         except UpstreamUnreachableError as exc:
-            halt(f"not synced: {exc.message}")
+            halt(plan.project, f"not synced: {exc.message}")
             return exc
         except UpstreamError as exc:
             return exc
         if result.rate_limited:
-            halt("not synced: the rate limit was exhausted")
+            halt(plan.project, "not synced: the rate limit was exhausted")
         return result
 
     results: dict[str, ProjectResult] = {}
@@ -415,18 +419,22 @@ def sync_projects(
                 plan.project, ProjectStatus.FAILED, requests=attempts, error=message
             )
         else:
-            result = ProjectResult(plan.project, ProjectStatus.SKIPPED, error=halted[0])
+            result = ProjectResult(
+                plan.project, ProjectStatus.SKIPPED, error=halted[lanes[plan.project]]
+            )
         results[plan.project] = result
         if progress is not None:
             progress(result, len(results), len(plans))
 
     workers = min(concurrency, max(1, len(plans)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tracker-sync") as pool:
-        # The first project alone: a dead API host then costs one project's short retry.
-        for plan in plans[:1]:
-            handle(plan, pool.submit(work, plan).result())
+        # Each source's first project alone: a dead API host then costs one short retry.
+        firsts = list({lanes[plan.project]: plan for plan in reversed(plans)}.values())[::-1]
+        first_futures = {pool.submit(work, plan): plan for plan in firsts}
+        for future in as_completed(first_futures):
+            handle(first_futures[future], future.result())
         futures: dict[Future[FetchResult | Exception | None], _Plan] = {
-            pool.submit(work, plan): plan for plan in plans[1:]
+            pool.submit(work, plan): plan for plan in plans if plan not in firsts
         }
         for future in as_completed(futures):
             handle(futures[future], future.result())
@@ -446,6 +454,16 @@ def sync_projects(
         warnings=source.warnings,
         unreachable=unreachable,
     )
+
+
+def _source_name(source: UpstreamSource, project: str) -> str:
+    """The name of the source that serves ``project`` (a router's routed source)."""
+    if isinstance(source, SourceRouter):
+        try:
+            return source.source_for(project).name
+        except UpstreamError:
+            return source.name  # not built: its fetch fails per project
+    return source.name
 
 
 def _store(

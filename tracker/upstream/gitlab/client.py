@@ -201,7 +201,12 @@ class GitLabClient:
                 with attempt:
                     return self._get_once(run, url, headers)
         except _Unreachable as exc:
-            raise UpstreamUnreachableError(exc.host, exc.reason) from None
+            raise UpstreamUnreachableError(
+                exc.host,
+                exc.reason,
+                api="GitLab API",
+                setting="gitlab.api_url / TRACKER_GITLAB_API_URL",
+            ) from None
         except _Transient as exc:
             raise UpstreamError(
                 f"{run.project}: {exc} (after {run.requests} attempts)",
