@@ -257,8 +257,12 @@ def test_notification_without_target_stays_pending(
 
 
 def test_report_files_and_freshness(tmp_path: Path) -> None:
-    md, js = report_files(tmp_path, "prod/eu west", date(2026, 11, 30))
-    assert (md.name, js.name) == ("prod_eu_west-2026-11-30.md", "prod_eu_west-2026-11-30.json")
+    md, js, html = report_files(tmp_path, "prod/eu west", date(2026, 11, 30))
+    assert (md.name, js.name, html.name) == (
+        "prod_eu_west-2026-11-30.md",
+        "prod_eu_west-2026-11-30.json",
+        "prod_eu_west-2026-11-30.html",
+    )
     now = DAY1
     synced = {"a/b": now - timedelta(hours=1), "c/d": now - timedelta(hours=7)}
     assert sync_is_fresh(synced, ["a/b"], now, timedelta(hours=6))

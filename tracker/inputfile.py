@@ -205,7 +205,8 @@ class InputFile:
         try:
             info = os.stat(path)
         except FileNotFoundError:
-            raise self._fail(" not found") from None
+            hint = f"check the path (relative to {Path.cwd()})"
+            raise self._fail(" not found", hint) from None
         except OSError as exc:
             raise self._fail(f" cannot be read: {exc.strerror or exc}", "") from None
         self._check_regular(info.st_mode)

@@ -389,7 +389,7 @@ def run_cmd(
         Path | None,
         typer.Option(
             metavar="DIR",
-            help="Write <cluster>-<date>.md and .json here (default: report.dir).",
+            help="Write <cluster>-<date>.md, .json and .html here (default: report.dir).",
         ),
     ] = None,
     metrics_file: Annotated[

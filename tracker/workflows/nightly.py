@@ -96,14 +96,17 @@ def sync_is_fresh(
     )
 
 
-def report_files(report_dir: Path, cluster: str, today: date) -> tuple[Path, Path]:
-    """The Markdown and JSON paths for one cluster's report of one day.
+_REPORT_FORMATS = (("markdown", "md"), ("json", "json"), ("html", "html"))
+
+
+def report_files(report_dir: Path, cluster: str, today: date) -> tuple[Path, ...]:
+    """The Markdown, JSON and HTML paths for one cluster's report of one day.
 
     >>> [p.name for p in report_files(Path("/r"), "prod-eu", date(2026, 11, 30))]
-    ['prod-eu-2026-11-30.md', 'prod-eu-2026-11-30.json']
+    ['prod-eu-2026-11-30.md', 'prod-eu-2026-11-30.json', 'prod-eu-2026-11-30.html']
     """
     stem = f"{_file_safe(cluster)}-{today.isoformat()}"
-    return report_dir / f"{stem}.md", report_dir / f"{stem}.json"
+    return tuple(report_dir / f"{stem}.{suffix}" for _, suffix in _REPORT_FORMATS)
 
 
 def _file_safe(cluster: str) -> str:
@@ -149,7 +152,8 @@ def nightly(
             kubeconfig context or the dump file's stem).
         today: the day findings are computed for; ``now``: the run's time (UTC).
         notifiers: target name (``slack``, ``webhook``) -> notifier; empty: no notification.
-        report_dir: where to write ``<cluster>-<date>.md`` and ``.json``; None: not written.
+        report_dir: where to write ``<cluster>-<date>.md``, ``.json`` and ``.html``; None:
+            not written.
         report_url: the ``report.url`` template the digests link (:func:`report_link`);
             None: no link (a path on the job's host is never sent).
         lock_wait_seconds: how long to wait for another run of this cluster to finish.
@@ -292,17 +296,17 @@ def _sync(
 def _write_reports(report: Report, report_dir: Path, cluster: str, today: date) -> tuple[Path, ...]:
     from tracker.report import get_formatter
 
-    markdown, json_path = report_files(report_dir, cluster, today)
+    paths = report_files(report_dir, cluster, today)
     try:
         report_dir.mkdir(parents=True, exist_ok=True)
-        markdown.write_text(get_formatter("markdown").format(report), encoding="utf-8")
-        json_path.write_text(get_formatter("json").format(report), encoding="utf-8")
+        for (name, _), path in zip(_REPORT_FORMATS, paths, strict=True):
+            path.write_text(get_formatter(name).format(report), encoding="utf-8")
     except OSError as exc:
         raise ReportError(
             f"cannot write reports to {report_dir}: {exc.strerror}",
             "check report.dir / --report-dir and its permissions",
         ) from None
-    return markdown, json_path
+    return paths
 
 
 @dataclass(frozen=True)

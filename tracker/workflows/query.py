@@ -73,7 +73,8 @@ class RowFilter:
         if older_than is not None:
             parsed = parse_version(older_than)
             if isinstance(parsed, Unparsed):
-                raise ValueError(f"--older-than {older_than!r} is not a version: {parsed.reason}")
+                reason = parsed.reason.removeprefix("not a version: ")
+                raise ValueError(f"--older-than {older_than!r} is not a version: {reason}")
             if parsed.variant is not None:
                 # the image-tag rule would read "1.x" as 1 with a variant "x": refuse it
                 raise ValueError(
