@@ -107,3 +107,22 @@ def test_major_only_cycles_and_unknown_cycles(products: dict[str, Product]) -> N
 def test_malformed_answers_name_product_and_field(data: object, message: str) -> None:
     with pytest.raises(EndOfLifeFormatError, match=message):
         parse_product(data, product="kubernetes")
+
+
+def test_older_than_every_listed_cycle_is_past_eol(products: dict[str, Product]) -> None:
+    eks = products["amazon-eks"]
+    oldest = min(eks.cycles, key=lambda c: tuple(int(x) for x in c.name.split(".")))
+    assert oldest.name == "1.18"  # endoflife.date no longer lists EKS 1.16
+    verdict = judge(eks, v("v1.16.13-eks-ec92d4"), today=AS_OF)
+    assert verdict is not None
+    assert (verdict.kind, verdict.severity) == ("eol", Severity.CRITICAL)
+    assert verdict.message == (
+        "Amazon EKS 1.16 is older than every cycle endoflife.date lists (the oldest, 1.18, "
+        "ended on 2022-08-15): past end of life; move to 1.31 (supported until 2026-11-26)"
+    )
+    assert verdict.support.cycle == "1.16" and verdict.support.eol is None
+    assert verdict.move_to == "1.31"
+    # newer than the newest listed cycle: still no verdict (not guessed)
+    assert judge(eks, v("1.99.0"), today=AS_OF) is None
+    # older than the oldest while the oldest is still supported: no verdict either
+    assert judge(eks, v("1.16.0"), today=date(2020, 1, 1)) is None

@@ -3,8 +3,11 @@
 Data: endoflife.date (:mod:`tracker.upstream.endoflife`). Rules:
 
 - The running version's cycle is the product's cycle named ``major.minor`` (``1.30``), else
-  ``major`` (Jaeger ``2``). A version whose cycle upstream does not list gets no verdict
-  (``cycle_for`` returns None; the caller reports "no support data for cycle X").
+  ``major`` (Jaeger ``2``). A version older than every cycle listed, when the oldest listed
+  has ended, is past end of life too (``eol``, critical): endoflife.date drops cycles long
+  out of support (``amazon-eks`` starts at 1.18), and a cluster on EKS 1.16 must not read
+  as supported. Any other version whose cycle upstream does not list (newer than the
+  newest, or older while the oldest is still supported) gets no verdict.
 - The end that counts is end of life (``eol``), except where extended support applies
   without opting in: EKS puts every cluster into extended support when standard support
   ends (AWS, "Amazon EKS extended support", default upgrade policy EXTENDED), so for
@@ -161,7 +164,7 @@ def judge(
     """
     cycle = cycle_for(product, version)
     if cycle is None:
-        return None
+        return _older_than_listed(product, version, today=today, warn_before=warn_before)
     support = Support(product.name, cycle.name, cycle.eol, cycle.eoas, cycle.eoes, cycle.lts)
     end, flag, extended = _final_end(product, cycle)
     target = _move_to(product, cycle, today + warn_before)
@@ -200,3 +203,33 @@ def judge(
             f"(in {days} day{'s' if days != 1 else ''}){move}",
         )
     return verdict(None, None, "")
+
+
+def _older_than_listed(
+    product: Product, version: ParsedVersion, *, today: date, warn_before: timedelta
+) -> LifecycleVerdict | None:
+    """``eol`` for a version older than every cycle listed, once the oldest listed has ended;
+    else None (see the module docstring)."""
+    numeric = [c for c in product.cycles if _cycle_key(c.name)]
+    if not numeric:
+        return None
+    oldest = min(numeric, key=lambda c: _cycle_key(c.name))
+    width = len(_cycle_key(oldest.name))
+    release = version.version.release
+    mine = tuple(release[:width]) + (0,) * (width - len(release))
+    end, flag, _ = _final_end(product, oldest)
+    if mine >= _cycle_key(oldest.name) or not _ended(end, flag, today):
+        return None
+    name = ".".join(str(part) for part in mine)
+    target = _move_to(product, oldest, today + warn_before)
+    move = f"; move to {target.name}{_until(product, target)}" if target else ""
+    ended = f" (the oldest, {oldest.name}, ended on {end.isoformat()})" if end else ""
+    return LifecycleVerdict(
+        Support(product.name, name, None, None, None, False),
+        "eol",
+        Severity.CRITICAL,
+        f"{product.label} {name} is older than every cycle endoflife.date lists{ended}: "
+        f"past end of life{move}",
+        product.url,
+        target.name if target else None,
+    )
