@@ -174,6 +174,9 @@ def main() -> None:
 
             kubeconfig = write_kubeconfig(Path(tmp) / "kubeconfig", url, TOKEN)
             env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+            # An installed tracker runs from bytecode (pip compiles it); a machine that sets
+            # PYTHONDONTWRITEBYTECODE would recompile every module on every run instead.
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
             env["TRACKER_DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'live.db'}"
             env["KUBECACHEDIR"] = str(Path(tmp) / "kubecache")
             env["HOME"] = tmp  # kubectl's discovery cache goes under it, fresh per run

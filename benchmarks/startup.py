@@ -92,6 +92,9 @@ def main() -> None:
     tracker = tracker_command()
     with tempfile.TemporaryDirectory(prefix="tracker-startup-") as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+        # An installed tracker runs from bytecode (pip compiles it); a machine that sets
+        # PYTHONDONTWRITEBYTECODE would recompile every module on every run instead.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["TRACKER_DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'startup.db'}"
         env["PYTHONPATH"] = str(ROOT)
         for name in ("cluster.json", "version.json", "releases.json"):
