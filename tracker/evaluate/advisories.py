@@ -23,7 +23,7 @@ import bisect
 import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from packaging.version import Version
@@ -212,17 +212,10 @@ class _Group:
     fix_points: tuple[int, ...] = ()
     # worst first: advisory severity, then with a CVSS vector, then id (computed once)
     order: tuple[int, bool, str] = (0, True, "")
-    # descriptions already built: (fixes at or below the version, release line) -> match
-    described: dict[tuple[int, tuple[int, ...]], AdvisoryMatch] = field(default_factory=dict)
 
     def describe(self, first: int, line: tuple[int, ...]) -> AdvisoryMatch:
         """The match for a version above ``first`` of the fixes, on release ``line``."""
-        cached = self.described.get((first, line))
-        if cached is None:
-            cached = self.described[(first, line)] = _match_of(
-                self.advisory, self.ordered, self.shown, first, line
-            )
-        return cached
+        return _match_of(self.advisory, self.ordered, self.shown, first, line)
 
 
 class _Package:
@@ -276,7 +269,7 @@ class _Package:
         found = self._results.get((c, line))
         if found is None:
             found = self._results[(c, line)] = tuple(
-                g.describe(bisect.bisect_right(g.fix_points, c), line) for g in self.hits(c)
+                [g.describe(bisect.bisect_right(g.fix_points, c), line) for g in self.hits(c)]
             )
         return found
 
@@ -395,13 +388,9 @@ def _match_of(
     line: tuple[int, ...],
 ) -> AdvisoryMatch:
     """The match for a version above ``first`` fixes of ``ordered`` on release ``line``."""
-    nearest = next(
-        (fix for fix in ordered[first:] if fix[2] == line),
-        ordered[first] if first < len(ordered) else None,
-    )
-    return AdvisoryMatch(
-        advisory=advisory,
-        nearest_fix=nearest[1] if nearest is not None else None,
-        lowest_fix=shown[0] if shown else None,
-        fixed_in=shown,
-    )
+    nearest = shown[first] if first < len(shown) else None
+    for i in range(first, len(ordered)):
+        if ordered[i][2] == line:
+            nearest = shown[i]
+            break
+    return AdvisoryMatch(advisory, nearest, shown[0] if shown else None, shown)
