@@ -149,8 +149,11 @@ def test_two_runs_on_changed_dumps_history_and_one_message(
 
     # the report files, named by cluster and date
     names = sorted(p.name for p in reports.iterdir())
-    assert len(names) == 2 and names[0].startswith(f"{CLUSTER}-") and names[0].endswith(".json")
-    report = json.loads((reports / names[0]).read_text())
+    assert [Path(n).suffix for n in names] == [".html", ".json", ".md"]
+    assert all(n.startswith(f"{CLUSTER}-") for n in names)
+    html = (reports / names[0]).read_text()
+    assert html.startswith("<!DOCTYPE html>") and CLUSTER in html
+    report = json.loads((reports / names[1]).read_text())
     assert {(c["component"], c["role"], c["current"]) for c in report["components"]} == {
         ("istio", "data-plane", "1.13.9"),
         ("kubernetes", "control-plane", "1.29.3"),
