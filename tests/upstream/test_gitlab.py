@@ -171,6 +171,30 @@ def test_redirect_to_another_host_is_refused() -> None:
         source.fetch(GITALY)
 
 
+def test_a_tags_only_project_without_tag_etags_still_sees_new_tags() -> None:
+    """GitLab need not send an ETag for /repository/tags: the releases list's own 304 must
+    then not hide a new tag (the project stays marked as read through its tags)."""
+    tags = [{"name": "v1.0.0", "commit": {"created_at": "2024-01-01T00:00:00Z"}}]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/releases"):
+            if request.headers.get("if-none-match") == 'W/"empty"':
+                return httpx.Response(304)
+            return httpx.Response(200, json=[], headers={"ETag": 'W/"empty"'})
+        assert request.url.path.endswith("/repository/tags")
+        assert "if-none-match" not in request.headers  # no tag ETag to send
+        return httpx.Response(200, json=tags)
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        source = GitLabReleaseSource(client, API, TOKEN, sleep=lambda s: None)
+        first = source.fetch(GITALY)
+        assert [r.tag for r in first.releases] == ["v1.0.0"]
+        tags.insert(0, {"name": "v1.1.0", "commit": {"created_at": "2024-02-01T00:00:00Z"}})
+        second = source.fetch(GITALY, validator=first.validator)
+        assert not second.not_modified
+        assert [r.tag for r in second.releases][:1] == ["v1.1.0"]
+
+
 # ----------------------------------------------------------------- through the sync
 
 

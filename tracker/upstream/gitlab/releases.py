@@ -31,6 +31,7 @@ from tracker.upstream.gitlab.schema import PROJECT_RE, parse_release, parse_tag,
 
 _RESUME = "resume:"
 _NONE = "-"
+_TAGS_NO_ETAG = "*"  # read through its tags, which came without an ETag: ask for them again
 
 
 def split_validator(validator: str | None) -> tuple[str | None, str | None, tuple[str, str] | None]:
@@ -178,8 +179,11 @@ class GitLabReleaseSource:
         items = [] if response.status_code == 304 else client.json_list(run, response)
         if not items:  # no releases (still none, or none on the first look): the tags
             new_releases_etag = response.headers.get("etag") or releases_etag
-            tags = client.open(run, self._url(run.project, "tags"), etag=tags_etag)
-            new_tags_etag = tags.headers.get("etag") or tags_etag
+            known = None if tags_etag == _TAGS_NO_ETAG else tags_etag
+            tags = client.open(run, self._url(run.project, "tags"), etag=known)
+            # a project read through its tags stays marked so, with or without an ETag, so
+            # that the releases' own 304 never hides a new tag
+            new_tags_etag = tags.headers.get("etag") or known or _TAGS_NO_ETAG
             if tags.status_code == 304:
                 return self._result(
                     run, join_validator(new_releases_etag, new_tags_etag), not_modified=True
