@@ -163,3 +163,13 @@ def test_gitlab_settings_and_token(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         load_settings(None, environ={"GITLAB_TOKEN": "glpat bad"})
     with pytest.raises(ConfigError, match=r"\(gitlab\.api_url\): must be an http\(s\) URL"):
         load_settings(None, environ={"TRACKER_GITLAB_API_URL": "gitlab.com"})
+
+
+@pytest.mark.parametrize("section", ["github", "gitlab"])
+def test_api_urls_with_credentials_are_refused_without_echoing_them(section: str) -> None:
+    """User info in an API URL would be copied into every release link (stored, reported,
+    sent to Slack): refused, and the error does not repeat it."""
+    url = "https://bot:s3cret@git.corp/api/v4"
+    with pytest.raises(ConfigError, match=rf"\({section}\.api_url\): must not hold user") as caught:
+        load_settings(None, environ={f"TRACKER_{section.upper()}_API_URL": url})
+    assert "s3cret" not in str(caught.value) and "s3cret" not in (caught.value.hint or "")

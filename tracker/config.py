@@ -68,7 +68,27 @@ def _http_url(value: Any) -> str:
         or any(c.isspace() or not c.isprintable() for c in text)
     ):
         raise ValueError("must be an http(s) URL such as https://api.github.com")
+    if parts.username is not None or parts.password is not None:
+        # it would be copied into every release link (reports, Slack, the database)
+        raise ValueError(
+            "must not hold user:password@ (put the token in the token setting's variable "
+            "or file instead)"
+        )
     return text
+
+
+def _shown(value: Any) -> Any:
+    """A bad value as an error may quote it: a URL's ``user:password@`` masked.
+
+    >>> _shown("https://bot:s3@cret@git.corp/api/v4"), _shown(3)
+    ('https://***@git.corp/api/v4', 3)
+    """
+    if isinstance(value, str) and "@" in value:
+        scheme, sep, rest = value.partition("://")
+        authority = rest.split("/", 1)[0]
+        if sep and "@" in authority:
+            return f"{scheme}://***@{authority.rsplit('@', 1)[1]}{rest[len(authority) :]}"
+    return value
 
 
 def _url_template(value: Any) -> str | None:
@@ -399,7 +419,7 @@ def load_settings(
         try:
             values[field_name] = parse(value)
         except ValueError as exc:
-            problems.append(f"{origin[path]}: {exc} (got {value!r})")
+            problems.append(f"{origin[path]}: {exc} (got {_shown(value)!r})")
     for forge, default in (
         ("GitHub", Settings.github_token_env),
         ("GitLab", Settings.gitlab_token_env),
