@@ -159,3 +159,6 @@ def test_an_unreachable_source_skips_only_its_own_projects() -> None:
     assert all(status[f"p{i}"] is not ProjectStatus.SKIPPED for i in range(6))
     assert {r.project for r in summary.results if r.new_releases} == {f"p{i}" for i in range(6)}
     assert "dead.test" in (summary.unreachable or "")
+    # follow-up syncs ask per source: only the dead one counts as stopped
+    assert set(summary.stopped) == {"dead"} and "dead.test" in summary.stopped["dead"]
+    assert summary.source_stopped("dead") and not summary.source_stopped("static")

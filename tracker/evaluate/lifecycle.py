@@ -151,7 +151,8 @@ def judge(
 ) -> LifecycleVerdict | None:
     """The support verdict for ``version`` of ``product`` on ``today``.
 
-    Returns None when the product does not list the version's cycle.
+    Returns None when the product does not list the version's cycle, except for a version
+    older than every cycle listed once the oldest has ended (then ``eol``, critical).
 
     >>> from tracker.upstream.endoflife import Product, SupportCycle
     >>> from tracker.versions import parse_version

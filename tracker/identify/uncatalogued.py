@@ -2,8 +2,8 @@
 
 Some images on real clusters are known open-source parts that tracker cannot follow: a helper
 image with no release stream of its own (GitLab's ``alpine-certificates``, tagged with a
-package's date stamp), or a project whose releases live where tracker's release source does not
-read (Gitaly on gitlab.com). They stay ``unidentified`` (design.md §4: nothing is dropped, and
+package's date stamp), or a project whose releases live where no release source of tracker's
+reads. They stay ``unidentified`` (design.md §4: nothing is dropped, and
 never a guess), but their reason says what they are and what is missing, instead of only
 "no catalogue entry". The list ships in ``uncatalogued.toml`` next to this module.
 """

@@ -228,7 +228,7 @@ def fleet_markdown(view: Fleet | Report) -> str:
     """``tracker report --all-clusters --format markdown``: what the fleet table shows
     (:mod:`tracker.report.fleet`): the totals, a table of clusters worst first (last scan,
     control plane, counts), and a table of the component versions with critical or warning
-    findings (how many clusters run each, and the first few).
+    findings (how many clusters run each, and the first of them).
 
     Raises:
         ReportError: a naive timestamp.

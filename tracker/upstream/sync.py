@@ -142,6 +142,8 @@ class SyncSummary:
         seconds: wall time of the run.
         results: one :class:`ProjectResult` per project, in the order asked.
         warnings: one-line warnings to print once (e.g. anonymous rate limit).
+        stopped: source name -> why its projects not yet started were skipped (rate limit
+            exhausted, API unreachable); the sources not named here ran to the end.
     """
 
     projects: int
@@ -158,6 +160,12 @@ class SyncSummary:
     warnings: tuple[str, ...] = field(default=())
     unreachable: str | None = None
     advisories: str | None = None
+    stopped: Mapping[str, str] = field(default_factory=dict)
+
+    def source_stopped(self, name: str) -> bool:
+        """Whether the source named ``name`` (as catalogue entries spell it) stopped early."""
+        return name in self.stopped
+
     """The advisory sync's one-line summary, when it ran."""
 
     @property
@@ -453,6 +461,7 @@ def sync_projects(
         results=ordered,
         warnings=source.warnings,
         unreachable=unreachable,
+        stopped=dict(halted),
     )
 
 

@@ -273,7 +273,7 @@ def _sync(
     try:
         with store.job_lock("sync", wait_seconds=0):
             summary = sync_upstream(store, catalogue, options, now=now, projects=projects)
-            if not (summary.rate_limited or summary.unreachable):  # as `tracker sync` does
+            if not summary.source_stopped("github"):  # as `tracker sync` does
                 summary = sync_advisory_data(store, catalogue, options, summary, now=now)
     except LockError:
         return None, "another tracker process is syncing upstream data"

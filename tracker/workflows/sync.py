@@ -204,7 +204,7 @@ def sync_upstream(
             oldest_needed=oldest_running(store, catalogue),
             progress=options.progress,
         )
-        if lifecycle and not summary.rate_limited and summary.unreachable is None:
+        if lifecycle and not summary.source_stopped("github"):  # archived flags need GitHub
             on_github = [p for p in wanted if source.source_for(p).name == "github"]
             summary = _sync_lifecycle(store, catalogue, options, http, on_github, summary, now)
         return summary
@@ -297,7 +297,7 @@ def run_sync(
             full=full,
             lifecycle=not projects,
         )
-        if projects or summary.rate_limited or summary.unreachable:
+        if projects or summary.source_stopped("github"):
             return summary  # a chosen project list, or GitHub is out of reach: releases only
         return sync_advisory_data(store, catalogue, options, summary, now=datetime.now(UTC))
 

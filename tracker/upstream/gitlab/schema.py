@@ -78,7 +78,8 @@ def parse_release(project: str, item: Any, web_url: str) -> Release | None:
     """One release object -> a :class:`Release`; None for an upcoming (unpublished) release.
 
     ``published_at`` is ``released_at`` (else ``created_at``); ``url`` is ``_links.self``
-    when it is an https URL on ``web_url``'s host, else ``{web_url}/{project}/-/releases/{tag}``.
+    when it lies under ``web_url`` (the instance's own address), else
+    ``{web_url}/{project}/-/releases/{tag}``.
 
     >>> r = parse_release("gitlab-org/gitaly", {"tag_name": "v16.0.0-rc42"}, "https://gitlab.com")
     >>> r.prerelease, r.url
