@@ -47,6 +47,7 @@ from importlib import resources
 
 from tracker.errors import IdentifyError
 from tracker.models import CatalogueEntry, ImageReference
+from tracker.upstream.gitlab.schema import PROJECT_RE as GITLAB_PROJECT_RE
 
 __all__ = ["ImageIndex", "load_catalogue", "normalize_image_pattern"]
 
@@ -70,11 +71,6 @@ _KEYS = frozenset(
 _SOURCE_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _PROJECT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$")
-_GITLAB_PROJECT_RE = re.compile(
-    r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*){1,20}$"
-)
-"""A GitLab project's full path: group, up to 20 nested subgroups, project
-(``gitlab-org/ruby/gems/gitlab-exporter``); the same rule as ``tracker.upstream.gitlab.schema``."""
 _HINT = "fix the [components.{id}] entry (see config.example.toml)"
 
 
@@ -237,7 +233,7 @@ def _build(
             raise IdentifyError(
                 f"{where}: field 'project' must be a GitHub 'owner/repo', got {project!r}", hint
             )
-        if entry.source == "gitlab" and not _GITLAB_PROJECT_RE.match(project):
+        if entry.source == "gitlab" and not GITLAB_PROJECT_RE.match(project):
             raise IdentifyError(
                 f"{where}: field 'project' must be a GitLab project path "
                 f"'group/[subgroup/...]project', got {project!r}",

@@ -46,6 +46,7 @@ from tracker.http import (
 )
 from tracker.models import Release
 from tracker.upstream.base import StopCondition
+from tracker.upstream.paging import Listing, Transient, Unreachable, page_key
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
@@ -85,23 +86,6 @@ def default_client(*, timeout: float = 30.0, concurrency: int = 8) -> httpx.Clie
     )
 
 
-class _Transient(Exception):
-    """A failure worth retrying (5xx, timeout, connection error, secondary rate limit)."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class _Unreachable(_Transient):
-    """No connection could be established to ``host`` (retried ``connect_attempts`` times)."""
-
-    def __init__(self, where: str, reason: str) -> None:
-        super().__init__(f"cannot connect to {where}: {reason}")
-        self.host = where
-        self.reason = reason
-
-
 @dataclass
 class Run:
     """Mutable bookkeeping of one fetch of one project (one thread).
@@ -135,23 +119,8 @@ class Run:
                 self.reset = datetime.fromtimestamp(int(reset), tz=UTC)
 
 
-@dataclass(frozen=True)
-class Listing:
-    """Items read from a paged listing: ``complete`` when its last page was read."""
-
-    items: tuple[Release, ...]
-    pages: int
-    complete: bool
-
-
 PageParser = Callable[[Run, httpx.Response, int], list[Release]]
 """``(run, response, page number) -> the page's releases`` (malformed items noted in ``run``)."""
-
-
-def _page_key(url: str | httpx.URL) -> tuple[tuple[str, str, int | None], str, tuple[Any, ...]]:
-    """A URL as compared for "already read": origin, path and sorted query parameters."""
-    parsed = httpx.URL(url)
-    return origin(parsed), parsed.path, tuple(sorted(parsed.params.multi_items()))
 
 
 class GitHubClient:
@@ -258,7 +227,7 @@ class GitHubClient:
         retrying = Retrying(
             stop=self._stop,
             wait=self._wait,
-            retry=retry_if_exception_type(_Transient),
+            retry=retry_if_exception_type(Transient),
             sleep=self._sleep,
             reraise=True,
         )
@@ -266,9 +235,9 @@ class GitHubClient:
             for attempt in retrying:
                 with attempt:
                     return self._get_once(run, url, query, headers)
-        except _Unreachable as exc:
+        except Unreachable as exc:
             raise UpstreamUnreachableError(exc.host, exc.reason) from None
-        except _Transient as exc:
+        except Transient as exc:
             raise UpstreamError(
                 f"{run.project}: {exc} (after {run.requests} attempts)",
                 "GitHub may be having trouble; the next sync retries",
@@ -277,7 +246,7 @@ class GitHubClient:
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _Transient) and exc.retry_after is not None:
+        if isinstance(exc, Transient) and exc.retry_after is not None:
             return exc.retry_after
         return float(self._backoff(state))
 
@@ -286,7 +255,7 @@ class GitHubClient:
         if state.attempt_number >= self.max_attempts:
             return True
         exc = state.outcome.exception() if state.outcome else None
-        return isinstance(exc, _Unreachable) and state.attempt_number >= self._connect_attempts
+        return isinstance(exc, Unreachable) and state.attempt_number >= self._connect_attempts
 
     def _get_once(
         self, run: Run, url: str, query: dict[str, str] | None, headers: dict[str, str]
@@ -298,21 +267,21 @@ class GitHubClient:
                 self._client, "GET", url, timeout=self._timeout, headers=headers, params=query
             )
         except httpx.ConnectTimeout:
-            raise _Unreachable(host(url), "connection timed out") from None
+            raise Unreachable(host(url), "connection timed out") from None
         except (httpx.ConnectError, httpx.ProxyError) as exc:
-            raise _Unreachable(host(url), connect_failure_reason(exc)) from None
+            raise Unreachable(host(url), connect_failure_reason(exc)) from None
         except httpx.TimeoutException:
-            raise _Transient(f"GET {path} timed out after {self._timeout:g} s") from None
+            raise Transient(f"GET {path} timed out after {self._timeout:g} s") from None
         except ResponseTooLarge as exc:
             raise UpstreamError(
                 f"{run.project}: GET {path}: {exc}", "check github.api_url"
             ) from None
         except httpx.TransportError as exc:
-            raise _Transient(f"GET {path} failed: {type(exc).__name__}") from None
+            raise Transient(f"GET {path} failed: {type(exc).__name__}") from None
         run.note(response)
         status = response.status_code
         if status >= 500:
-            raise _Transient(f"GET {path} answered HTTP {status}")
+            raise Transient(f"GET {path} answered HTTP {status}")
         if status in (403, 429):
             self._rate_limited(run, response, path)
         return response
@@ -339,7 +308,7 @@ class GitHubClient:
                 f"{run.project}: GitHub secondary rate limit asks to wait {retry_after:.0f} s",
                 "run the sync again later, or lower sync.concurrency",
             )
-        raise _Transient(f"GET {path} hit a secondary rate limit (HTTP {status})", retry_after)
+        raise Transient(f"GET {path} hit a secondary rate limit (HTTP {status})", retry_after)
 
     def check_status(self, run: Run, response: httpx.Response) -> None:
         """Accept 200 and 304; anything else is a one-line :class:`UpstreamError`."""
@@ -405,7 +374,7 @@ class GitHubClient:
                     f"{what} to another host ({host(url)}); not followed, the listing stops here"
                 )
                 return None
-            key = _page_key(url)
+            key = page_key(url)
             if key in seen:
                 run.warnings.append(f"{what} to a page already read; the listing stops here")
                 return None
@@ -454,7 +423,7 @@ class GitHubClient:
         """
         collected: list[Release] = []
         response = first
-        seen: set[Any] = {_page_key(first.url)}
+        seen: set[Any] = {page_key(first.url)}
         count = 0
         while True:
             count += 1

@@ -31,7 +31,6 @@ from tracker.upstream.github.client import (
     DEFAULT_API_URL,
     REDIRECTS,
     GitHubClient,
-    Listing,
     PageParser,
     Run,
 )
@@ -41,6 +40,7 @@ from tracker.upstream.github.schema import (
     parse_release,
     parse_tag_item,
 )
+from tracker.upstream.paging import Listing
 
 _RESUME = "resume:"
 

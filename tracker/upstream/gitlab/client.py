@@ -40,27 +40,13 @@ from tracker.errors import RateLimitError, UpstreamError, UpstreamUnreachableErr
 from tracker.http import ResponseTooLarge, connect_failure_reason, host, origin, parse_json, send
 from tracker.models import Release
 from tracker.upstream.base import StopCondition
+from tracker.upstream.paging import Listing, Transient, Unreachable, page_key
 
 DEFAULT_API_URL = "https://gitlab.com/api/v4"
 REDIRECTS = (301, 302, 303, 307, 308)
 MAX_PAGES = 1000
 """A listing never reads more pages than this in one fetch (100,000 items at 100 a page)."""
 _MAX_REDIRECTS = 5
-
-
-class _Transient(Exception):
-    """A failure worth retrying (5xx, timeout, connection error, a short 429)."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class _Unreachable(_Transient):
-    def __init__(self, where: str, reason: str) -> None:
-        super().__init__(f"cannot connect to {where}: {reason}")
-        self.host = where
-        self.reason = reason
 
 
 @dataclass
@@ -91,22 +77,8 @@ class Run:
                 self.reset = datetime.fromtimestamp(int(reset), tz=UTC)
 
 
-@dataclass(frozen=True)
-class Listing:
-    """Items read from a paged listing: ``complete`` when its last page was read."""
-
-    items: tuple[Release, ...]
-    pages: int
-    complete: bool
-
-
 PageParser = Callable[[Run, list[Any], int], list[Release]]
 """``(run, the page's JSON array, page number) -> its releases`` (bad items noted in ``run``)."""
-
-
-def _page_key(url: str | httpx.URL) -> tuple[Any, ...]:
-    parsed = httpx.URL(url)
-    return origin(parsed), parsed.path, tuple(sorted(parsed.params.multi_items()))
 
 
 class GitLabClient:
@@ -192,7 +164,7 @@ class GitLabClient:
         retrying = Retrying(
             stop=self._stop,
             wait=self._wait,
-            retry=retry_if_exception_type(_Transient),
+            retry=retry_if_exception_type(Transient),
             sleep=self._sleep,
             reraise=True,
         )
@@ -200,14 +172,14 @@ class GitLabClient:
             for attempt in retrying:
                 with attempt:
                     return self._get_once(run, url, headers)
-        except _Unreachable as exc:
+        except Unreachable as exc:
             raise UpstreamUnreachableError(
                 exc.host,
                 exc.reason,
                 api="GitLab API",
                 setting="gitlab.api_url / TRACKER_GITLAB_API_URL",
             ) from None
-        except _Transient as exc:
+        except Transient as exc:
             raise UpstreamError(
                 f"{run.project}: {exc} (after {run.requests} attempts)",
                 "GitLab may be having trouble; the next sync retries",
@@ -216,7 +188,7 @@ class GitLabClient:
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _Transient) and exc.retry_after is not None:
+        if isinstance(exc, Transient) and exc.retry_after is not None:
             return exc.retry_after
         return float(self._backoff(state))
 
@@ -224,7 +196,7 @@ class GitLabClient:
         if state.attempt_number >= self.max_attempts:
             return True
         exc = state.outcome.exception() if state.outcome else None
-        return isinstance(exc, _Unreachable) and state.attempt_number >= self._connect_attempts
+        return isinstance(exc, Unreachable) and state.attempt_number >= self._connect_attempts
 
     def _get_once(self, run: Run, url: str, headers: dict[str, str]) -> httpx.Response:
         run.requests += 1
@@ -232,21 +204,21 @@ class GitLabClient:
         try:
             response = send(self._client, "GET", url, timeout=self._timeout, headers=headers)
         except httpx.ConnectTimeout:
-            raise _Unreachable(host(url), "connection timed out") from None
+            raise Unreachable(host(url), "connection timed out") from None
         except (httpx.ConnectError, httpx.ProxyError) as exc:
-            raise _Unreachable(host(url), connect_failure_reason(exc)) from None
+            raise Unreachable(host(url), connect_failure_reason(exc)) from None
         except httpx.TimeoutException:
-            raise _Transient(f"GET {path} timed out after {self._timeout:g} s") from None
+            raise Transient(f"GET {path} timed out after {self._timeout:g} s") from None
         except ResponseTooLarge as exc:
             raise UpstreamError(
                 f"{run.project}: GET {path}: {exc}", "check gitlab.api_url"
             ) from None
         except httpx.TransportError as exc:
-            raise _Transient(f"GET {path} failed: {type(exc).__name__}") from None
+            raise Transient(f"GET {path} failed: {type(exc).__name__}") from None
         run.note(response)
         status = response.status_code
         if status >= 500:
-            raise _Transient(f"GET {path} answered HTTP {status}")
+            raise Transient(f"GET {path} answered HTTP {status}")
         if status == 429:
             self._throttled(run, response, path)
         return response
@@ -268,7 +240,7 @@ class GitLabClient:
                 "set GITLAB_TOKEN (gitlab.token_env) for a higher limit, or sync again later",
                 reset_at=run.reset.timestamp() if run.reset else time.time() + wait,
             )
-        raise _Transient(f"GET {path} was rate limited (HTTP 429)", wait)
+        raise Transient(f"GET {path} was rate limited (HTTP 429)", wait)
 
     def check_status(self, run: Run, response: httpx.Response) -> None:
         """Accept 200 and 304; anything else is a one-line :class:`UpstreamError`."""
@@ -356,10 +328,10 @@ class GitLabClient:
                     "the listing stops here"
                 )
                 return None
-            if _page_key(url) in seen:
+            if page_key(url) in seen:
                 run.warnings.append(f"page {after} links to a page already read; the listing stops")
                 return None
-            seen.add(_page_key(url))
+            seen.add(page_key(url))
             try:
                 response = self.get(run, url)
             except RateLimitError:
@@ -401,7 +373,7 @@ class GitLabClient:
         collected: list[Release] = []
         response = first
         items = first_items if first_items is not None else self.json_list(run, first)
-        seen: set[Any] = {_page_key(first.url)}
+        seen: set[Any] = {page_key(first.url)}
         count = 0
         while True:
             count += 1

@@ -26,8 +26,9 @@ from tracker.errors import UpstreamError
 from tracker.http import origin
 from tracker.models import Release
 from tracker.upstream.base import DataKind, FetchResult, StopCondition
-from tracker.upstream.gitlab.client import DEFAULT_API_URL, GitLabClient, Listing, PageParser, Run
+from tracker.upstream.gitlab.client import DEFAULT_API_URL, GitLabClient, PageParser, Run
 from tracker.upstream.gitlab.schema import PROJECT_RE, parse_release, parse_tag, project_id
+from tracker.upstream.paging import Listing
 
 _RESUME = "resume:"
 _NONE = "-"
