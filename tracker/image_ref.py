@@ -59,7 +59,7 @@ class ImageReference:
                 names the reference).
         """
         text = raw.strip()
-        if not text or any(c.isspace() for c in text):
+        if text.split() != [text]:  # empty, or whitespace inside
             raise ValueError(f"image reference {raw!r} is empty or contains spaces")
         digest: str | None = None
         if "@" in text:

@@ -125,7 +125,7 @@ def normalize_image_pattern(pattern: str) -> str:
     'quay.io/calico/*'
     """
     text = pattern.strip().lower()
-    if not text or any(c.isspace() for c in pattern.strip()):
+    if text.split() != [text]:  # empty, or whitespace inside
         raise ValueError(f"image pattern {pattern!r} is empty or contains spaces")
     if "@" in text or ":" in text.split("/")[-1]:
         raise ValueError(f"image pattern {pattern!r} must be a repository without tag or digest")

@@ -28,7 +28,7 @@ from tracker.store.mapping import (
     shorten,
 )
 
-_CHUNK = 500  # rows per multi-row INSERT/DELETE (SQLite allows 32766 bound parameters)
+_CHUNK = 500  # tags per DELETE ... IN (...) (SQLite allows 32766 bound parameters)
 
 
 @dataclass(frozen=True)
@@ -125,15 +125,18 @@ def upsert_releases(
         new = [v for tag, v in wanted.items() if tag not in stored]
         changed = [v for tag, v in wanted.items() if tag in stored and stored[tag] != v]
         inserted = 0
-        for start in range(0, len(new), _CHUNK):
-            # ON CONFLICT DO NOTHING: a concurrent import/sync of the same project may have
-            # inserted the tag after our SELECT (PostgreSQL); it is not new then.
-            inserted += len(
+        if new:
+            # One statement for every new row: SQLAlchemy batches the parameter sets into
+            # multi-row INSERTs itself ("insertmanyvalues"), and compiles it once per process
+            # rather than once per chunk. ON CONFLICT DO NOTHING: a concurrent import/sync of
+            # the same project may have inserted the tag after our SELECT (PostgreSQL); it is
+            # not new then, and RETURNING leaves it out.
+            inserted = len(
                 conn.execute(
                     db.insert(t.releases)
-                    .values(new[start : start + _CHUNK])
                     .on_conflict_do_nothing(index_elements=["project", "tag"])
-                    .returning(t.releases.c.id)
+                    .returning(t.releases.c.id),
+                    new,
                 ).all()
             )
         if changed:
@@ -300,11 +303,10 @@ def put_documents(
         }
         new = [v for key, v in wanted.items() if key not in stored]
         changed = [v for key, v in wanted.items() if key in stored and stored[key] != v["payload"]]
-        for start in range(0, len(new), _CHUNK):
+        if new:  # one executemany, batched by SQLAlchemy (see upsert_releases)
             conn.execute(
-                db.insert(docs)
-                .values(new[start : start + _CHUNK])
-                .on_conflict_do_nothing(index_elements=["kind", "subject", "key"])
+                db.insert(docs).on_conflict_do_nothing(index_elements=["kind", "subject", "key"]),
+                new,
             )
         for v in changed:
             conn.execute(
