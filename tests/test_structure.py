@@ -86,7 +86,8 @@ CLI_MAY_IMPORT = (
     "tracker.report",
     "tracker.config",
     "tracker.errors",
-    "tracker.models",  # the data shapes (Status, Flag, Behind choices; Report)
+    "tracker.models",  # the data shapes (Report)
+    "tracker.enums",  # the Status, Flag, Behind choices
     "tracker.evaluate.policy",  # the fail-on registry
 )
 

@@ -5,7 +5,9 @@ Data flows one way::
     Inventory (nodes, pods)  ->  Identification (components, unidentified)
         ->  Release catalogue  ->  ComponentReport (status, findings)  ->  Report
 
-Every object here is a frozen dataclass: stages never mutate what they receive.
+Every object here is a frozen dataclass: stages never mutate what they receive. The
+enumerations (Role, Status, Behind, Flag, Severity, Source) live in :mod:`tracker.enums`
+and are re-exported here.
 Times are timezone-aware UTC ``datetime`` objects; durations are in days.
 """
 
@@ -14,96 +16,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
 
+from tracker.enums import Behind as Behind  # re-exported
+from tracker.enums import Flag as Flag
+from tracker.enums import Role as Role
+from tracker.enums import Severity as Severity
+from tracker.enums import Source as Source
+from tracker.enums import Status as Status
+from tracker.enums import severity_rank as severity_rank
 from tracker.image_ref import ImageReference as ImageReference  # re-exported
-
-
-class Source(StrEnum):
-    """Where an inventory came from: the live API server or a kubectl dump file."""
-
-    API = "api"
-    DUMP = "dump"
-
-
-class Role(StrEnum):
-    """Which part of a component an entry is (design.md §3 ``role``).
-
-    Kubernetes has ``control-plane`` and ``kubelet``; Istio has ``control-plane``,
-    ``gateway`` and ``data-plane`` (sidecar proxies); add-ons are ``addon``.
-    """
-
-    CONTROL_PLANE = "control-plane"
-    KUBELET = "kubelet"
-    GATEWAY = "gateway"
-    DATA_PLANE = "data-plane"
-    ADDON = "addon"
-    HELM = "helm-release"
-    """A Helm release (chart version compared with the chart's release stream)."""
-
-
-class Status(StrEnum):
-    """Evaluation status of one component entry."""
-
-    UP_TO_DATE = "up-to-date"
-    OUTDATED = "outdated"
-    UNKNOWN = "unknown"
-
-
-class Behind(StrEnum):
-    """How far the running version is behind the latest stable release."""
-
-    MAJOR = "major"
-    MINOR = "minor"
-    PATCH = "patch"
-    BUILD = "build"
-    """Same version, newer vendor build or image revision (``+k3s2`` after ``+k3s1``)."""
-
-
-class Flag(StrEnum):
-    """Finding kinds; the report's ``flags`` list is made of these values."""
-
-    OUTDATED = "outdated"
-    PRE_RELEASE = "pre-release"
-    PRE_1_0 = "pre-1.0"
-    UNKNOWN_VERSION = "unknown-version"
-    NO_UPSTREAM_DATA = "no-upstream-data"
-    PARTIAL_CATALOGUE = "partial-catalogue"
-    """The running version is older than every known release of its stream: the
-    ``releases_behind`` and ``days_behind`` figures are lower bounds (shown as ``≥N``)."""
-    AHEAD_OF_CATALOGUE = "ahead-of-catalogue"
-    """The running version is newer than every known release: the catalogue is stale or
-    partial (``tracker sync``); the status stays ``up-to-date``, as nothing newer is known."""
-    SKEW = "skew"
-    """Two parts of the cluster are at versions their project's skew policy does not allow
-    together, or that differ during an upgrade (kubernetes.io version-skew policy)."""
-    EOL = "eol"
-    """The running release cycle is past its end of life (endoflife.date)."""
-    EOL_SOON = "eol-soon"
-    """The running release cycle reaches its end of life within ``lifecycle.warn_before``."""
-    INCOMPATIBLE = "incompatible"
-    """The component does not support what it runs with (Istio vs the Kubernetes version)."""
-    VULNERABLE = "vulnerable"
-    """The running version lies in a published advisory's affected ranges."""
-    RETIRED = "retired"
-    """The project is retired upstream (the catalogue says so, with its successor)."""
-    ARCHIVED = "archived"
-    """The project's repository is archived (read-only) upstream."""
-    WAIVED = "waived"
-    """Every finding of the row is accepted by a live waiver (shown, not counted)."""
-
-
-class Severity(StrEnum):
-    """Severity of a finding, lowest first. Compare with :func:`severity_rank`."""
-
-    INFO = "info"
-    WARNING = "warning"
-    CRITICAL = "critical"
-
-
-def severity_rank(severity: Severity) -> int:
-    """Return 0 for info, 1 for warning, 2 for critical (for sorting worst first)."""
-    return list(Severity).index(severity)
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,12 @@ Exit codes: 0 ok; 1 a tracker error (one line on stderr, with a hint); 2 usage;
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tracker import __version__
-from tracker.cli import reading
+from tracker.cli import reading, transfer
 from tracker.cli.common import (
     ConfigNamed,
     FailOnOption,
@@ -39,9 +39,10 @@ from tracker.cli.output import (
     warn,
 )
 from tracker.cli.progress import progress_printer
-from tracker.config import Settings
 from tracker.errors import ConfigError
-from tracker.workflows import db, demo, metrics, nightly, notify, report, scan, sync
+
+if TYPE_CHECKING:
+    from tracker.config import Settings
 
 __all__ = ["EXIT_FAIL_ON", "app"]
 
@@ -144,6 +145,8 @@ def scan_cmd(
 
     Example: tracker scan --from-dump pods.json --from-dump nodes.json --cluster prod
     """
+    from tracker.workflows import scan
+
     with errors(), ConfigNamed():
         options = scan.source_options(from_dump, kubeconfig, context, namespace, max_dump_size)
         result = scan.run_scan(_settings(cluster_name=cluster), options)
@@ -182,6 +185,8 @@ def report_cmd(
 
     Example: tracker report --format json --output report.json --fail-on major
     """
+    from tracker.workflows import report
+
     with errors(), ConfigNamed():
         if all_clusters:
             _fleet(str(format), output, cluster or [], fail_on)
@@ -198,6 +203,7 @@ def _fleet(
 ) -> None:
     from tracker.report.fleet import format_fleet, format_fleet_json
     from tracker.report.listings import fleet_markdown
+    from tracker.workflows import report
 
     if format in ("table", "markdown") and not fail_on:
         view = report.run_fleet_view(_settings(), clusters=clusters)  # no full rows needed
@@ -243,6 +249,8 @@ def sync_cmd(
 
     Example: GITHUB_TOKEN=... tracker sync --project istio/istio
     """
+    from tracker.workflows import sync
+
     with errors(), ConfigNamed():
         summary = sync.run_sync(
             _settings(), projects=project or [], full=full, progress=progress_printer
@@ -263,99 +271,12 @@ def sync_cmd(
 releases_app.command("list")(reading.releases_list)
 
 
-@releases_app.command("import")
-def releases_import(
-    file: Annotated[
-        Path,
-        typer.Argument(metavar="FILE", help="JSON file of GitHub REST release objects."),
-    ],
-    project: Annotated[
-        str | None,
-        typer.Option(
-            metavar="OWNER/REPO",
-            help="The project, when FILE is a plain array of releases of one project.",
-        ),
-    ] = None,
-) -> None:
-    """Load releases from a file into the store.
-
-    Example: tracker releases import releases.json
-    """
-    with errors():
-        counts = sync.import_release_file(_settings(), file, project=project)
-    note(
-        f"imported {count(sum(counts.values()), 'new release')} for "
-        f"{count(len(counts), 'project')} from {file}"
-    )
-
-
-@releases_app.command("export")
-def releases_export(
-    file: Annotated[
-        Path, typer.Argument(metavar="FILE", help="Where to write the releases (JSON).")
-    ],
-) -> None:
-    """Write every stored release to a file ({"owner/repo": [release, ...]}).
-
-    Example: tracker releases export releases.json
-    """
-    with errors():
-        exported = sync.export_release_file(_settings(), file)
-    note(f"exported {count(exported, 'release')} to {file}")
-
-
-@lifecycle_app.command("import")
-def lifecycle_import(
-    file: Annotated[Path, typer.Argument(help="JSON file {product: endoflife.date API answer}.")],
-) -> None:
-    """Load support windows from a file into the store.
-
-    Example: tracker lifecycle import cycles.json
-    """
-    with errors():
-        counts = sync.import_cycle_file(_settings(), file)
-    note(f"imported {len(counts)} product(s) from {file}")
-
-
-@lifecycle_app.command("export")
-def lifecycle_export(
-    file: Annotated[Path, typer.Argument(help="Where to write the support windows (JSON).")],
-) -> None:
-    """Write every stored support window to a file ({product: API answer}).
-
-    Example: tracker lifecycle export cycles.json
-    """
-    with errors():
-        exported = sync.export_cycle_file(_settings(), file)
-    note(f"exported {exported} product(s) to {file}")
-
-
-@advisories_app.command("import")
-def advisories_import(
-    paths: Annotated[
-        list[Path], typer.Argument(help="OSV JSON files, or directories of them (recursive).")
-    ],
-) -> None:
-    """Load security advisories (OSV records) into the store, under every package they name.
-
-    Example: tracker advisories import advisory-database/advisories/github-reviewed/2025
-    """
-    with errors():
-        read, changed = sync.import_advisory_files(_settings(), paths)
-    note(f"imported {read} advisories ({changed} new or changed package entries)")
-
-
-@advisories_app.command("export")
-def advisories_export(
-    file: Annotated[Path, typer.Argument(help="Where to write the advisories (OSV JSON array).")],
-) -> None:
-    """Write every stored advisory to a file, once each (imports back unchanged).
-
-    Example: tracker advisories export advisories.json
-    """
-    with errors():
-        exported = sync.export_advisory_file(_settings(), file)
-    note(f"exported {exported} advisories to {file}")
+releases_app.command("import")(transfer.releases_import)
+releases_app.command("export")(transfer.releases_export)
+lifecycle_app.command("import")(transfer.lifecycle_import)
+lifecycle_app.command("export")(transfer.lifecycle_export)
+advisories_app.command("import")(transfer.advisories_import)
+advisories_app.command("export")(transfer.advisories_export)
 
 
 @app.command("run")
@@ -421,6 +342,8 @@ def run_cmd(
 
     Example: tracker run --report-dir /var/lib/tracker/reports
     """
+    from tracker.workflows import demo, nightly, scan
+
     with errors(), ConfigNamed():
         source = scan.source_options(from_dump, kubeconfig, context, namespace, max_dump_size)
         if demo_:
@@ -471,6 +394,7 @@ def run_cmd(
 def _write_run_metrics(settings: Settings, path: Path) -> list[str]:
     """``run --metrics-file``: write the metrics; a failure is one more failed step."""
     from tracker.errors import TrackerError
+    from tracker.workflows import metrics
 
     try:
         metrics.run_metrics(settings, output=path)
@@ -508,6 +432,8 @@ def notify_cmd(
 
     Example: tracker notify --dry-run --cluster prod
     """
+    from tracker.workflows import notify
+
     with errors(), ConfigNamed():
         result = notify.run_notify(_settings(), clusters=cluster or [], dry_run=dry_run)
     if result.delivery is None:
@@ -529,6 +455,8 @@ def db_upgrade() -> None:
 
     Example: TRACKER_DATABASE_URL=postgresql+psycopg://tracker@db/tracker tracker db upgrade
     """
+    from tracker.workflows import db
+
     with errors():
         schema = db.upgrade(_settings())
     note(f"database {schema.url} is at schema revision {schema.current}")
@@ -540,6 +468,8 @@ def db_current() -> None:
 
     Example: tracker db current
     """
+    from tracker.workflows import db
+
     with errors():
         schema = db.current(_settings())
     state_ = {
@@ -562,6 +492,8 @@ def db_prune(
 
     Example: tracker db prune --dry-run
     """
+    from tracker.workflows import db
+
     with errors():
         cutoff, result = db.prune(_settings(), dry_run=dry_run)
     verb = "would delete" if dry_run else "deleted"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,8 +16,10 @@ from tracker.cli.output import (
     FormatChoice,
     ListFormatChoice,
 )
-from tracker.config import Settings, load_settings
 from tracker.errors import IdentifyError
+
+if TYPE_CHECKING:
+    from tracker.config import Settings
 
 FormatOption = Annotated[FormatChoice, typer.Option("--format", "-f", help="Output format.")]
 ListFormatOption = Annotated[
@@ -70,6 +72,14 @@ state = State()
 
 
 def settings(**overrides: object) -> Settings:
+    """The settings of this invocation: the config file and ``--database-url`` given to the
+    global options, then ``overrides``.
+
+    Raises:
+        ConfigError: the config file or an environment variable is invalid (names it).
+    """
+    from tracker.config import load_settings
+
     return load_settings(state.config, overrides={"database_url": state.database_url, **overrides})
 
 

@@ -17,10 +17,8 @@ from tracker.cli.common import (
 )
 from tracker.cli.output import count, emit, errors, formatter, note
 from tracker.cli.output import format_listing as _listing
+from tracker.enums import Behind, Flag, Status
 from tracker.errors import ConfigError
-from tracker.models import Behind, Flag, Report, Status
-from tracker.workflows import metrics, query, sync
-from tracker.workflows.common import today
 
 
 def metrics_cmd(
@@ -56,6 +54,8 @@ def metrics_cmd(
 
     Example: tracker metrics --output /var/lib/node_exporter/textfile/tracker.prom
     """
+    from tracker.workflows import metrics
+
     with errors():
         text = metrics.run_metrics(settings(), output=output, push=push, clusters=cluster or [])
     if output is None and push is None:
@@ -102,6 +102,8 @@ def query_cmd(
 
     Example: tracker query --component istio --older-than 1.22
     """
+    from tracker.workflows import query
+
     with errors(), ConfigNamed():
         try:
             row_filter = query.RowFilter.build(
@@ -128,6 +130,8 @@ def query_cmd(
         if rows:
             from datetime import UTC, datetime
 
+            from tracker.models import Report
+
             table = Report(datetime.now(UTC), (), tuple(rows), ())
             emit(formatter(str(format), output).format(table), output)
 
@@ -152,6 +156,9 @@ def history_cmd(
 
     Example: tracker history --cluster prod --component istio
     """
+    from tracker.workflows import query
+    from tracker.workflows.common import today
+
     with errors():
         histories = query.run_history(settings(), clusters=cluster or [], limit=limit)
         listing = _listing("history", str(format), output)
@@ -172,6 +179,8 @@ def releases_list(
 
     Example: tracker releases list istio/istio --limit 10 --format json
     """
+    from tracker.workflows import sync
+
     with errors():
         stored = sync.stored_releases(settings(), project)
         listing = _listing("releases", str(format), output)

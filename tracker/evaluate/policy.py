@@ -21,9 +21,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
+from tracker.enums import Behind, Flag, Severity, severity_rank
 from tracker.errors import ReportError
-from tracker.models import Behind, ComponentReport, Flag, Report, Severity, severity_rank
+
+if TYPE_CHECKING:
+    from tracker.models import ComponentReport, Report
 
 __all__ = [
     "CRITICAL_MINOR_LINES",
@@ -310,7 +314,7 @@ def severity_table() -> str:
     return "\n".join(lines)
 
 
-RowPredicate = Callable[[ComponentReport], bool]
+RowPredicate = Callable[["ComponentReport"], bool]
 """``predicate(row) -> bool``: True when ``row`` holds a counted finding of the kind."""
 
 

@@ -16,14 +16,14 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from tracker.errors import ReportError
-from tracker.report.base import Formatter
 
 if TYPE_CHECKING:
+    from tracker.report.base import Formatter
     from tracker.report.json import JsonFormatter
     from tracker.report.markdown import MarkdownFormatter
     from tracker.report.table import TableFormatter
 
-FormatterFactory = Callable[..., Formatter]
+FormatterFactory = Callable[..., "Formatter"]
 """``factory(*, width: int, color: bool) -> Formatter``."""
 
 
@@ -87,8 +87,11 @@ def get_formatter(name: str, *, width: int = 160, color: bool = False) -> Format
 
 
 def __getattr__(name: str) -> Any:
-    """The formatter classes, imported on first use (``from tracker.report import ...``)."""
+    """The formatter classes and the :class:`~tracker.report.base.Formatter` protocol,
+    imported on first use (``from tracker.report import ...``): the command line reads
+    :data:`FORMATTERS` for ``--format`` without importing the domain objects."""
     modules = {
+        "Formatter": "tracker.report.base",
         "TableFormatter": "tracker.report.table",
         "JsonFormatter": "tracker.report.json",
         "MarkdownFormatter": "tracker.report.markdown",
