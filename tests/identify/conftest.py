@@ -60,7 +60,7 @@ def make_inventory(
 
 @pytest.fixture(scope="session")
 def catalogue() -> dict[str, CatalogueEntry]:
-    return load_catalogue()
+    return load_catalogue(check_builtin=True)
 
 
 @pytest.fixture(scope="session")

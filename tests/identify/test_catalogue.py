@@ -84,6 +84,32 @@ def test_builtin_catalogue_has_the_well_known_components(catalogue: dict[str, Ca
         assert catalogue[cid].project == project, cid
 
 
+def test_the_shipped_catalogue_passes_every_check_it_skips_at_run_time():
+    """load_catalogue() skips compiling the shipped regexes, parsing the shipped image
+    patterns and the second-owner check; this is where they run, and the entries are the same."""
+    checked = load_catalogue(check_builtin=True)
+    assert checked == load_catalogue()
+    assert len(checked) >= 150
+
+
+def test_a_broken_shipped_entry_is_caught_by_the_checked_load(monkeypatch: pytest.MonkeyPatch):
+    """The skipped checks still catch a bad shipped entry when they run (so the test above
+    can fail): a regex without the version group, and an image pattern with a tag."""
+    import tracker.identify.catalogue as module
+
+    real = module.tomllib.loads
+
+    def broken(text: str) -> dict[str, object]:
+        data = real(text)
+        data["components"]["istio"]["tag_pattern"] = "^(?P<v>[0-9.]+)$"
+        return data
+
+    monkeypatch.setattr(module.tomllib, "loads", broken)
+    load_catalogue()  # not compiled at run time
+    with pytest.raises(IdentifyError, match="no named group 'version'"):
+        load_catalogue(check_builtin=True)
+
+
 def test_every_builtin_entry_is_well_formed(catalogue: dict[str, CatalogueEntry]):
     for cid, entry in catalogue.items():
         assert entry.id == cid
