@@ -1,5 +1,6 @@
-"""GitHub as an upstream source: ``client`` (requests, paging, limits), ``releases`` (the
-release source), ``schema`` (GitHub JSON validated once at the boundary).
+"""GitHub as an upstream source: ``client`` (GitHub's headers and rate-limit rules on the shared
+:mod:`tracker.upstream.forge` client), ``releases`` (the release source), ``schema`` (GitHub
+JSON validated once at the boundary).
 
 The names below load their module on first use (PEP 562): importing ``schema`` alone (a
 release-file import) does not pull in httpx and tenacity through ``client``.
@@ -29,9 +30,9 @@ __all__ = [
     "token_key",
 ]
 
-_HOME = {name: "client" for name in __all__} | {
-    "GitHubReleaseSource": "releases",
-    "connect_failure_reason": "client",
+_HOME = {name: "tracker.upstream.github.client" for name in __all__} | {
+    "GitHubReleaseSource": "tracker.upstream.github.releases",
+    "connect_failure_reason": "tracker.http",
 }
 
 
@@ -42,5 +43,5 @@ def __getattr__(name: str) -> Any:
         AttributeError: for a name this package does not export.
     """
     if name in _HOME:
-        return getattr(import_module(f"tracker.upstream.github.{_HOME[name]}"), name)
+        return getattr(import_module(_HOME[name]), name)
     raise AttributeError(f"module 'tracker.upstream.github' has no attribute {name!r}")

@@ -21,8 +21,9 @@ from urllib.parse import urlencode
 
 from tracker.errors import RateLimitError, UpstreamError
 from tracker.upstream.advisory_file import ADVISORIES_KIND, AdvisoryDocumentStore, by_package
+from tracker.upstream.forge import MAX_PAGES, Run
 from tracker.upstream.github.advisories import advisory_to_osv
-from tracker.upstream.github.client import MAX_PAGES, GitHubClient, Run, token_key
+from tracker.upstream.github.client import GitHubClient, token_key
 from tracker.upstream.osv import Advisory, AdvisoryFormatError, parse_osv
 
 __all__ = [
@@ -110,8 +111,7 @@ def fetch_package(client: GitHubClient, package: str, etag: str | None) -> _Fetc
         {"affects": name, "ecosystem": ecosystem, "type": "reviewed", "per_page": client.per_page}
     )
     run = Run(package)
-    # the query is in the URL (httpx would replace it with get()'s own per_page parameter)
-    first = client.get(run, f"{client.api_url}/advisories?{query}", etag=etag, params=False)
+    first = client.get(run, f"{client.api_url}/advisories?{query}", etag=etag)
     client.check_status(run, first)
     if first.status_code == 304:
         return _Fetched([], etag, True, True, run.requests, ())

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -26,21 +27,14 @@ from tracker.errors import UpstreamError
 from tracker.http import origin
 from tracker.models import Release
 from tracker.upstream.base import DataKind, FetchResult, StopCondition
-from tracker.upstream.github.client import (
-    ANONYMOUS_WARNING,
-    DEFAULT_API_URL,
-    REDIRECTS,
-    GitHubClient,
-    PageParser,
-    Run,
-)
+from tracker.upstream.forge import REDIRECTS, Listing, PageParser, Run
+from tracker.upstream.github.client import ANONYMOUS_WARNING, DEFAULT_API_URL, GitHubClient
 from tracker.upstream.github.schema import (
     PROJECT_RE,
     parse_full_name,
     parse_release,
     parse_tag_item,
 )
-from tracker.upstream.paging import Listing
 
 _RESUME = "resume:"
 
@@ -204,7 +198,8 @@ class GitHubReleaseSource:
 
         if response.status_code == 304 and not tags_etag:
             return self._result(run, releases_etag, not_modified=True, renamed_to=renamed_to)
-        if response.status_code == 304 or not client.json_list(run, response):
+        items = [] if response.status_code == 304 else client.json_list(run, response)
+        if not items:
             # No releases (still none, or none on the first look): list the tags instead.
             new_releases_etag = response.headers.get("etag") or releases_etag
             tags = client.get(run, client.url(repo, "tags"), etag=tags_etag)
@@ -225,7 +220,9 @@ class GitHubReleaseSource:
                 renamed_to=renamed_to,
                 from_tags=True,
             )
-        listing = client.pages(run, response, self._parser(tags=False), stop, max_pages)
+        listing = client.pages(
+            run, response, self._parser(tags=False), stop, max_pages, first_items=items
+        )
         return self._result(
             run,
             join_validator(response.headers.get("etag"), None, self._resume_at(run, "releases")),
@@ -248,7 +245,7 @@ class GitHubReleaseSource:
         if origin(url) != client.origin:
             run.warnings.append("the stored resume point is on another host; read from the top")
             return None
-        response = client.get(run, url, params=False)
+        response = client.get(run, url)
         if response.status_code != 200:
             run.warnings.append(
                 f"the interrupted listing could not be resumed (HTTP {response.status_code}); "
@@ -269,11 +266,9 @@ class GitHubReleaseSource:
         return (listing, str(httpx.URL(run.resume_url))) if run.resume_url else None
 
     def _parser(self, *, tags: bool) -> PageParser:
-        client = self.client
-
-        def parse(run: Run, response: httpx.Response, page: int) -> list[Release]:
+        def parse(run: Run, items: list[Any], page: int) -> list[Release]:
             out: list[Release] = []
-            for index, item in enumerate(client.json_list(run, response)):
+            for index, item in enumerate(items):
                 try:
                     release = (
                         parse_tag_item(run.project, item)
@@ -311,7 +306,7 @@ class GitHubReleaseSource:
         if len(parts) >= 3 and parts[0] == "repos" and PROJECT_RE.match(f"{parts[1]}/{parts[2]}"):
             return f"{parts[1]}/{parts[2]}"
         if len(parts) >= 2 and parts[0] == "repositories" and parts[1].isdigit():
-            repo = client.get(run, f"{client.api_url}/repositories/{parts[1]}", params=False)
+            repo = client.get(run, f"{client.api_url}/repositories/{parts[1]}")
             client.check_status(run, repo)
             full_name = parse_full_name(repo.content)
             if full_name is None:

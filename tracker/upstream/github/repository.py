@@ -43,7 +43,8 @@ def sync_archived(
     import time
 
     from tracker.untrusted_json import parse_json
-    from tracker.upstream.github.client import GitHubClient, Run
+    from tracker.upstream.forge import Run
+    from tracker.upstream.github.client import GitHubClient
 
     github = GitHubClient(client, api_url, token, timeout=timeout, sleep=sleep or time.sleep)
     summary = LifecycleSyncSummary()
@@ -52,7 +53,7 @@ def sync_archived(
         etag = stored.get("etag") if isinstance(stored, Mapping) else None
         run = Run(project)
         try:
-            response = github.get(run, f"{github.api_url}/repos/{project}", etag=etag, params=False)
+            response = github.get(run, f"{github.api_url}/repos/{project}", etag=etag)
             github.check_status(run, response)
             if response.status_code == 304 and isinstance(stored, Mapping):
                 summary.unchanged.append(project)

@@ -1,4 +1,5 @@
-"""GitLab as an upstream source: ``client`` (requests, paging, limits, where the token goes),
+"""GitLab as an upstream source: ``client`` (GitLab's token header and next-page rule on the
+shared :mod:`tracker.upstream.forge` client),
 ``releases`` (the release source: releases, or tags when a project publishes none),
 ``schema`` (GitLab REST API v4 JSON validated once at the boundary).
 

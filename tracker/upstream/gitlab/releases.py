@@ -26,9 +26,9 @@ from tracker.errors import UpstreamError
 from tracker.http import origin
 from tracker.models import Release
 from tracker.upstream.base import DataKind, FetchResult, StopCondition
-from tracker.upstream.gitlab.client import DEFAULT_API_URL, GitLabClient, PageParser, Run
+from tracker.upstream.forge import Listing, PageParser, Run
+from tracker.upstream.gitlab.client import DEFAULT_API_URL, GitLabClient
 from tracker.upstream.gitlab.schema import PROJECT_RE, parse_release, parse_tag, project_id
-from tracker.upstream.paging import Listing
 
 _RESUME = "resume:"
 _NONE = "-"
@@ -256,7 +256,7 @@ class GitLabReleaseSource:
                     run.malformed.append(f"page {page} item {index}: {exc}")
                     continue
                 if release is None:
-                    run.upcoming += 1
+                    run.drafts += 1
                 else:
                     out.append(release)
             return out
@@ -283,7 +283,7 @@ class GitLabReleaseSource:
             requests=run.requests,
             pages=listing.pages if listing else 0,
             from_tags=from_tags,
-            drafts=run.upcoming,
+            drafts=run.drafts,
             malformed=tuple(run.malformed),
             warnings=tuple(run.warnings),
             rate_limit_remaining=run.remaining,
