@@ -80,6 +80,7 @@ def _parse(data: Any, project: str | None) -> None:
 @example([{"tag_name": "v1", "published_at": "9999-12-31T23:59:59-05:00"}], "a/b")
 @example([{"tag_name": "v1", "published_at": "2024-02-30T00:00:00Z"}], "a/b")
 @example([{"tag_name": "v1", "published_at": "2024-01-01T00:00:00+99:00"}], "a/b")
+@example({"\n": [], "0/00": [], "0/000": []}, "0/0")  # a key with a newline in the hint
 def test_parse_release_data_raises_only_release_file_error(data: Any, project: str | None) -> None:
     _parse(data, project)
 

@@ -100,7 +100,7 @@ def parse_release_data(data: Any, *, source: str, project: str | None = None) ->
             if project not in groups:
                 raise ReleaseFileError(
                     f"{source}: project {project!r} is not in the file",
-                    f"projects in the file: {', '.join(sorted(groups)) or 'none'}",
+                    f"projects in the file: {_listed(groups)}",
                 )
             groups = {project: groups[project]}
     else:
@@ -202,3 +202,14 @@ def export_releases(store: ReleaseStore, path: Path) -> int:
         ReleaseFileError: the file cannot be written.
     """
     return export_release_file(path, {p: store.releases(p) for p in store.projects()})
+
+
+def _listed(groups: dict[str, Any]) -> str:
+    """The file's project keys for a hint: the owner/repo ones, sorted, at most 10 (a key
+    that is not a project name, e.g. one holding a newline, is counted, never shown)."""
+    names = sorted(k for k in groups if isinstance(k, str) and _PROJECT_RE.match(k))
+    others = len(groups) - len(names)
+    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    if others:
+        shown += f"{'; ' if shown else ''}{others} key(s) that are not owner/repo names"
+    return shown or "none"
