@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
@@ -233,6 +234,9 @@ def create_store_engine(url: str, *, read_only: bool = False) -> Engine:
             connect_args["options"] = "-c default_transaction_read_only=on"
         kwargs["pool_pre_ping"] = True
     kwargs["connect_args"] = connect_args
+    # JSON columns (findings, flags, details, documents) decode with msgspec: the stored JSON
+    # is tracker's own, and a fleet read decodes three documents per row.
+    kwargs["json_deserializer"] = msgspec.json.decode
     try:
         engine = sa.create_engine(parsed, **kwargs)
     except ImportError as exc:

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -41,6 +42,8 @@ from tracker.models import (
     Unidentified,
     WaiverRef,
 )
+
+E = TypeVar("E", bound=Enum)
 
 TRUNCATED = "…[truncated]"
 """The end of a value the store had to shorten to fit its column."""
@@ -252,7 +255,7 @@ def component_from(row: Any) -> Component:
     """A :class:`Component` from a ``scan_components`` or ``report_rows`` row."""
     return Component(
         component=row.component,
-        role=Role(row.role),
+        role=_role(row.role),
         raw_version=row.raw_version,
         project=row.project,
         namespace=row.namespace,
@@ -310,10 +313,30 @@ def _finding_values(f: Finding) -> dict[str, Any]:
     return out
 
 
+def _enum_of(kind: type[E]) -> Callable[[str], E]:
+    """``kind(value)`` through a dict: a stored row names several members, and Enum's own
+    lookup is a slow path when a fleet read turns 20,000 rows into objects. An unknown value
+    still raises ValueError, as ``kind(value)`` does."""
+    members: dict[str, E] = {m.value: m for m in kind}
+
+    def member(value: str) -> E:
+        found = members.get(value)
+        return found if found is not None else kind(value)
+
+    return member
+
+
+_flag = _enum_of(Flag)
+_severity = _enum_of(Severity)
+_status = _enum_of(Status)
+_behind = _enum_of(Behind)
+_role = _enum_of(Role)
+
+
 def _finding_from(f: Mapping[str, Any]) -> Finding:
     return Finding(
-        Flag(f["kind"]),
-        Severity(f["severity"]),
+        _flag(f["kind"]),
+        _severity(f["severity"]),
         f["message"],
         source=f.get("source"),
         waived=bool(f.get("waived", False)),
@@ -415,11 +438,11 @@ def report_from(row: Any) -> ComponentReport:
         current=row.current,
         latest=row.latest,
         latest_patch=row.latest_patch,
-        status=Status(row.status),
-        behind=Behind(row.behind) if row.behind is not None else None,
+        status=_status(row.status),
+        behind=_behind(row.behind) if row.behind is not None else None,
         releases_behind=row.releases_behind,
         days_behind=row.days_behind,
-        flags=tuple(Flag(f) for f in row.flags),
+        flags=tuple(_flag(f) for f in row.flags),
         findings=tuple(_finding_from(f) for f in row.findings),
         latest_url=row.latest_url,
         **_details_from(row.details),
