@@ -42,7 +42,8 @@ def scan_and_report(db: str, realdata: Path, *namespaces: str) -> None:
     scanned = invoke(db, "scan", *dumps, "--cluster", "gke", *options)
     assert scanned.exit_code == 0, scanned.output
     if namespaces:  # the summary line says what the stored scan covers
-        assert f" pods (only {', '.join(sorted(namespaces))})," in scanned.output
+        quoted = ", ".join(repr(n) for n in sorted(namespaces))
+        assert f"scanned cluster 'gke' (only {quoted}): 2 nodes," in scanned.output
     reported = invoke(db, "report")
     assert reported.exit_code == 0, reported.output
 

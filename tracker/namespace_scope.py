@@ -8,7 +8,7 @@ cluster-scoped and always read. The store keeps the scope with each scan and
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 
@@ -70,18 +70,22 @@ class NamespaceScope:
         """The namespaces this scope read and ``other`` did not."""
         return self.intersect(NamespaceScope(other.names, only=not other.only))
 
-    def describe(self, limit: int | None = None) -> str:
+    def describe(self, limit: int | None = None, name: Callable[[str], str] = str) -> str:
         """``every namespace``, ``only a, b``, ``every namespace but x``; with ``limit``, at
-        most that many names and ``+N more`` (names raw: escape them for their output).
+        most that many names and ``+N more``; each name through ``name`` (default raw:
+        escape the result for its output, or pass ``repr``).
 
         >>> NamespaceScope.listed(["a", "b", "c"]).describe(limit=2)
         'only a, b, +1 more'
+        >>> NamespaceScope.all_but(["x"]).describe(name=repr)
+        "every namespace but 'x'"
         """
         if self.everything:
             return "every namespace"
         if not self.names:
             return "no namespace"
-        shown = list(self.names[:limit] if limit is not None else self.names)
+        names = [name(n) for n in self.names]
+        shown = names[:limit] if limit is not None else names
         if len(self.names) > len(shown):
             shown.append(f"+{len(self.names) - len(shown)} more")
         return ("only " if self.only else "every namespace but ") + ", ".join(shown)

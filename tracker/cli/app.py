@@ -150,13 +150,12 @@ def scan_cmd(
     inv = result.inventory
     for warning in inv.warnings:
         warn(warning)
-    pods = count(len(inv.pods), "pod")
-    if not inv.namespaces.everything:  # what history will count as read
-        from tracker.text import for_terminal
-
-        pods += f" ({for_terminal(inv.namespaces.describe(limit=5))})"
+    scope = ""  # what history will count as read
+    if not inv.namespaces.everything:
+        scope = f" ({inv.namespaces.describe(limit=5, name=repr)})"
     note(
-        f"scanned cluster {inv.cluster!r}: {count(len(inv.nodes), 'node')}, {pods}, "
+        f"scanned cluster {inv.cluster!r}{scope}: {count(len(inv.nodes), 'node')}, "
+        f"{count(len(inv.pods), 'pod')}, "
         f"{count(len(result.identification.components), 'component')} identified, "
         f"{count(len(result.identification.unidentified), 'image')} unidentified "
         f"(scan {result.scan_id})"
