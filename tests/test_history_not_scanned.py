@@ -13,6 +13,7 @@ from tracker.evaluate import evaluate
 from tracker.history import (
     CONTROL_PLANE,
     NODES,
+    ScanRows,
     carry_unscanned,
     diff_findings,
     unscanned_sources,
@@ -92,11 +93,13 @@ def test_slack_and_webhook_say_not_scanned(runs) -> None:  # type: ignore[no-unt
 def test_next_run_with_nodes_compares_with_the_last_run_that_read_them(runs) -> None:  # type: ignore[no-untyped-def]
     before, after = runs
     # night 1 read nodes, night 2 did not (its rows are the baseline), night 3 reads them again
-    baseline = carry_unscanned(after, before, [after, before])
+    baseline = carry_unscanned(
+        ScanRows(after), ScanRows(before), [ScanRows(after), ScanRows(before)]
+    )
     changes = diff_findings(baseline, before)
     kubelet_new = [r for r in changes.new if r.row.component.role is Role.KUBELET]
     kubelet_open = [r for r in changes.still_open if r.row.component.role is Role.KUBELET]
     assert not kubelet_new and kubelet_open
     assert not changes.new and not changes.resolved
     # a baseline that lacks nothing is returned as it is
-    assert carry_unscanned(before, before, [after]) == before
+    assert carry_unscanned(ScanRows(before), ScanRows(before), [ScanRows(after)]) == before

@@ -21,15 +21,27 @@ counts) is not part of the identity. Two refinements:
   Findings are then compared per pair (or against nothing), so a sidecar version that
   disappears resolves its findings and one that appears brings new ones.
 
-Not scanned. Some rows exist only when their source was read: kubelets (and kube-proxy from
-``nodeInfo``) need the node list, the Kubernetes control plane ``/version``, the nodes or a
-kube-apiserver pod, Helm release rows the release Secrets. When a cluster's run has no row
-at all from one such source (:func:`row_source`: a dump without nodes, a forbidden node list,
-no Secrets read) while the previous run had some, that source was *not scanned*: its
-previous findings go to ``not_scanned``, never to ``resolved``, and its entries are neither
-upgraded nor gone. A cluster always has nodes and a control plane, so their absence means
-the source is missing; a cluster whose last Helm release was uninstalled is reported the
-same way (say so rather than claim a fix).
+Not scanned. A finding of the previous run whose row this run could not have seen is
+*not scanned*: it goes to ``not_scanned``, never to ``resolved``, and its entry is neither
+upgraded nor gone. Two reasons:
+
+- Sources. Some rows exist only when their source was read: kubelets (and kube-proxy from
+  ``nodeInfo``) need the node list, the Kubernetes control plane ``/version``, the nodes or a
+  kube-apiserver pod, Helm release rows the release Secrets. When a cluster's run has no row
+  at all from one such source (:func:`row_source`: a dump without nodes, a forbidden node
+  list, no Secrets read) while the previous run had some, that source was not scanned. A
+  cluster always has nodes and a control plane, so their absence means the source is
+  missing; a cluster whose last Helm release was uninstalled is reported the same way (say
+  so rather than claim a fix).
+- Namespaces. Each scan records the namespaces it read (:class:`~tracker.models.NamespaceScope`:
+  every one, only those given with ``scan -n``, or every one but those RBAC forbade). A row
+  in a namespace this run did not read, or a row grouped across namespaces (Istio sidecars
+  of several namespaces, no namespace) when this run did not read every namespace, was not
+  scanned (:func:`row_covered`). Cluster-scoped rows (nodes, ``/version``) are always covered.
+
+When a later run reads that source or namespace again, it is compared with the newest
+earlier run that read it (:func:`carry_unscanned`), so a finding seen again is still open,
+not new.
 
 Version order comes from :func:`tracker.versions.parse_version`; a change where either side
 is not a parseable version is neither an upgrade nor a downgrade (its findings still move).
@@ -38,11 +50,18 @@ is not a parseable version is neither an upgrade nor a downgrade (its findings s
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from tracker.models import ComponentReport, Finding, Flag, Role
+from tracker.models import (
+    EVERY_NAMESPACE,
+    ComponentReport,
+    Finding,
+    Flag,
+    NamespaceScope,
+    Role,
+)
 from tracker.versions import ParsedVersion, parse_version
 
 
@@ -127,8 +146,8 @@ class FindingChanges:
         resolved: findings of the previous run that are gone now.
         upgraded / downgraded: entries whose version went up / down.
         still_open: findings open in both runs.
-        not_scanned: findings of the previous run whose source this run did not read
-            (see "Not scanned" in the module docstring): neither resolved nor open.
+        not_scanned: findings of the previous run whose source or namespace this run did
+            not read (see "Not scanned" in the module docstring): neither resolved nor open.
     """
 
     new: tuple[FindingRef, ...]
@@ -165,9 +184,13 @@ class FindingChanges:
 
 
 def _pair(
-    previous: list[ComponentReport], current: list[ComponentReport]
+    previous: list[ComponentReport],
+    current: list[ComponentReport],
+    unread: Callable[[ComponentReport], bool] = lambda row: False,
 ) -> list[tuple[ComponentReport | None, ComponentReport | None]]:
-    """Pair the rows of one key: same version first, then a lone leftover pair."""
+    """Pair the rows of one key: same version first, then a lone leftover pair, unless the
+    previous one is ``unread`` (sidecars of namespaces this run did not read are not what
+    replaced those of a namespace it read)."""
     prev_left = list(previous)
     pairs: list[tuple[ComponentReport | None, ComponentReport | None]] = []
     cur_left: list[ComponentReport] = []
@@ -178,7 +201,7 @@ def _pair(
         else:
             prev_left.remove(match)
             pairs.append((match, cur))
-    if len(prev_left) == 1 and len(cur_left) == 1:
+    if len(prev_left) == 1 and len(cur_left) == 1 and not unread(prev_left[0]):
         pairs.append((prev_left[0], cur_left[0]))
     else:
         pairs.extend((p, None) for p in prev_left)
@@ -241,40 +264,94 @@ def unscanned_sources(
     return {(c, s) for c, s in sources(previous) - sources(current) if c in clusters}
 
 
+def row_covered(row: ComponentReport, namespaces: NamespaceScope) -> bool:
+    """True when a scan that read ``namespaces`` would have seen ``row`` (sources aside,
+    :func:`unscanned_sources`): a row in a namespace when that namespace was read; a row
+    grouped across namespaces (Istio sidecars of several namespaces: no namespace) only when
+    every namespace was; cluster-scoped rows (:func:`row_source`: nodes, control plane)
+    always."""
+    namespace = row.component.namespace
+    if namespace is not None:
+        return namespaces.covers(namespace)
+    return row_source(row) is not None or namespaces.everything
+
+
+@dataclass(frozen=True)
+class ScanRows:
+    """One run of one cluster as :func:`carry_unscanned` needs it: its evaluated rows and
+    the namespaces its scan read (:attr:`tracker.models.ClusterSummary.namespaces`)."""
+
+    rows: Sequence[ComponentReport]
+    namespaces: NamespaceScope = EVERY_NAMESPACE
+
+
 def carry_unscanned(
-    baseline: Sequence[ComponentReport],
-    current: Sequence[ComponentReport],
-    earlier: Iterable[Sequence[ComponentReport]],
+    baseline: ScanRows, current: ScanRows, earlier: Iterable[ScanRows]
 ) -> list[ComponentReport]:
-    """The baseline to diff ``current`` against, with the rows of each source the baseline
-    run did not read (:func:`row_source`) taken from the newest of ``earlier`` runs (newest
-    first) that read it: after a run without nodes, the next run's kubelet findings are
-    compared with the last run that saw the nodes (still open, or resolved), not "new".
-    Returns ``baseline`` unchanged when it lacks nothing ``current`` has."""
-    have = {(r.cluster, s) for r in baseline if (s := row_source(r)) is not None}
-    want = {(r.cluster, s) for r in current if (s := row_source(r)) is not None} - have
-    out = list(baseline)
-    for rows in earlier:
-        if not want:
+    """The rows to diff ``current`` against: ``baseline``'s, plus what the baseline run did
+    not read and ``current`` did, taken from the newest of ``earlier`` runs (newest first)
+    that read it: rows of a source (:func:`row_source`) the baseline has no row of, rows of
+    namespaces the baseline's scan did not read, and, when the baseline did not read every
+    namespace, rows grouped across namespaces (:func:`row_covered`; one already in the
+    baseline at the same version is not taken twice). After a run without nodes, or one
+    limited with ``scan -n``, the next full run's findings are compared with the last run
+    that saw them (still open, or resolved), not "new".
+
+    Runs without rows (scans never evaluated) are skipped; ``earlier`` is read only as far
+    as something is still missing. Returns ``baseline.rows`` unchanged when it lacks
+    nothing ``current`` has.
+    """
+
+    def sources(rows: Sequence[ComponentReport]) -> set[tuple[str, str]]:
+        return {(r.cluster, s) for r in rows if (s := row_source(r)) is not None}
+
+    want = sources(current.rows) - sources(baseline.rows)
+    pending = current.namespaces.minus(baseline.namespaces)
+    wide = current.namespaces.everything and not baseline.namespaces.everything
+    out = list(baseline.rows)
+    have = {(EntryKey.of(r), r.current) for r in out}
+    for run in earlier:
+        if not want and pending.empty and not wide:
             break
-        found = {(r.cluster, s) for r in rows if (s := row_source(r)) is not None} & want
-        out.extend(r for r in rows if (r.cluster, row_source(r)) in found)
+        if not run.rows:
+            continue
+        found = sources(run.rows) & want
+        read = pending.intersect(run.namespaces)
+        whole = wide and run.namespaces.everything
+        for row in run.rows:
+            source, namespace = row_source(row), row.component.namespace
+            if source is not None and (row.cluster, source) in found:
+                take = True
+            elif namespace is not None:
+                take = read.covers(namespace)
+            else:  # cluster-scoped (its source was not missing), or grouped across namespaces
+                take = source is None and whole
+            if take and (key := (EntryKey.of(row), row.current)) not in have:
+                have.add(key)
+                out.append(row)
         want -= found
+        pending = pending.minus(run.namespaces)
+        wide = wide and not whole
     return out
 
 
 def diff_findings(
-    previous: Sequence[ComponentReport], current: Sequence[ComponentReport]
+    previous: Sequence[ComponentReport],
+    current: Sequence[ComponentReport],
+    namespaces: NamespaceScope = EVERY_NAMESPACE,
 ) -> FindingChanges:
     """Compare the rows of the previous run with the rows of this run.
 
     Args:
         previous: the previous run's rows (empty for a first run: everything is new).
         current: this run's rows. Both may hold several clusters; keys include the cluster.
+        namespaces: the namespaces this run's scan read (a run is one cluster's scan; with
+            rows of several clusters it applies to each); default every namespace.
 
     Returns:
         :class:`FindingChanges`, every tuple sorted by key (then version) for stable output;
-        findings of a source this run did not read are ``not_scanned``, not ``resolved``.
+        findings of a source or namespace this run did not read are ``not_scanned``, not
+        ``resolved``.
     """
     missing = unscanned_sources(previous, current)
     groups: dict[EntryKey, tuple[list[ComponentReport], list[ComponentReport]]] = defaultdict(
@@ -285,6 +362,9 @@ def diff_findings(
     for row in current:
         groups[EntryKey.of(row)][1].append(row)
 
+    def unread(row: ComponentReport) -> bool:
+        return (row.cluster, row_source(row)) in missing or not row_covered(row, namespaces)
+
     new: list[FindingRef] = []
     resolved: list[FindingRef] = []
     still: list[FindingRef] = []
@@ -292,11 +372,11 @@ def diff_findings(
     downgraded: list[VersionChange] = []
     unscanned: list[FindingRef] = []
     for key, (prev_rows, cur_rows) in groups.items():
-        if not cur_rows and any((r.cluster, row_source(r)) in missing for r in prev_rows):
-            unscanned.extend(ref for row in prev_rows for ref in _refs(row).values())
-            continue
-        for before, after in _pair(prev_rows, cur_rows):
+        for before, after in _pair(prev_rows, cur_rows, unread):
             old = _refs(before) if before is not None else {}
+            if before is not None and after is None and unread(before):
+                unscanned.extend(old.values())
+                continue
             now = _refs(after) if after is not None else {}
             new.extend(ref for k, ref in now.items() if k not in old)
             still.extend(ref for k, ref in now.items() if k in old)
@@ -365,6 +445,7 @@ class RunChanges:
         scanned_at: when this run's scan was taken (UTC).
         changes: what changed since the previous run; None for the first run kept.
         open_rows: this run's rows that have findings.
+        namespaces: the namespaces this run's scan read.
     """
 
     cluster: str
@@ -372,6 +453,7 @@ class RunChanges:
     scanned_at: datetime
     changes: FindingChanges | None
     open_rows: tuple[ComponentReport, ...]
+    namespaces: NamespaceScope = EVERY_NAMESPACE
 
 
 def first_seen(runs: Sequence[RunChanges]) -> dict[FindingKey, date]:

@@ -25,6 +25,8 @@ from tracker.enums import Source as Source
 from tracker.enums import Status as Status
 from tracker.enums import severity_rank as severity_rank
 from tracker.image_ref import ImageReference as ImageReference  # re-exported
+from tracker.namespace_scope import EVERY_NAMESPACE as EVERY_NAMESPACE  # re-exported
+from tracker.namespace_scope import NamespaceScope as NamespaceScope
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,8 @@ class Inventory:
             name is already held by another server.
         helm_releases: the Helm releases read from release Secrets (empty when none were
             read: no Secrets in a dump, or listing them is not allowed).
+        namespaces: the namespaces whose pods were read (``-n/--namespace``; namespaces
+            RBAC forbade are left out); default every namespace.
     """
 
     cluster: str
@@ -154,6 +158,7 @@ class Inventory:
     warnings: tuple[str, ...] = ()
     server: str | None = None
     helm_releases: tuple[HelmRelease, ...] = ()
+    namespaces: NamespaceScope = EVERY_NAMESPACE
 
 
 @dataclass(frozen=True)
@@ -387,7 +392,8 @@ class ClusterSummary:
     """One cluster's latest scan, as the report shows it.
 
     ``server`` is the API server identity (``host:port``) stored for the cluster name,
-    or None when only dumps were scanned under it.
+    or None when only dumps were scanned under it. ``namespaces``: what the scan read
+    (:attr:`Inventory.namespaces`; every namespace for scans stored before it was kept).
     """
 
     name: str
@@ -397,6 +403,7 @@ class ClusterSummary:
     warnings: tuple[str, ...] = ()
     server: str | None = None
     distribution: str | None = None
+    namespaces: NamespaceScope = EVERY_NAMESPACE
 
 
 @dataclass(frozen=True)

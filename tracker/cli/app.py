@@ -153,8 +153,11 @@ def scan_cmd(
     inv = result.inventory
     for warning in inv.warnings:
         warn(warning)
+    scope = ""  # what history will count as read
+    if not inv.namespaces.everything:
+        scope = f" ({inv.namespaces.describe(limit=5, name=repr)})"
     note(
-        f"scanned cluster {inv.cluster!r}: {count(len(inv.nodes), 'node')}, "
+        f"scanned cluster {inv.cluster!r}{scope}: {count(len(inv.nodes), 'node')}, "
         f"{count(len(inv.pods), 'pod')}, "
         f"{count(len(result.identification.components), 'component')} identified, "
         f"{count(len(result.identification.unidentified), 'image')} unidentified "

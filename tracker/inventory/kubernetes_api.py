@@ -8,7 +8,11 @@ e.g. the built-in ``view`` ClusterRole plus ``list nodes``):
   (https://kubernetes.io/docs/reference/using-api/api-concepts/#retrieving-large-results-sets-in-chunks);
 * when the cluster-wide pod list is forbidden (403): ``/api/v1/namespaces`` and then
   ``/api/v1/namespaces/{ns}/pods`` each; a forbidden namespace becomes a warning (partial
-  scan), not a failure. A forbidden node list is a warning too.
+  scan), not a failure, and is left out of the inventory's ``namespaces`` (so history shows
+  its findings as not scanned). A forbidden node list is a warning too.
+* with ``namespaces`` (``scan -n``, as kubectl does): only ``/api/v1/namespaces/{ns}/pods``
+  and ``/api/v1/namespaces/{ns}/secrets`` of those namespaces, so a Role in them is enough;
+  nodes and ``/version`` are still read (cluster-scoped).
 * Helm 3 release Secrets, ``/api/v1/secrets?labelSelector=owner=helm`` (opt-in RBAC: the
   ``deploy/components/helm-releases`` Role grants Secrets per namespace, so when the
   cluster-wide list is forbidden each namespace that runs pods is asked, eight at a time;
@@ -48,8 +52,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -77,8 +79,9 @@ from tracker.inventory.kubeconfig import (
     safe_config_message,
 )
 from tracker.inventory.parse import InventoryBuilder, ObjectError, parse_server_version
+from tracker.inventory.prefetch import Prefetch
 from tracker.inventory.schema import decode_reduced
-from tracker.models import Inventory, Source
+from tracker.models import Inventory, NamespaceScope, Source
 
 __all__ = ["KubernetesAPI", "kubeconfig_shape_problem"]
 
@@ -90,55 +93,6 @@ _HINT_401 = "refresh your kubeconfig credentials (e.g. your cloud's get-credenti
 _HINT_403 = "grant get/list on nodes, pods and namespaces (e.g. the view ClusterRole)"
 _ALL_PODS = "listing pods in all namespaces"
 _HELM_WHAT = "listing Helm release Secrets"
-
-
-class _Prefetch:
-    """Runs a page iterator in a daemon thread, two pages ahead; iterate to consume.
-
-    An exception raised by the iterator (an ``ApiException``, a ``ClusterAPIError``) is
-    raised again where the consumer iterates, so callers keep their ``try`` blocks.
-    :meth:`close` stops the thread at its next page (always call it).
-    """
-
-    _END = object()
-
-    def __init__(self, pages: Iterator[list[Any]]) -> None:
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=2)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(pages,), daemon=True)
-        self._thread.start()
-
-    def _put(self, item: object) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _run(self, pages: Iterator[list[Any]]) -> None:
-        try:
-            for page in pages:
-                if not self._put(page):
-                    return
-        except BaseException as exc:  # handed to the consumer, re-raised there
-            self._put(exc)
-            return
-        self._put(self._END)
-
-    def __iter__(self) -> Iterator[list[Any]]:
-        while True:
-            item = self._queue.get()
-            if item is self._END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item  # type: ignore[misc]
-
-    def close(self) -> None:
-        """Ask the thread to stop; it ends at its next page or at once when it is done."""
-        self._stop.set()
 
 
 def _status_message(exc: ApiException) -> str:
@@ -162,6 +116,7 @@ class KubernetesAPI:
         page_size: ``limit`` per list request (items).
         timeout_seconds: read timeout per request, in seconds (connect: at most 5 s).
         read_helm: also read Helm release Secrets (see the module docstring).
+        namespaces: read pods and Helm Secrets of these namespaces only (empty: every one).
 
     Raises:
         ConfigError: (constructor) ``page_size`` < 1 or ``timeout_seconds`` <= 0.
@@ -178,6 +133,7 @@ class KubernetesAPI:
         page_size: int = 500,
         timeout_seconds: float = 30,
         read_helm: bool = True,
+        namespaces: Iterable[str] = (),
     ) -> None:
         if page_size < 1:
             raise ConfigError(f"page size {page_size} is not a positive number of items", "")
@@ -189,6 +145,7 @@ class KubernetesAPI:
         self.page_size = page_size
         self.timeout_seconds = timeout_seconds
         self.read_helm = read_helm
+        self.namespaces = tuple(dict.fromkeys(namespaces))
         self._server = "the API server"
         self._exec_plugin = "?"
 
@@ -424,25 +381,29 @@ class KubernetesAPI:
     # -- collect ---------------------------------------------------------------------
 
     def collect(self) -> Inventory:
-        """Read ``/version``, all nodes, all pods and Helm releases; return the inventory.
+        """Read ``/version``, all nodes, the pods and Helm releases (of every namespace, or
+        of ``namespaces``); return the inventory.
 
         Raises:
             ClusterAPIError: see the class docstring.
         """
         builder = InventoryBuilder()
         helm: tuple[list[dict[str, Any]], list[str]] = ([], [])
+        forbidden: list[str] = []
         with quiet_client_logs() as logs:
             cfg, context_name = self._configure(logs)
-            prefetched: list[_Prefetch] = []
+            prefetched: list[Prefetch] = []
             try:
                 with k8s_client.ApiClient(configuration=cfg) as api_client:
                     core = version_api = CoreReads(api_client)
-                    nodes = _Prefetch(self._pages(core.list_node, "listing nodes"))
-                    pods = _Prefetch(self._pages(core.list_pod_for_all_namespaces, _ALL_PODS))
-                    prefetched += [nodes, pods]
-                    secrets = None
-                    if self.read_helm:
-                        secrets = _Prefetch(
+                    nodes = Prefetch(self._pages(core.list_node, "listing nodes"))
+                    prefetched.append(nodes)
+                    pods = secrets = None
+                    if not self.namespaces:
+                        pods = Prefetch(self._pages(core.list_pod_for_all_namespaces, _ALL_PODS))
+                        prefetched.append(pods)
+                    if not self.namespaces and self.read_helm:
+                        secrets = Prefetch(
                             self._pages(
                                 core.list_secret_for_all_namespaces,
                                 _HELM_WHAT,
@@ -452,7 +413,12 @@ class KubernetesAPI:
                         prefetched.append(secrets)
                     self._read_version(version_api, builder)
                     self._read_nodes(nodes, builder)
-                    self._read_pods(core, pods, builder)
+                    if pods is None:  # -n: only those namespaces are asked
+                        forbidden = self._read_pods_in(core, self.namespaces, builder)
+                        readable = [n for n in self.namespaces if n not in forbidden]
+                        helm = self._read_helm_in(core, readable) if self.read_helm else helm
+                    else:
+                        forbidden = self._read_pods(core, pods, builder)
                     if secrets is not None:
                         helm = self._read_helm_secrets(core, secrets, builder)
             except ClusterAPIError:
@@ -470,6 +436,9 @@ class KubernetesAPI:
             server=self._server,
             helm_releases=releases,
             warnings=(*inventory.warnings, *helm[1], *helm_warnings),
+            namespaces=NamespaceScope.listed(n for n in self.namespaces if n not in forbidden)
+            if self.namespaces
+            else NamespaceScope.all_but(forbidden),
         )
 
     def _read_version(self, version_api: Any, builder: InventoryBuilder) -> None:
@@ -498,19 +467,22 @@ class KubernetesAPI:
                 return
             raise self._api_error(exc, what) from None
 
-    def _read_pods(self, core: Any, pages: Iterable[list[Any]], builder: InventoryBuilder) -> None:
+    def _read_pods(
+        self, core: Any, pages: Iterable[list[Any]], builder: InventoryBuilder
+    ) -> list[str]:
+        """Pods of every namespace; returns the namespaces whose pods are forbidden."""
         what = _ALL_PODS
         try:
             for items in pages:
                 for obj in items:
                     self._add(builder.add_pod, obj, what)
-            return
+            return []
         except ApiException as exc:
             if exc.status != 403:
                 raise self._api_error(exc, what) from None
-        self._read_pods_per_namespace(core, builder)
+        return self._read_pods_per_namespace(core, builder)
 
-    def _read_pods_per_namespace(self, core: Any, builder: InventoryBuilder) -> None:
+    def _read_pods_per_namespace(self, core: Any, builder: InventoryBuilder) -> list[str]:
         what = "listing namespaces (pods are forbidden cluster-wide)"
         namespaces: list[str] = []
         try:
@@ -522,6 +494,20 @@ class KubernetesAPI:
                         namespaces.append(name)
         except ApiException as exc:
             raise self._api_error(exc, what) from None
+        forbidden = self._read_pods_in(core, namespaces, builder)
+        if namespaces and len(forbidden) == len(namespaces):
+            raise ClusterAPIError(
+                f"forbidden to list pods in every namespace of API server {self._server}",
+                _HINT_403,
+            )
+        return forbidden
+
+    def _read_pods_in(
+        self, core: Any, namespaces: Iterable[str], builder: InventoryBuilder
+    ) -> list[str]:
+        """The pods of each of ``namespaces``; returns those whose pods are forbidden (a
+        warning each). Raises ClusterAPIError when every one asked for of ``self.namespaces``
+        is forbidden."""
         forbidden: list[str] = []
         for ns in namespaces:
             ns_what = f"listing pods in namespace {ns}"
@@ -534,11 +520,13 @@ class KubernetesAPI:
                     raise self._api_error(exc, ns_what) from None
                 forbidden.append(ns)
                 builder.warn(f"namespace {ns}: listing pods is forbidden; not scanned")
-        if namespaces and len(forbidden) == len(namespaces):
+        if self.namespaces and forbidden and len(forbidden) == len(self.namespaces):
             raise ClusterAPIError(
-                f"forbidden to list pods in every namespace of API server {self._server}",
+                f"forbidden to list pods in namespace{'' if len(forbidden) == 1 else 's'} "
+                f"{', '.join(forbidden)} of API server {self._server}",
                 _HINT_403,
             )
+        return forbidden
 
     def _read_helm_secrets(
         self, core: Any, pages: Iterable[list[Any]], builder: InventoryBuilder
@@ -553,7 +541,13 @@ class KubernetesAPI:
             if exc.status != 403:
                 error = self._api_error(exc, _HELM_WHAT)
                 return [], [f"Helm releases not read: {error.message}"]
-        namespaces = builder.namespaces()
+        return self._read_helm_in(core, builder.namespaces())
+
+    def _read_helm_in(
+        self, core: Any, namespaces: list[str]
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        """Helm release Secrets of each of ``namespaces``, eight at a time; returns (secrets,
+        warnings): namespaces where listing them is forbidden are counted in one warning."""
 
         def one(ns: str) -> list[dict[str, Any]] | None:
             what = f"listing Helm release Secrets in namespace {ns}"

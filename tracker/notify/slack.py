@@ -206,8 +206,9 @@ def _change_blocks(changes: FindingChanges | None) -> list[dict[str, Any]]:
     if changes.not_scanned:
         lines = [_finding_line(r, resolved=False) for r in changes.not_scanned]
         title = (
-            f"*Not scanned this run ({len(lines)}): their source was not read "
-            "(no nodes, no control-plane version or no Helm Secrets), so not resolved*"
+            f"*Not scanned this run ({len(lines)}): their namespace or source was not read "
+            "(scan -n, a forbidden namespace, no nodes, no control-plane version or no Helm "
+            "Secrets), so not resolved*"
         )
         blocks.append(_section(_list_text(title, lines)))
     moves = [_change_line(v, "upgraded") for v in changes.upgraded]

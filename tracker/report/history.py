@@ -119,7 +119,8 @@ def format_history(
     parts: list[RenderableType] = [
         Text(
             "legend: + new finding, - resolved finding (as it read then), ^ upgraded, "
-            "v downgraded, ? not scanned (its source was not read: not resolved)"
+            "v downgraded, ? not scanned (that run did not read its namespace or source: "
+            "not resolved)"
         )
     ]
     for cluster, runs in histories.items():
@@ -133,6 +134,8 @@ def format_history(
             continue
         for run in runs:
             stamp = f"{run.scanned_at:%Y-%m-%d %H:%M} UTC"
+            if not run.namespaces.everything:
+                stamp += f" ({for_terminal(run.namespaces.describe(limit=5))})"
             if run.changes is None:
                 parts.append(
                     Text(f"  {stamp}  first run kept: {len(run.open_rows)} rows with findings")
@@ -144,23 +147,17 @@ def format_history(
                 + [f"- {_finding(r)}" for r in ch.resolved if kept(r.row.component.component)]
                 + [f"^ {_change(v)}" for v in ch.upgraded if kept(v.current.component.component)]
                 + [f"v {_change(v)}" for v in ch.downgraded if kept(v.current.component.component)]
-                + [
-                    f"? {_finding(r)} (not scanned)"
-                    for r in ch.not_scanned
-                    if kept(r.row.component.component)
-                ]
             )
-            parts.append(
-                Text(
-                    f"  {stamp}  "
-                    + (
-                        "no change"
-                        if not lines
-                        else f"{len(lines)} change{'' if len(lines) == 1 else 's'}"
-                    )
-                )
-            )
-            parts += [Text(f"    {for_terminal(line)}") for line in lines]
+            unread = [
+                f"? {_finding(r)} (not scanned)"
+                for r in ch.not_scanned
+                if kept(r.row.component.component)
+            ]
+            count = f"{len(lines)} change{'' if len(lines) == 1 else 's'}" if lines else "no change"
+            if unread:
+                count += f", {len(unread)} not scanned"
+            parts.append(Text(f"  {stamp}  {count}"))
+            parts += [Text(f"    {for_terminal(line)}") for line in (*lines, *unread)]
         table, legend = fit_table(
             HISTORY_COLUMNS,
             _open_rows(runs, today, keep),

@@ -2,7 +2,8 @@
 and ``releases list`` (the one output convention, issue 12 item 5).
 
 Every JSON document is an object whose first key is ``schema_version``
-(:data:`LISTING_SCHEMA_VERSION`); lists are wrapped (``{"schema_version": 1, "rows": [...]}``).
+(:data:`LISTING_SCHEMA_VERSION`; ``history``: :data:`HISTORY_SCHEMA_VERSION`); lists are
+wrapped (``{"schema_version": 1, "rows": [...]}``).
 Times are RFC 3339 UTC with ``Z``. Values are raw but written through
 :func:`tracker.text.json_text` (terminal-safe escapes); Markdown escapes every name with
 :func:`tracker.text.for_markdown`.
@@ -38,6 +39,12 @@ from tracker.text import for_markdown, json_text, safe_url
 
 LISTING_SCHEMA_VERSION = 1
 """``schema_version`` of the documents of this module; a change of keys or meanings bumps it."""
+
+HISTORY_SCHEMA_VERSION = 2
+"""``schema_version`` of ``tracker history --format json``. 2: each run gained ``namespaces``
+(what its scan read) and ``not_scanned``; ``resolved`` no longer lists findings of namespaces
+or sources the run did not read (they are ``not_scanned``), and a finding seen again after
+such a run is not ``new``."""
 
 
 def rows_document(rows: Sequence[Any]) -> str:
@@ -80,14 +87,17 @@ def history_to_dict(
 ) -> dict[str, Any]:
     """``tracker history --format json``::
 
-    {"schema_version": 1, "clusters": [{"name", "runs": [{"scan_id", "scanned_at",
-      "new", "resolved", "upgraded", "downgraded"}], "open": [{..., "first_seen",
-      "days_open"}]}]}
+    {"schema_version": 2, "clusters": [{"name", "runs": [{"scan_id", "scanned_at",
+      "namespaces", "new", "resolved", "not_scanned", "upgraded", "downgraded"}],
+      "open": [{..., "first_seen", "days_open"}]}]}
 
-    ``new``/``resolved`` are findings (component, role, namespace, workload, kind, severity,
-    message); ``upgraded``/``downgraded`` entries with ``previous`` and ``current`` versions;
-    ``null`` lists for the oldest run kept (nothing to compare with). ``days_open`` counts
-    up to ``today``.
+    ``namespaces`` is what the run's scan read: ``null`` (every namespace), ``{"only":
+    [names]}`` (``scan -n``) or ``{"except": [names]}`` (namespaces RBAC forbade).
+    ``new``/``resolved``/``not_scanned`` are findings (component, role, namespace, workload,
+    kind, severity, message); ``not_scanned``: findings of the previous run in a namespace or
+    source this run did not read, neither resolved nor open. ``upgraded``/``downgraded``
+    entries with ``previous`` and ``current`` versions; ``null`` lists for the oldest run
+    kept (nothing to compare with). ``days_open`` counts up to ``today``.
     """
     clusters = []
     for name, runs in histories.items():
@@ -97,8 +107,9 @@ def history_to_dict(
             entry: dict[str, Any] = {
                 "scan_id": run.scan_id,
                 "scanned_at": rfc3339(run.scanned_at, field="scanned_at"),
+                "namespaces": run.namespaces.as_json(),
             }
-            for field in ("new", "resolved"):
+            for field in ("new", "resolved", "not_scanned"):
                 refs: tuple[FindingRef, ...] = getattr(ch, field) if ch else ()
                 entry[field] = (
                     [_finding(r) for r in refs if _kept(component, r.key.component)] if ch else None
@@ -125,7 +136,7 @@ def history_to_dict(
                     }
                 )
         clusters.append({"name": name, "runs": out_runs, "open": open_findings})
-    return {"schema_version": LISTING_SCHEMA_VERSION, "clusters": clusters}
+    return {"schema_version": HISTORY_SCHEMA_VERSION, "clusters": clusters}
 
 
 def history_document(
@@ -142,20 +153,20 @@ def _md_row(cells: Sequence[object]) -> str:
 def history_markdown(
     histories: Mapping[str, Sequence[RunChanges]], *, component: str | None, today: date
 ) -> str:
-    """``tracker history --format markdown``: per cluster a table of runs (counts of new and
-    resolved findings, upgrades, downgrades) and a table of open findings with days open."""
+    """``tracker history --format markdown``: per cluster a table of runs (the namespaces
+    read, counts of new, resolved and not scanned findings, upgrades, downgrades) and a table
+    of open findings with days open."""
     data = history_to_dict(histories, component=component, today=today)
+    fields = ("new", "resolved", "not_scanned", "upgraded", "downgraded")
     lines: list[str] = []
-    for cluster in data["clusters"]:
+    for cluster, runs in zip(data["clusters"], histories.values(), strict=True):
         lines += [f"## {for_markdown(cluster['name'])}", ""]
-        lines += [_md_row(["scanned at", "new", "resolved", "upgraded", "downgraded"])]
-        lines += [_md_row(["---"] * 5)]
-        for run in cluster["runs"]:
-            counts = [
-                "-" if run[f] is None else len(run[f])
-                for f in ("new", "resolved", "upgraded", "downgraded")
-            ]
-            lines.append(_md_row([run["scanned_at"], *counts]))
+        header = ["scanned at", "namespaces", *(f.replace("_", " ") for f in fields)]
+        lines += [_md_row(header), _md_row(["---"] * len(header))]
+        for run, kept in zip(cluster["runs"], runs, strict=True):
+            counts = ["-" if run[f] is None else len(run[f]) for f in fields]
+            scope = for_markdown(kept.namespaces.describe(limit=5))
+            lines.append(_md_row([run["scanned_at"], scope, *counts]))
         lines.append("")
         if cluster["open"]:
             lines += [_md_row(["component", "role", "namespace", "kind", "days open"])]

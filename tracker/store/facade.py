@@ -38,7 +38,7 @@ from tracker.store import fleet, locks, outbox, retention, scans, upstream
 from tracker.store.db import Database, open_engine
 from tracker.store.fleet import FleetData
 from tracker.store.outbox import MAX_NOTIFICATION_ATTEMPTS, OutboxItem
-from tracker.store.scans import StoredScan
+from tracker.store.scans import JobRunBaseline, StoredScan
 from tracker.store.upstream import SyncState
 
 
@@ -157,6 +157,11 @@ class Store:
         the groups of the rows of ``severities`` of the latest evaluated scans
         (:func:`tracker.store.fleet.fleet_data`)."""
         return fleet.fleet_data(self._db, severities, clusters)
+
+    def last_job_run(self, cluster: str) -> JobRunBaseline | None:
+        """The nightly job's baseline scan of ``cluster`` (id, namespaces read, rows), None
+        before its first finished run (:func:`tracker.store.scans.last_job_run`)."""
+        return scans.last_job_run(self._db, cluster)
 
     def last_job_run_rows(self, cluster: str) -> list[ComponentReport] | None:
         """The nightly job's baseline rows of ``cluster``, None before its first finished run

@@ -114,7 +114,15 @@ def fleet_data(
     return FleetData([(s, counts.get(s.name)) for s in summaries], merged)
 
 
-_SUMMARY_COLUMNS = ("scanned_at", "source", "kubernetes_version", "distribution", "warnings")
+_SUMMARY_COLUMNS = (
+    "id",
+    "scanned_at",
+    "source",
+    "kubernetes_version",
+    "distribution",
+    "warnings",
+    "namespaces",
+)
 """The columns of ``scans`` a :class:`ClusterSummary` holds."""
 
 

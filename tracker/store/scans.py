@@ -23,6 +23,7 @@ from tracker.models import (
     ComponentReport,
     Identification,
     Inventory,
+    NamespaceScope,
     Source,
     Unidentified,
 )
@@ -104,6 +105,7 @@ def save_scan(db: Database, inventory: Inventory, identification: Identification
             "kubernetes_version": identification.kubernetes_version,
             "distribution": identification.distribution,
             "warnings": list(inventory.warnings),
+            "namespaces": inventory.namespaces.as_json(),
         },
         obj,
     )
@@ -183,6 +185,7 @@ def _scan_select() -> sa.Select[Any]:
         t.scans.c.kubernetes_version,
         t.scans.c.distribution,
         t.scans.c.warnings,
+        t.scans.c.namespaces,
     ).join(t.clusters, t.clusters.c.id == t.scans.c.cluster_id)
 
 
@@ -272,7 +275,12 @@ def clusters(db: Database) -> list[str]:
 
 
 def summary_from(row: Any) -> ClusterSummary:
-    """The :class:`ClusterSummary` of a row with the columns of :func:`_scan_select`."""
+    """The :class:`ClusterSummary` of a row with the columns of :func:`_scan_select`.
+
+    Raises:
+        StoreError: the stored namespace scope is not one tracker wrote.
+    """
+    namespaces = _namespaces_of(row)
     return ClusterSummary(
         name=row.name,
         scanned_at=row.scanned_at,
@@ -281,7 +289,24 @@ def summary_from(row: Any) -> ClusterSummary:
         warnings=tuple(row.warnings or ()),
         server=row.cluster_server,
         distribution=row.distribution,
+        namespaces=namespaces,
     )
+
+
+def _namespaces_of(row: Any) -> NamespaceScope:
+    """The scope in ``row.namespaces`` (``row`` also has ``id`` and ``name``).
+
+    Raises:
+        StoreError: it is not a scope tracker wrote.
+    """
+    try:
+        return NamespaceScope.from_json(row.namespaces)
+    except ValueError as exc:
+        raise StoreError(
+            f"scan {row.id} of cluster {shorten(row.name)}: {exc}",
+            "the store was changed outside tracker; delete that scan or set scans.namespaces "
+            "to NULL (every namespace)",
+        ) from None
 
 
 def _load_scans(conn: sa.Connection, query: sa.Select[Any]) -> list[StoredScan]:
@@ -420,8 +445,19 @@ def latest_report_rows(
 # -- nightly job baseline ----------------------------------------------------------------
 
 
-def last_job_run_rows(db: Database, cluster: str) -> list[ComponentReport] | None:
-    """Rows of the scan of ``cluster`` the nightly job finished last.
+@dataclass(frozen=True)
+class JobRunBaseline:
+    """The scan the nightly job finished last: its id, the namespaces it read and its
+    evaluated rows in saved order (empty when it had no components)."""
+
+    scan_id: int
+    namespaces: NamespaceScope
+    rows: list[ComponentReport]
+
+
+def last_job_run(db: Database, cluster: str) -> JobRunBaseline | None:
+    """The scan of ``cluster`` the nightly job finished last, or None when no job run of
+    ``cluster`` was ever finished.
 
     "Last" is the highest scan id among scans with ``job_run_at`` set: runs of one cluster
     save their scan while holding the ``run:<cluster>`` lock, so scan ids follow the order
@@ -430,12 +466,11 @@ def last_job_run_rows(db: Database, cluster: str) -> list[ComponentReport] | Non
     diffs against: scans stored by ``tracker scan`` in between do not move it, and
     ``tracker report`` cannot rewrite its rows.
 
-    Returns:
-        the rows in saved order (empty when that scan had no components), or None when no
-        job run of ``cluster`` was ever finished.
+    Raises:
+        StoreError: a database failure, or a stored namespace scope tracker did not write.
     """
     latest = (
-        sa.select(t.scans.c.id)
+        sa.select(t.scans.c.id, t.scans.c.namespaces, t.clusters.c.name)
         .join(t.clusters, t.clusters.c.id == t.scans.c.cluster_id)
         .where(t.clusters.c.name == cluster_key(cluster))
         .where(t.scans.c.job_run_at.is_not(None))
@@ -443,10 +478,16 @@ def last_job_run_rows(db: Database, cluster: str) -> list[ComponentReport] | Non
         .limit(1)
     )
     with db.tx(f"reading the last job run of cluster {shorten(cluster)}") as conn:
-        scan_id = conn.execute(latest).scalar_one_or_none()
-        if scan_id is None:
+        found = conn.execute(latest).first()
+        if found is None:
             return None
-        return _rows_of(conn, scan_id)
+        return JobRunBaseline(found.id, _namespaces_of(found), _rows_of(conn, found.id))
+
+
+def last_job_run_rows(db: Database, cluster: str) -> list[ComponentReport] | None:
+    """The rows of :func:`last_job_run` (None when no job run of ``cluster`` finished)."""
+    baseline = last_job_run(db, cluster)
+    return None if baseline is None else baseline.rows
 
 
 def finish_job_run(

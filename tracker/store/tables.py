@@ -9,7 +9,7 @@ Tables::
     clusters            one row per cluster name, with the API server that owns the name
     scans               one row per scan (cluster, scanned_at, source, server_version, warnings,
                         job_run_at: when the nightly job finished it, report_counts: what its
-                        evaluated rows found)
+                        evaluated rows found, namespaces: which namespaces it read)
     scan_components     identified components of a scan, in identification order
     scan_unidentified   images no rule claimed, in identification order
     report_rows         evaluated components of a scan (flags and findings as JSON lists, the
@@ -139,6 +139,9 @@ scans = sa.Table(
     # 0006: the evaluated rows' counts (tracker.fleet.FleetCounts), written with the rows;
     # NULL: never evaluated, or evaluated before 0006.
     sa.Column("report_counts", sa.JSON, nullable=True),
+    # 0007: the namespaces the scan read (tracker.models.NamespaceScope.as_json:
+    # {"only": [...]} or {"except": [...]}); NULL: every namespace (and scans before 0007).
+    sa.Column("namespaces", sa.JSON, nullable=True),
     sa.Index("ix_scans_cluster_id_scanned_at", "cluster_id", "scanned_at"),
     sa.Index("ix_scans_cluster_id_job_run_at", "cluster_id", "job_run_at"),
 )

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 from tracker.config import Settings
 from tracker.errors import InventoryError, LockError, ReportError, UpstreamError
-from tracker.models import CatalogueEntry, ComponentReport, Inventory, Report
+from tracker.models import CatalogueEntry, Inventory, Report
 from tracker.workflows.common import load_components, open_store, today
 from tracker.workflows.notify import deliver_outbox, notifiers_for
 from tracker.workflows.report import evaluate_report, save_report
@@ -51,7 +51,7 @@ from tracker.workflows.sync import (
 
 if TYPE_CHECKING:
     from tracker.evaluate.waivers import Waiver
-    from tracker.history import FindingChanges
+    from tracker.history import FindingChanges, ScanRows
     from tracker.inventory.base import InventorySource
     from tracker.notify.base import Notifier
     from tracker.store import Store
@@ -164,7 +164,7 @@ def nightly(
         LockError: another run of this cluster holds the lock (after ``lock_wait_seconds``).
         StoreError: the store cannot be opened or written at all.
     """
-    from tracker.history import carry_unscanned, diff_findings
+    from tracker.history import ScanRows, carry_unscanned, diff_findings
     from tracker.identify.registry import identify
     from tracker.notify.base import should_notify
 
@@ -184,7 +184,7 @@ def nightly(
     with store.job_lock(f"run:{name}", wait_seconds=lock_wait_seconds):
         # The baseline is read before this run stores anything, and stays the baseline
         # until finish_job_run below commits: a crash in between is diffed again next time.
-        previous = store.last_job_run_rows(name)
+        baseline = store.last_job_run(name)
         scan_id: int | None = None
         if inventory is not None:
             scan_id = store.save_scan(inventory, identify(inventory, catalogue))
@@ -215,9 +215,12 @@ def nightly(
         save_report(store, evaluated)
         report = evaluated.report
         warnings += report.warnings
-        if previous is not None:  # a source the baseline run did not read: an earlier run's
-            previous = carry_unscanned(previous, report.components, _earlier(store, name, scan_id))
-        changes = diff_findings(previous, report.components) if previous is not None else None
+        changes = None
+        if baseline is not None:  # what the baseline run did not read: an earlier run's rows
+            here = ScanRows(report.components, stored.summary.namespaces)
+            before = ScanRows(baseline.rows, baseline.namespaces)
+            previous = carry_unscanned(before, here, _earlier(store, name, scan_id))
+            changes = diff_findings(previous, report.components, here.namespaces)
 
         files: tuple[Path, ...] = ()
         if report_dir is not None:
@@ -363,9 +366,12 @@ def run_nightly(
         )
 
 
-def _earlier(store: Store, cluster: str, scan_id: int | None) -> Iterator[list[ComponentReport]]:
-    """Evaluated rows of the cluster's stored scans, newest first, this run's own scan left
-    out; read lazily (only as far back as a missing source needs), at most 30 scans."""
+def _earlier(store: Store, cluster: str, scan_id: int | None) -> Iterator[ScanRows]:
+    """Evaluated rows of the cluster's stored scans with the namespaces each read, newest
+    first, this run's own scan left out; rows read lazily (only as far back as a missing
+    source or namespace needs), at most 30 scans."""
+    from tracker.history import ScanRows
+
     for scan in store.scans(cluster, limit=30):
         if scan.id != scan_id:
-            yield store.report_rows(scan.id)
+            yield ScanRows(store.report_rows(scan.id), scan.summary.namespaces)

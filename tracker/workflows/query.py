@@ -6,7 +6,7 @@ rows and their findings); neither contacts a cluster or an upstream source.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -18,7 +18,7 @@ from tracker.versions import ParsedVersion, Unparsed, parse_version
 from tracker.workflows.common import load_components, open_store, require_clusters
 
 if TYPE_CHECKING:
-    from tracker.history import RunChanges
+    from tracker.history import RunChanges, ScanRows
     from tracker.store import Store, StoredScan
 
 _BEHIND_ORDER = {Behind.PATCH: 1, Behind.MINOR: 2, Behind.MAJOR: 3}
@@ -160,40 +160,86 @@ def query_rows(store: Store, row_filter: RowFilter) -> list[ComponentReport]:
     return [r for r in rows if row_filter.matches(r)]
 
 
+CARRY_BACK = 30
+"""How many evaluated runs further back :func:`cluster_history` looks for a source or
+namespace a run's previous run did not read (as the nightly job does)."""
+
+
+class _EvaluatedRuns:
+    """A cluster's evaluated runs, newest first, read from the store as far as asked.
+
+    Scans never evaluated (no ``report``/``run`` after the scan) are skipped; each scan's
+    rows are read once.
+    """
+
+    def __init__(self, store: Store, cluster: str, window: int) -> None:
+        self._store, self._cluster, self._window = store, cluster, max(window, 1)
+        self._rows: dict[int, list[ComponentReport]] = {}
+        self._runs: list[tuple[StoredScan, list[ComponentReport]]] = []
+        self._ended = False
+        self._read()
+
+    def _read(self) -> None:
+        scans = self._store.scans(self._cluster, limit=self._window)
+        for scan in scans:
+            if scan.id not in self._rows:
+                self._rows[scan.id] = self._store.report_rows(scan.id)
+        self._runs = [(scan, self._rows[scan.id]) for scan in scans if self._rows[scan.id]]
+        self._ended = len(scans) < self._window
+
+    def get(self, index: int) -> tuple[StoredScan, list[ComponentReport]] | None:
+        """The ``index``-th evaluated run (0: the newest), or None past the oldest."""
+        while index >= len(self._runs) and not self._ended:
+            self._window *= 2
+            self._read()
+        return self._runs[index] if index < len(self._runs) else None
+
+    def older(self, start: int, count: int) -> Iterator[ScanRows]:
+        """Runs ``start``, ``start + 1``, … (at most ``count``), read lazily."""
+        from tracker.history import ScanRows
+
+        for index in range(start, start + count):
+            found = self.get(index)
+            if found is None:
+                return
+            yield ScanRows(found[1], found[0].summary.namespaces)
+
+
 def cluster_history(store: Store, cluster: str, *, limit: int = 10) -> list[RunChanges]:
     """The last ``limit`` evaluated runs of ``cluster``, newest first, each diffed with its parent.
 
     Runs whose scan was never evaluated (no ``report``/``run`` after the scan) are skipped.
+    What a run's parent did not read (nodes, a namespace left out with ``scan -n``) is
+    taken from the newest run before it that read it, up to :data:`CARRY_BACK` runs further
+    back (:func:`tracker.history.carry_unscanned`), as the nightly digest does.
 
     Raises:
         StoreError: the store cannot be read.
     """
-    from tracker.history import RunChanges, diff_findings
+    from tracker.history import RunChanges, ScanRows, carry_unscanned, diff_findings
 
-    # scans that were never evaluated (a `tracker scan` with no report after it) are skipped,
-    # so read further back until limit + 1 evaluated runs are found or the history ends
-    evaluated: list[tuple[StoredScan, list[ComponentReport]]] = []
-    rows_of: dict[int, list[ComponentReport]] = {}  # each scan's rows are read once
-    window = limit + 1
-    while True:
-        scans = store.scans(cluster, limit=window)
-        for scan in scans:
-            if scan.id not in rows_of:
-                rows_of[scan.id] = store.report_rows(scan.id)
-        evaluated = [(scan, rows_of[scan.id]) for scan in scans if rows_of[scan.id]]
-        if len(evaluated) > limit or len(scans) < window:
-            break
-        window *= 2
+    evaluated = _EvaluatedRuns(store, cluster, limit + 1)
     runs: list[RunChanges] = []
-    for index, (scan, rows) in enumerate(evaluated[:limit]):
-        before = evaluated[index + 1][1] if index + 1 < len(evaluated) else None
+    for index in range(limit):
+        found = evaluated.get(index)
+        if found is None:
+            break
+        scan, rows = found
+        here = ScanRows(rows, scan.summary.namespaces)
+        parent = evaluated.get(index + 1)
+        changes = None
+        if parent is not None:
+            before = ScanRows(parent[1], parent[0].summary.namespaces)
+            previous = carry_unscanned(before, here, evaluated.older(index + 2, CARRY_BACK))
+            changes = diff_findings(previous, rows, here.namespaces)
         runs.append(
             RunChanges(
                 cluster=cluster,
                 scan_id=scan.id,
                 scanned_at=scan.summary.scanned_at,
-                changes=diff_findings(before, rows) if before is not None else None,
+                changes=changes,
                 open_rows=tuple(r for r in rows if r.findings),
+                namespaces=scan.summary.namespaces,
             )
         )
     return runs

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tracker.config import Settings
-from tracker.models import CatalogueEntry, Identification, Inventory
+from tracker.models import CatalogueEntry, Identification, Inventory, NamespaceScope
 from tracker.workflows.common import load_components, open_store
 
 if TYPE_CHECKING:
@@ -25,7 +25,8 @@ class SourceOptions:
         kubeconfig: kubeconfig file (None: ``$KUBECONFIG`` or ``~/.kube/config``).
         context: kubeconfig context (None: the current one).
         namespaces: only pods (and Helm releases) of these namespaces are inventoried
-            (``-n/--namespace``, like kubectl); empty: every namespace. Nodes are always read.
+            (``-n/--namespace``, like kubectl) and the stored scan says it covered only
+            them; empty: every namespace. Nodes and the control plane are always read.
         max_dump_size: size limit of each dump file in bytes (``--max-dump-size``); None:
             the reader's default.
     """
@@ -71,7 +72,9 @@ def source_options(
 
 def inventory_source(options: SourceOptions, cluster: str | None) -> InventorySource:
     """The inventory source for ``options``: the dump files, else the live cluster; with
-    ``options.namespaces``, wrapped in a :class:`NamespacedSource`.
+    ``options.namespaces``, wrapped in a :class:`NamespacedSource` (a dump holds what it
+    holds: the wrapper keeps those namespaces; the live cluster is asked for those
+    namespaces' pods only, and the wrapper records the scope either way).
 
     ``cluster`` names the scan (None: the kubeconfig context or the dump file's stem).
     Nothing is read yet (that is ``collect()``).
@@ -91,7 +94,12 @@ def _source(options: SourceOptions, cluster: str | None) -> InventorySource:
         return KubectlDump(list(options.from_dump), cluster=cluster)
     from tracker.inventory.kubernetes_api import KubernetesAPI
 
-    return KubernetesAPI(kubeconfig=options.kubeconfig, context=options.context, cluster=cluster)
+    return KubernetesAPI(
+        kubeconfig=options.kubeconfig,
+        context=options.context,
+        cluster=cluster,
+        namespaces=options.namespaces,
+    )
 
 
 @dataclass(frozen=True)
@@ -104,13 +112,16 @@ class ScanResult:
 
 
 def only_namespaces(inventory: Inventory, namespaces: tuple[str, ...]) -> Inventory:
-    """``inventory`` with only the pods and Helm releases of ``namespaces`` (empty: all).
+    """``inventory`` with only the pods and Helm releases of ``namespaces`` (empty: all),
+    and ``inventory.namespaces`` narrowed to them (what the stored scan says it covered:
+    history shows findings of the other namespaces as "not scanned", not "resolved").
 
     A warning names namespaces asked for that hold no pod (a typo reads like a clean scan).
     """
     if not namespaces:
         return inventory
     wanted = set(namespaces)
+    scope = NamespaceScope.listed(wanted).intersect(inventory.namespaces)
     pods = tuple(p for p in inventory.pods if p.namespace in wanted)
     seen = {p.namespace for p in pods}
     missing = [ns for ns in dict.fromkeys(namespaces) if ns not in seen]
@@ -125,6 +136,7 @@ def only_namespaces(inventory: Inventory, namespaces: tuple[str, ...]) -> Invent
         pods=pods,
         helm_releases=tuple(h for h in inventory.helm_releases if h.namespace in wanted),
         warnings=warnings,
+        namespaces=scope,
     )
 
 
