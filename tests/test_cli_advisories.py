@@ -65,7 +65,8 @@ def _report(db: str, *extra: str) -> Any:
 def test_import_then_report_names_the_fix(db: str, dump: Path, realdata: Path) -> None:
     imported = _scan_and_import(db, dump, realdata)
     assert imported.exit_code == 0, imported.output
-    assert "imported 40 advisories" in imported.output  # 34 GHSA + 6 Go vulndb, recursive
+    # 34 GHSA + 5 GHSA of 2025 + 6 Go vulndb, recursive
+    assert "imported 45 advisories" in imported.output
 
     result = _report(db)
     assert result.exit_code == 0, result.output
@@ -82,10 +83,18 @@ def test_import_then_report_names_the_fix(db: str, dump: Path, realdata: Path) -
     assert nightmare["fixed_in"] == ["1.11.5", "1.12.1"]
     (finding,) = [f for f in nginx["findings"] if f["kind"] == "vulnerable"]
     assert finding["message"].startswith("ingress-nginx 1.11.3 is affected by CVE-")
-    # the Go vulndb records give no severity: said as it is, counted as a warning
-    assert "CVE-2025-1974 (GHSA-mgvx-rpfc-9mpv, GO-2025-3567, unknown)" in finding["message"]
+    # the Go vulndb record gives no severity: it takes GitHub's record's (an OSV alias), and
+    # the two records of CVE-2025-1974 are named once
+    assert "CVE-2025-1974 (GHSA-mgvx-rpfc-9mpv, GO-2025-3567, critical)" in finding["message"]
     assert finding["message"].endswith(": upgrade to 1.11.5 (lowest fixed: 1.11.5)")
-    assert finding["severity"] == "warning"
+    assert finding["severity"] == "critical"
+    assert (
+        nightmare["severity"],
+        nightmare["severity_source"],
+        nightmare["severity_alias"],
+    ) == ("critical", "alias", "GHSA-mgvx-rpfc-9mpv")
+    # no support calendar stored: nothing is said about the fix's line
+    assert (nightmare["nearest_fix_eol"], nightmare["supported_fix"]) == (None, None)
     assert "GO-2024-3075" not in ids  # CVE-2024-7646: fixed in 1.11.2, below what runs
 
     istio = [c for c in doc["components"] if c["component"] == "istio"]
@@ -124,11 +133,11 @@ def test_export_imports_back(db: str, tmp_path: Path, dump: Path, realdata: Path
     result = _invoke(db, "advisories", "export", str(out))
     assert result.exit_code == 0, result.output
     records = json.loads(out.read_text())
-    assert len(records) == 40 and len({r["id"] for r in records}) == 40
+    assert len(records) == 45 and len({r["id"] for r in records}) == 45
     other = f"sqlite:///{tmp_path / 'other.db'}"
     again = _invoke(other, "advisories", "import", str(out))
     assert again.exit_code == 0, again.output
-    assert "imported 40 advisories" in again.output
+    assert "imported 45 advisories" in again.output
 
 
 @pytest.mark.parametrize(

@@ -324,9 +324,15 @@ class SupportWindow:
 class AdvisoryRef:
     """One advisory that affects a component (report JSON ``advisories[]``).
 
-    ``severity`` is the advisory's own word (critical/high/moderate/low/unknown);
+    ``severity`` is the advisory's word (critical/high/moderate/low/unknown), and
+    ``severity_source`` where it comes from: ``advisory`` (the record's own word), ``cvss``
+    (rated from the record's CVSS v3 vector), ``alias`` (from the stored alias record
+    ``severity_alias``: a Go vulnerability database record takes its GHSA's) or ``unknown``.
     ``fixed_in`` the fixed versions it names, ascending; ``nearest_fix`` the fixed version
-    nearest to what runs (on its line first).
+    nearest to what runs (on its line first). With a stored endoflife.date calendar for the
+    component: ``nearest_fix_eol`` True when ``nearest_fix``'s line is past end of life,
+    False when supported (None: not known), and ``supported_fix`` the lowest version above
+    what runs, on a supported line, that the advisory does not affect (None: none known).
     """
 
     id: str
@@ -337,6 +343,10 @@ class AdvisoryRef:
     url: str | None = None
     cvss: str | None = None
     summary: str = ""
+    severity_source: str = "advisory"
+    severity_alias: str | None = None
+    nearest_fix_eol: bool | None = None
+    supported_fix: str | None = None
 
 
 @dataclass(frozen=True)

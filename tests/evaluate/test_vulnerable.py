@@ -71,18 +71,22 @@ def test_one_finding_lists_every_advisory_worst_first(index: AdvisoryIndex) -> N
     (finding,) = [f for f in row.findings if f.kind is Flag.VULNERABLE]
     assert Flag.VULNERABLE in row.flags
     ids = [a.id for a in row.advisories]
-    # high GHSAs before the Go records without severity
-    assert ids[:2] == ["GHSA-5wj4-wffq-3378", "GHSA-fp9f-44c2-cw27"]
-    assert {"GO-2025-3567", "GO-2024-3075"} <= set(ids)
-    assert finding.severity is Severity.CRITICAL  # high -> critical
-    assert finding.source == "https://github.com/advisories/GHSA-5wj4-wffq-3378"
+    # critical first: GitHub's record, then the Go record that takes its severity (alias);
+    # the Go record with neither a severity nor a stored alias comes last
+    assert ids[:3] == ["GHSA-mgvx-rpfc-9mpv", "GO-2025-3567", "GHSA-5wj4-wffq-3378"]
+    assert ids[-1] == "GO-2024-3075"
+    assert finding.severity is Severity.CRITICAL
+    assert finding.source == "https://github.com/advisories/GHSA-mgvx-rpfc-9mpv"
     go = next(a for a in row.advisories if a.id == "GO-2025-3567")
     assert go.url == "https://pkg.go.dev/vuln/GO-2025-3567"
     assert finding.message.startswith(
-        "ingress-nginx 1.8.5 is affected by CVE-2023-5043 (GHSA-5wj4-wffq-3378, high), "
-        "CVE-2023-5044 (GHSA-fp9f-44c2-cw27, high)"
+        "ingress-nginx 1.8.5 is affected by "
+        "CVE-2025-1974 (GHSA-mgvx-rpfc-9mpv, GO-2025-3567, critical), "
+        "CVE-2023-5043 (GHSA-5wj4-wffq-3378, high), "
+        "CVE-2025-1097 (GHSA-823x-fv5p-h7hw, GO-2025-3565, high)"
     )
-    assert len(ids) == 8 and "and 3 more" in finding.message  # five named; JSON has all
+    # 13 records of 8 vulnerabilities: five named, the JSON has every record
+    assert len(ids) == 13 and "and 3 more" in finding.message
     assert finding.message.endswith(": upgrade to 1.11.5 (lowest fixed: 1.9.0)")
 
 
@@ -174,6 +178,8 @@ def test_slack_puts_vulnerable_first_and_fail_on(index: AdvisoryIndex) -> None:
         b["text"]["text"] for b in payload["blocks"] if "Worst open findings" in str(b.get("text"))
     ).splitlines()
     assert "ingress-nginx" in lines[1] and "CVE-2025-" in lines[1]
+    # 10 records (GitHub's and the Go database's) of 5 CVEs: counted once each
+    assert "CVE-2025-1974 and 4 more advisories: upgrade to 1.11.5" in lines[1]
     assert "upgrade to 1.11.5" in text
     assert fail_on_hit(report, ["vulnerable"])
     assert not fail_on_hit(_report(found[:2]), ["vulnerable"])

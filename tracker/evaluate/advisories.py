@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 from packaging.version import Version
 
+from tracker.evaluate.aliases import borrow_severity
 from tracker.models import Severity
 from tracker.upstream.osv import Advisory, AffectedPackage, AffectedRange
 from tracker.versions import ParsedVersion, parse_version
@@ -290,7 +291,8 @@ class AdvisoryIndex:
     """Advisories indexed by package, compiled once to intervals.
 
     Args:
-        advisories: every stored advisory (withdrawn ones are skipped here).
+        advisories: every stored advisory (withdrawn ones are skipped here). A record
+            without a severity takes its aliases' (:func:`.aliases.borrow_severity`).
 
     Use :meth:`match` per component; results are memoized per (packages, version).
     """
@@ -298,9 +300,8 @@ class AdvisoryIndex:
     def __init__(self, advisories: Iterable[Advisory]) -> None:
         by_package: dict[str, dict[str, _Group]] = defaultdict(dict)
         self._memo: dict[tuple[tuple[str, ...], Version], MatchResult] = {}
-        for advisory in advisories:
-            if advisory.withdrawn is not None:
-                continue
+        live = [a for a in advisories if a.withdrawn is None]
+        for advisory in borrow_severity(live):
             for affected in advisory.affected:
                 key = package_key(affected.ecosystem, affected.name)
                 group = by_package[key].setdefault(advisory.id, _Group(advisory, [], set(), set()))

@@ -27,8 +27,11 @@ Dates are always passed in (``today``): nothing here reads the clock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+
+from packaging.version import Version
 
 from tracker.models import Severity
 from tracker.upstream.endoflife import Product, SupportCycle
@@ -37,6 +40,7 @@ from tracker.versions import ParsedVersion
 __all__ = [
     "CONTROL_PLANE_PRODUCTS",
     "LifecycleVerdict",
+    "LineCalendar",
     "Support",
     "control_plane_product",
     "cycle_for",
@@ -135,6 +139,83 @@ def _move_to(product: Product, current: SupportCycle, horizon: date) -> SupportC
         if not _ended(end, flag, horizon):
             return cycle
     return None
+
+
+@dataclass(frozen=True)
+class LineCalendar:
+    """Which release lines of one product are past their end of support on one day, computed
+    once (a report asks it for every fixed version of every advisory).
+
+    The rules are :func:`judge`'s: a line is the product's ``major.minor`` cycle, else its
+    ``major`` cycle; it has ended when the end that counts (``eoes`` for ``amazon-eks``, else
+    ``eol``) is strictly before the day, so a line inside EKS extended support has not; a
+    version older than every listed cycle has ended once the oldest listed has.
+
+    Attributes:
+        ended: cycle (as a release tuple, ``(1, 27)``) -> True when past its end, for every
+            cycle with a numeric name.
+        supported: the cycles released by the day (no release date: assumed released) that
+            have not ended, ascending.
+        oldest: the oldest listed cycle and whether it has ended, or None.
+        firsts: the first version of each supported line, ascending, as (comparable
+            version, display): ``(Version("1.32.0"), "1.32.0")``.
+    """
+
+    ended: Mapping[tuple[int, ...], bool]
+    supported: tuple[tuple[int, ...], ...]
+    oldest: tuple[tuple[int, ...], bool] | None
+    firsts: tuple[tuple[Version, str], ...] = ()
+    _verdicts: dict[Version, bool | None] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, product: Product, today: date) -> LineCalendar:
+        """The calendar of ``product`` on ``today``."""
+        ended: dict[tuple[int, ...], bool] = {}
+        released: list[tuple[int, ...]] = []
+        for cycle in product.cycles:
+            key = _cycle_key(cycle.name)
+            if not key:
+                continue
+            ended[key] = _ended(*_final_end(product, cycle)[:2], today)
+            if cycle.release_date is None or cycle.release_date <= today:
+                released.append(key)
+        supported = tuple(sorted({k for k in released if not ended[k]}))
+        oldest = min(ended) if ended else None
+        shown = [".".join(str(part) for part in (*key, 0, 0)[:3]) for key in supported]
+        return cls(
+            ended,
+            supported,
+            (oldest, ended[oldest]) if oldest is not None else None,
+            tuple((Version(first), first) for first in shown),
+        )
+
+    def line_of(self, version: ParsedVersion) -> tuple[int, ...] | None:
+        """The listed cycle ``version`` belongs to (``major.minor``, else ``major``), or None."""
+        release = version.version.release
+        for key in (tuple(release[:2]) + (0,) * (2 - len(release[:2])), (release[0],)):
+            if key in self.ended:
+                return key
+        return None
+
+    def has_ended(self, version: ParsedVersion) -> bool | None:
+        """True when ``version``'s line is past its end of support (or older than every
+        listed cycle, the oldest having ended); False when listed and not ended; None when
+        the product does not list it."""
+        known = self._verdicts.get(version.version, ...)
+        if known is not ...:
+            return known
+        key = self.line_of(version)
+        if key is not None:
+            verdict: bool | None = self.ended[key]
+        elif self.oldest is None:
+            verdict = None
+        else:
+            oldest, oldest_ended = self.oldest
+            release = version.version.release
+            mine = tuple(release[: len(oldest)]) + (0,) * (len(oldest) - len(release))
+            verdict = True if oldest_ended and mine < oldest else None
+        self._verdicts[version.version] = verdict
+        return verdict
 
 
 def _until(product: Product, cycle: SupportCycle) -> str:

@@ -139,7 +139,11 @@ def _advisory_text(row: ComponentReport) -> str:
         return ""
     first = row.advisories[0]
     name = next((a for a in first.aliases if a.startswith("CVE-")), first.id)
-    more = len(row.advisories) - 1
+    # records of one vulnerability (a GHSA and its Go record) share their CVE: count it once
+    cves = {
+        next((i for i in (a.id, *a.aliases) if i.startswith("CVE-")), a.id) for a in row.advisories
+    }
+    more = len(cves) - 1
     text = f" · {escape(name)}" + (f" and {more} more advisories" if more else "")
     for marker in (": upgrade to ", ": no fixed version"):
         at = finding.message.rfind(marker)

@@ -23,7 +23,9 @@ from tracker.text import json_text
 
 SCHEMA_VERSION = 2
 """2: components gained revision, mirrored, support, advisories, waiver, and findings
-source/waived; clusters gained distribution and warnings (additive: readers of 1 keep working)."""
+source/waived; clusters gained distribution and warnings (additive: readers of 1 keep working).
+Still 2, additive: ``advisories[]`` gained ``severity_source``, ``severity_alias``,
+``nearest_fix_eol`` and ``supported_fix``."""
 
 
 def component_to_dict(row: ComponentReport) -> dict[str, Any]:
@@ -68,6 +70,10 @@ def component_to_dict(row: ComponentReport) -> dict[str, Any]:
                 "fixed_in": list(a.fixed_in),
                 "nearest_fix": a.nearest_fix,
                 "url": a.url,
+                "severity_source": a.severity_source,
+                "severity_alias": a.severity_alias,
+                "nearest_fix_eol": a.nearest_fix_eol,
+                "supported_fix": a.supported_fix,
             }
             for a in row.advisories
         ],

@@ -375,6 +375,10 @@ def _details(r: ComponentReport) -> dict[str, Any] | None:
                 "url": a.url,
                 "cvss": a.cvss,
                 "summary": a.summary,
+                "severity_source": a.severity_source,
+                "severity_alias": a.severity_alias,
+                "nearest_fix_eol": a.nearest_fix_eol,
+                "supported_fix": a.supported_fix,
             }
             for a in r.advisories
         ]
@@ -416,6 +420,11 @@ def _details_from(details: Any) -> dict[str, Any]:
                 url=a.get("url"),
                 cvss=a.get("cvss"),
                 summary=a.get("summary", ""),
+                severity_source=a.get("severity_source")
+                or ("unknown" if a.get("severity", "unknown") == "unknown" else "advisory"),
+                severity_alias=a.get("severity_alias"),
+                nearest_fix_eol=a.get("nearest_fix_eol"),
+                supported_fix=a.get("supported_fix"),
             )
             for a in advisories
         )

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tracker.errors import UpstreamError
+from tracker.upstream.cvss import severity_from_vector
 
 __all__ = [
     "Advisory",
@@ -86,9 +87,17 @@ class Advisory:
         aliases: other ids (``CVE-...``, ``GHSA-...``).
         summary: one line of text from upstream (untrusted: escape before display).
         severity: ``critical``, ``high``, ``moderate``, ``low`` or ``unknown`` (``medium``
-            is stored as ``moderate``).
+            is stored as ``moderate``): the record's own word, else the rating of its CVSS v3
+            vector, else (set by :func:`tracker.evaluate.aliases.borrow_severity`) the word
+            of a stored alias record.
+        severity_source: where ``severity`` comes from: ``advisory`` (the record's
+            ``database_specific.severity``), ``cvss`` (computed from its own ``CVSS_V3``
+            vector, :mod:`tracker.upstream.cvss`), ``alias`` (the record named in
+            ``severity_alias``) or ``unknown``.
+        severity_alias: the id of the alias record the severity was taken from, or None.
         cvss_vector: the first CVSS vector given (``CVSS:3.1/AV:N/...``), or None.
-        cvss_score: the numeric CVSS base score when the source gives one, else None.
+        cvss_score: the CVSS v3 base score computed from the first ``CVSS_V3`` vector
+            (0.0-10.0), or None when there is none that can be scored.
         affected: per package, the affected ranges.
         published, modified: aware UTC datetimes, or None.
         withdrawn: when the advisory was withdrawn (then it matches nothing), else None.
@@ -106,6 +115,8 @@ class Advisory:
     modified: datetime | None = None
     withdrawn: datetime | None = None
     url: str | None = None
+    severity_source: str = "advisory"
+    severity_alias: str | None = None
 
     @property
     def cve_ids(self) -> tuple[str, ...]:
@@ -263,11 +274,21 @@ def parse_osv(data: object, *, source: str) -> Advisory:
         raise AdvisoryFormatError(f"advisory {record}: affected must be a list")
     specific = data.get("database_specific")
     severity = severity_word(specific.get("severity") if isinstance(specific, Mapping) else None)
-    vectors = [
-        s.get("score")
-        for s in (data.get("severity") or [])
-        if isinstance(s, Mapping) and str(s.get("type", "")).startswith("CVSS")
-    ]
+    listed = data.get("severity")
+    scores = [s for s in listed if isinstance(s, Mapping)] if isinstance(listed, list) else []
+    vectors = [s.get("score") for s in scores if str(s.get("type", "")).startswith("CVSS")]
+    v3 = next(
+        (
+            s["score"]
+            for s in scores
+            if s.get("type") == "CVSS_V3" and isinstance(s.get("score"), str)
+        ),
+        None,
+    )
+    computed = severity_from_vector(v3)
+    source = "advisory" if severity != "unknown" else "cvss" if computed else "unknown"
+    if source == "cvss" and computed is not None:
+        severity = computed[0]
     references = [r for r in data.get("references") or [] if isinstance(r, Mapping)]
     ids = (record, *(a for a in data.get("aliases") or [] if isinstance(a, str)))
     urls = [(r.get("type"), _https(r.get("url"))) for r in references]
@@ -281,12 +302,13 @@ def parse_osv(data: object, *, source: str) -> Advisory:
         summary=summary[:300] if isinstance(summary, str) else "",
         severity=severity,
         cvss_vector=next((v for v in vectors if isinstance(v, str)), None),
-        cvss_score=None,
+        cvss_score=computed[1] if computed else None,
         affected=tuple(_affected(item, record, i) for i, item in enumerate(affected_raw)),
         published=_when(data.get("published"), record, "published"),
         modified=_when(data.get("modified"), record, "modified"),
         withdrawn=_when(data.get("withdrawn"), record, "withdrawn"),
         url=url,
+        severity_source=source,
     )
 
 

@@ -118,12 +118,14 @@ def evaluate_report(
             scans = [s for s in store.latest_scans() if wanted is None or s.summary.name in wanted]
     rows: list[ComponentReport] = []
     by_scan: dict[int, tuple[ComponentReport, ...]] = {}
+    calendars: dict[int, LifecycleContext] = {}
     unidentified: list[ClusterUnidentified] = []
     streams: dict[tuple[str, str], ReleaseStream] = {}
     support = istio_support_from_cycles(store.documents("cycles", "istio"))
     for stored in scans:
         name = stored.summary.name
         components = stored.identification.components
+        calendars[stored.id] = replace(lifecycle, distribution=stored.summary.distribution)
         evaluated = evaluate(
             name,
             components,
@@ -133,12 +135,12 @@ def evaluate_report(
             stream_cache=streams,
             waivers=waivers,
             istio_support=support,
-            lifecycle=replace(lifecycle, distribution=stored.summary.distribution),
+            lifecycle=calendars[stored.id],
         )
         by_scan[stored.id] = tuple(evaluated)
         rows += evaluated
         unidentified += [ClusterUnidentified(name, u) for u in stored.identification.unidentified]
-    rows, advisory_warnings = _advisories(store, catalogue, rows, by_scan)
+    rows, advisory_warnings = _advisories(store, catalogue, rows, by_scan, calendars, today)
     if waivers:
         # vulnerable findings come after evaluate(): waive them too (by kind or advisory id)
         from tracker.evaluate.waive import apply_waivers
@@ -197,8 +199,12 @@ def _advisories(
     catalogue: Mapping[str, CatalogueEntry],
     rows: list[ComponentReport],
     by_scan: dict[int, tuple[ComponentReport, ...]],
+    calendars: Mapping[int, LifecycleContext],
+    today: date,
 ) -> tuple[list[ComponentReport], list[str]]:
-    """Add ``vulnerable`` findings from the stored advisories (one index per report)."""
+    """Add ``vulnerable`` findings from the stored advisories (one index per report); each
+    scan's support calendars (its distribution's) judge the lines of the fixes named."""
+    from tracker.evaluate.fix_support import FixAdvisor
     from tracker.evaluate.vulnerable import ADVISORIES_KIND, apply_advisories, index_from_documents
 
     documents = store.documents(ADVISORIES_KIND)
@@ -206,8 +212,16 @@ def _advisories(
         return rows, []
     index, _ = index_from_documents(documents)
     warnings: list[str] = []
+    advisors: dict[str, FixAdvisor] = {}  # per product: shared by every scan
     for scan_id, scan_rows in by_scan.items():
-        done, found = apply_advisories(scan_rows, catalogue, index)
+        done, found = apply_advisories(
+            scan_rows,
+            catalogue,
+            index,
+            lifecycle=calendars.get(scan_id),
+            today=today,
+            advisors=advisors,
+        )
         by_scan[scan_id] = tuple(done)
         warnings += found
     return [r for scan_rows in by_scan.values() for r in scan_rows], list(dict.fromkeys(warnings))
