@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tracker.evaluate.advisories import AdvisoryIndex, advisory_severity, package_key
+from tracker.evaluate.advisories import AdvisoryIndex, package_key
+from tracker.evaluate.policy import advisory_severity
 from tracker.models import Severity
 from tracker.upstream.osv import Advisory, AdvisoryFormatError, parse_osv
 from tracker.versions import ParsedVersion, parse_version

@@ -29,7 +29,6 @@ from typing import NamedTuple
 from packaging.version import Version
 
 from tracker.evaluate.aliases import borrow_severity
-from tracker.models import Severity
 from tracker.upstream.osv import Advisory, AffectedPackage, AffectedRange
 from tracker.versions import ParsedVersion, parse_version
 
@@ -40,29 +39,12 @@ __all__ = [
     "AdvisoryMatch",
     "MatchResult",
     "UnreadableRange",
-    "advisory_severity",
     "package_key",
 ]
 
-_SEVERITY = {
-    "critical": Severity.CRITICAL,
-    "high": Severity.CRITICAL,
-    "moderate": Severity.WARNING,
-    "low": Severity.INFO,
-}
+
 _RANK = {"critical": 4, "high": 3, "moderate": 2, "unknown": 1, "low": 0}
-
-
-def advisory_severity(word: str) -> Severity:
-    """The finding severity for an advisory severity word (the policy of issue #11).
-
-    critical and high -> critical; moderate -> warning; low -> info; an advisory that gives
-    no severity (``unknown``) -> warning, so it is neither hidden nor overstated.
-
-    >>> advisory_severity("high"), advisory_severity("low"), advisory_severity("unknown")
-    (<Severity.CRITICAL: 'critical'>, <Severity.INFO: 'info'>, <Severity.WARNING: 'warning'>)
-    """
-    return _SEVERITY.get(word, Severity.WARNING)
+"""Advisory severity words, worst highest (the order advisories are shown in)."""
 
 
 def package_key(ecosystem: str, name: str) -> str:

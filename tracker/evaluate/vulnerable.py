@@ -36,10 +36,11 @@ from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from tracker.evaluate.advisories import AdvisoryIndex, AdvisoryMatch, advisory_severity
+from tracker.evaluate.advisories import AdvisoryIndex, AdvisoryMatch
 from tracker.evaluate.aliases import alias_groups
 from tracker.evaluate.fix_support import FixAdvisor, FixSupport
 from tracker.evaluate.lifecycle import LineCalendar
+from tracker.evaluate.policy import advisory_severity
 from tracker.models import (
     AdvisoryRef,
     CatalogueEntry,
