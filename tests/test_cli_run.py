@@ -124,6 +124,21 @@ def db(tmp_path: Path, realdata: Path) -> str:
 # --- 1. two runs on changed dumps: history and exactly one Slack message ------------------
 
 
+def changes_by_entry(out: str) -> dict[str, list[str]]:
+    """``tracker history`` text: each entry heading (indented 4) -> its change lines."""
+    entries: dict[str, list[str]] = {}
+    heading = None
+    for line in out.splitlines():
+        if line.startswith("      ") and heading is not None:
+            entries[heading].append(line.strip())
+        elif line.startswith("    ") and not line.startswith("     "):
+            heading = line.strip()
+            entries.setdefault(heading, [])
+        else:
+            heading = None
+    return entries
+
+
 def test_two_runs_on_changed_dumps_history_and_one_message(
     db: str, realdata: Path, tmp_path: Path
 ) -> None:
@@ -207,10 +222,17 @@ def test_two_runs_on_changed_dumps_history_and_one_message(
     assert history.exit_code == 0, history.output
     out = history.stdout
     assert f"{CLUSTER}: 3 evaluated runs" in out
-    assert "^ istio data-plane" in out and "1.12.1 -> 1.13.9" in out
-    assert "^ kubernetes control-plane" in out and "1.24.0 -> 1.29.3" in out
-    assert out.count("+ kubernetes kubelet") == 3  # outdated, partial-catalogue and skew
-    assert out.count("- kubernetes") == 4
+    changes = changes_by_entry(out)  # one heading per entry, one line per change
+    assert changes["istio rev default  data-plane  default/Deployment/httpbin"] == [
+        "^ 1.12.1 -> 1.13.9"
+    ]
+    assert changes["kubernetes  control-plane"][0] == "^ 1.24.0 -> 1.29.3"
+    kubelet = changes["kubernetes  kubelet  Node/kind-worker"]
+    assert [line.split(":")[0] for line in kubelet] == [  # new: outdated, partial-catalogue, skew
+        "+ crit outdated", "+ info partial-catalogue", "+ crit skew"
+    ]  # fmt: skip
+    resolved = [c for h, lines in changes.items() if h.startswith("kubernetes") for c in lines]
+    assert sum(c.startswith("- ") for c in resolved) == 4
     assert "no change" in out
     only_istio = invoke(db, "history", "--cluster", CLUSTER, "--component", "istio").stdout
     assert "kubelet" not in only_istio and "1.12.1 -> 1.13.9" in only_istio

@@ -148,8 +148,9 @@ def test_changes_days_open_and_history(
     assert by_role[("istio", "data-plane")] == DAY1.date()
     assert by_role[("kubernetes", "control-plane")] == DAY1.date()
     text = format_history({CLUSTER: runs}, component=None, today=day12.date(), width=200)
-    istio_line = next(line for line in text.splitlines() if "istio data-plane 1.13.9" in line)
-    assert istio_line.rstrip(" │").endswith("11")
+    table = text[text.index(f"{CLUSTER}: open findings") :]
+    istio_line = next(line for line in table.splitlines() if "istio rev" in line)
+    assert "data-plane" in istio_line and istio_line.endswith("outdated 11d")
 
 
 def test_failed_scan_reports_last_scan_and_does_not_repeat_the_message(

@@ -8,6 +8,7 @@ evaluated against the demo's release snapshot on a fixed day, so figures are sta
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
@@ -29,11 +30,19 @@ def demo_report(tmp_path: Path, *, cluster: str = "demo") -> Report:
     return demo_fleet_report(tmp_path, clusters=(cluster,))
 
 
-def demo_fleet_report(tmp_path: Path, *, clusters: tuple[str, ...]) -> Report:
-    """The demo dump scanned once per name in ``clusters``, reported together (a fleet)."""
+def demo_fleet_report(
+    tmp_path: Path, *, clusters: tuple[str, ...], rewrite: Mapping[str, str] | None = None
+) -> Report:
+    """The demo dump scanned once per name in ``clusters``, reported together (a fleet).
+
+    ``rewrite``: text replacements applied to the dump's ``cluster.json`` first (old -> new).
+    """
     demo_dir = resources.files("tracker.demo")
     for name in ("cluster.json", "version.json", "releases.json"):
         (tmp_path / name).write_bytes(demo_dir.joinpath(name).read_bytes())
+    dump = tmp_path / "cluster.json"
+    for old, new in (rewrite or {}).items():
+        dump.write_text(dump.read_text("utf-8").replace(old, new), "utf-8")
     catalogue = load_catalogue({})
     with Store.open(f"sqlite:///{tmp_path / 'demo.db'}") as store:
         import_releases(store, tmp_path / "releases.json")

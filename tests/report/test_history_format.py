@@ -51,23 +51,24 @@ def test_runs_changes_and_days_open(runs: list[RunChanges]) -> None:
     lines = [line.rstrip() for line in text.splitlines()]
     assert lines[0].startswith("legend: + new finding, - resolved finding")
     lines = lines[1:]
-    assert lines[:5] == [
+    assert lines[:6] == [
         "dd: 3 evaluated runs",
         "  2026-11-05 02:00 UTC  no change",
         "  2026-11-02 02:00 UTC  1 change",
-        "    ^ istio data-plane (default/Deployment/httpbin): 1.12.1 -> 1.13.9",
+        "    istio rev default  data-plane  default/Deployment/httpbin",
+        "      ^ 1.12.1 -> 1.13.9",
         "  2026-11-01 02:00 UTC  first run kept: 4 rows with findings",
     ]
     table = lines[lines.index("dd: open findings") + 1 :]
     assert re.split(r"\s{2,}", table[0]) == [
-        "component", "role", "where", "finding", "severity", "days open"
+        "severity", "component", "role", "where", "open findings"
     ]  # fmt: skip
-    rows = {" ".join(re.split(r"\s{2,}", line)[:2]): re.split(r"\s{2,}", line)
+    rows = {" ".join(re.split(r"\s{2,}", line)[1:3]): re.split(r"\s{2,}", line)
             for line in table[2:] if line and not line.startswith(" ")}  # fmt: skip
     # open since day 1 (the upgrade kept the finding open): 10 days by 2026-11-11
-    assert rows["istio data-plane"][-1] == "10"
-    assert rows["kubernetes kubelet"][-1] == "10"
-    assert table[-1] == "days open: since the first run that saw the finding"
+    assert rows["istio rev default data-plane"][-1] == "outdated 10d"
+    assert rows["kubernetes kubelet"][-1] == "outdated 10d, partial-catalogue 10d"
+    assert table[-1] == "open findings: kind and days open (since the first run that saw it)"
 
 
 def test_component_filter_and_empty(runs: list[RunChanges]) -> None:
@@ -81,5 +82,5 @@ def test_component_filter_and_empty(runs: list[RunChanges]) -> None:
 def test_days_open_lower_bound_with_limit(runs: list[RunChanges]) -> None:
     two = runs[:2]  # as with --limit 2: the oldest run kept is day 2
     text = format_history({"dd": two}, component="istio", today=date(2026, 11, 11), width=200)
-    (row,) = [line for line in text.splitlines() if line.startswith("istio ")]
-    assert row.split()[-1] == "9"
+    (row,) = [line for line in text.splitlines() if line.startswith("critical  istio rev")]
+    assert row.split()[-2:] == ["outdated", "9d"]

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
 
 from tests.report.hostile import (
+    CLEAR,
     CLUSTER,
     MESSAGE,
     NAMESPACE,
     NOW,
+    RLO,
     VERSION,
     WORKLOAD,
     hostile_report,
 )
 from tracker.history import RunChanges, diff_findings
-from tracker.models import Release, Report
+from tracker.models import Release, Report, Role
 from tracker.report.fleet import fleet_to_dict, format_fleet, format_fleet_json
 from tracker.report.history import format_history
 from tracker.report.json import JsonFormatter
@@ -94,12 +97,42 @@ def test_fleet_table_and_json(width: int) -> None:
     assert json.loads(text) == fleet_to_dict(report)
 
 
-def test_history_escapes_names_and_messages() -> None:
+@pytest.mark.parametrize("width", [80, 120, 200])
+def test_history_escapes_names_and_messages(width: int) -> None:
     rows = list(hostile_report().components)
     runs = [RunChanges(CLUSTER, 1, NOW, diff_findings([], rows), tuple(rows))]
-    out = format_history({CLUSTER: runs}, component=None, today=date(2026, 8, 20), width=120)
+    out = format_history({CLUSTER: runs}, component=None, today=date(2026, 8, 20), width=width)
     assert raw_controls(out) == []
+    assert max(len(line) for line in out.splitlines()) <= width
     assert "evil<!channel>\\x1b[2J: open findings" in out
+
+
+def revision_report() -> Report:
+    """A sidecar row whose Istio revision and namespace carry rich markup and escapes."""
+    row = hostile_report().components[0]
+    component = replace(
+        row.component,
+        component="istio",
+        role=Role.DATA_PLANE,
+        revision=f"[bold]1-22-3{CLEAR}",
+        namespace=f"[red]payments-eu-west-1-production{RLO}",
+        workload="Deployment/checkout-api,StatefulSet/[link=https://evil.example]ledger",
+    )
+    return replace(hostile_report(), components=(replace(row, component=component),))
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+@pytest.mark.parametrize("color", [False, True])
+def test_markup_in_a_revision_or_namespace_is_printed_escaped(width: int, color: bool) -> None:
+    out = TableFormatter(width=width, color=color).format(revision_report())
+    assert raw_controls(out) == []
+    plain = SGR.sub("", out)
+    assert max(len(line) for line in plain.splitlines()) <= width
+    assert "istio rev [bold]1-22-3\\x1b[2J" in plain  # whole, on one line, not styled
+    joined = "".join(line.strip() for line in plain.splitlines())
+    assert "[red]payments-eu-west-1-production\\u202e/" in joined
+    assert "[link=https://evil.example]" not in plain  # a list workload shows its first item
+    assert "checkout-api,+1" in joined
 
 
 def test_releases_list_escapes_tags_and_urls() -> None:
@@ -108,6 +141,19 @@ def test_releases_list_escapes_tags_and_urls() -> None:
     out = format_release_list(f"acme/app{VERSION}", [evil], when, width=80)
     assert raw_controls(out) == []
     assert "\\x1b[2J" in out
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_releases_list_escapes_the_url_rule(width: int) -> None:
+    when = datetime(2024, 1, 1, tzinfo=UTC)
+    base = f"https://x.example/[bold]{CLEAR}/releases/tag/"
+    tags = [f"v1.{n}.0-very-long-pre-release-name.{n}" for n in range(3)]
+    out = format_release_list("acme/app", [Release("acme/app", t, when, True, base + t)
+                                           for t in tags], when, width=width)  # fmt: skip
+    assert raw_controls(out) == []
+    assert max(len(line) for line in out.splitlines()) <= width
+    joined = "".join(out.splitlines())
+    assert "https://x.example/[bold]\\x1b[2J/releases/tag/" in joined
 
 
 def test_query_table_without_summaries() -> None:

@@ -1,29 +1,21 @@
-"""Terminal tables that fit: the layout rules every table uses, and the report table.
+"""The report table (``tracker report``, ``tracker query``): one fitted table per cluster.
 
-Every table tracker prints (``report``, ``query``, ``history``, the fleet view, ``releases
-list``) is laid out by :func:`fit_table` for the width it is given (``COLUMNS`` or the
-terminal; tested from 80 to 250 characters). No line is longer than that width, and no value
-is ever wrapped in the middle of a word. When the natural table is too wide, these steps run
-in this order, each only as far as needed:
+Laid out by :mod:`tracker.report.layout` (every line fits the width; needed values wrap,
+never cut). The report's columns, and what gives way on a narrow terminal, in this order:
 
-1. **Abbreviate.** Columns that have a short form switch to it: headers (``severity`` ->
-   ``sev``, ``releases`` -> ``rel``), severities (``critical`` -> ``crit``, ``warning`` ->
-   ``warn``), roles (``control-plane`` -> ``control``, ``data-plane`` -> ``data``) and
-   workload kinds (``Deployment`` -> ``deploy``, ``StatefulSet`` -> ``sts``, ``DaemonSet`` ->
-   ``ds``, ``StaticPod`` -> ``static``, ``CronJob`` -> ``cj``; kubectl's short names).
-2. **Truncate** long free-text columns (where a component runs, image, URL, message) down to a
-   comfortable width, with ``…`` at the end.
-3. **Drop** columns one at a time, in each table's documented drop order (for the report and
-   ``query``: latest patch, instances, releases behind, status, behind).
-4. **Truncate further**, down to each column's hard minimum.
-5. **Drop the last columns** that may go, in order (report and ``query``: role, days, where).
-   Severity, component, current, latest and flags are never dropped.
+1. dropped: latest patch, instances, releases behind, status, behind;
+2. folded: **where** (``namespace/kind/name``) moves under the component, in a column
+   headed ``component / where``;
+3. dropped: role (where and the component tell control plane, gateway and sidecars
+   apart), then days.
 
-Columns of lists (``flags``, a finding's message) never truncate: they wrap between words
-only, and are never narrower than their longest word (``partial-catalogue``), so a flag is
-never split. Space left over after a step is given back to truncated columns.
-A one-line legend under a table explains the columns that need it (``days`` = days since
-the first newer release) and is shown only for columns that are shown.
+Severity, component (with its Istio revision, Helm chart, mirror marker), where, current,
+latest and flags are always shown, whole: a long name wraps after ``/``, ``,`` or ``.``
+(never inside ``1-22-3``), a version after ``-``, flags between words. A column in the
+order above also goes once the table fits when that saves a tenth of its lines. On the
+bundled demo cluster: at 80 columns severity, component / where, current, latest and
+flags; at 120 also role, where in its own column and days; at 200 every column (what fits
+depends on the values). ``tracker report --format json`` has every field at any width.
 
 Every value from a cluster or from upstream passes through :func:`tracker.text.for_terminal`
 (control characters, ANSI/OSC sequences and bidirectional overrides are shown escaped), and
@@ -36,13 +28,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from io import StringIO
-from typing import Literal
 
-from rich import box
-from rich.console import Console, RenderableType
-from rich.table import Table
+from rich.console import RenderableType
 from rich.text import Text
 
 from tracker.models import ClusterSummary, ComponentReport, Flag, Report, Severity, Status
@@ -55,13 +42,12 @@ from tracker.report.base import (
     rfc3339,
     severity_counts,
 )
+from tracker.report.layout import Cell, Column, fit_table, legend_line, render
+from tracker.report.wrap import NAME, VERSION, WORDS, hanging
 from tracker.text import for_terminal
 
 MAX_UNIDENTIFIED_LINES = 20
 """How many unidentified images a cluster lists before "and N more"."""
-
-GAP = 2
-"""Characters between two columns."""
 
 DEFAULT_WIDTH = 120
 """Width used when neither ``COLUMNS`` nor a terminal gives one."""
@@ -124,219 +110,11 @@ def table_width(*, terminal_width: int | None, environ: Mapping[str, str] | None
     return terminal_width or DEFAULT_WIDTH
 
 
-def make_console(out: StringIO, *, width: int, color: bool) -> Console:
-    """A rich console writing to ``out``: exactly ``width`` wide, ANSI colours only if asked."""
-    return Console(
-        file=out,
-        width=width,
-        force_terminal=color,
-        color_system="standard" if color else None,
-        no_color=not color,
-        highlight=False,
-        emoji=False,
-        markup=False,
-        soft_wrap=False,
-    )
-
-
 def safe(value: object, style: str = "") -> Text:
     """An untrusted value as a styled ``Text`` (escaped by :func:`for_terminal`; None -> ``-``)."""
     if value is None or value == "":
         return Text("-", style=style)
     return Text(for_terminal(str(value)), style=style)
-
-
-# --- the layout engine ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a fitted table.
-
-    Attributes:
-        header: the title; ``short_header`` replaces it in step 1 (abbreviate).
-        drop: rank in the drop order (1 is dropped first); None: never dropped.
-        drop_last: dropped only in step 5, after the hard truncation of step 4.
-        shrink: order in which columns give up width when truncating (lower first; each
-            column down to its minimum before the next): free text before names, names
-            before versions.
-        soft_min: truncate (``…``) down to this width in step 2; None: never truncated.
-        hard_min: truncate down to this width in step 4 (default ``soft_min``).
-        wrap: a list of words (flags, a message): wraps between words, never truncated,
-            never narrower than its longest word (with ``soft_min`` set: than the shorter of
-            the longest word and ``soft_min``; a longer word then ends with ``…``).
-        legend: the legend entry when the column is shown (``days: days since …``).
-    """
-
-    header: str
-    short_header: str | None = None
-    justify: Literal["left", "right"] = "left"
-    drop: int | None = None
-    drop_last: bool = False
-    soft_min: int | None = None
-    hard_min: int | None = None
-    wrap: bool = False
-    legend: str | None = None
-    style: str = ""
-    shrink: int = 5
-
-
-Cell = Text | tuple[Text, Text]
-"""A cell: one ``Text``, or ``(full, abbreviated)`` when step 1 may shorten it."""
-
-
-@dataclass(frozen=True)
-class Layout:
-    """What :func:`fit_columns` decided: which columns show, how wide, abbreviated or not."""
-
-    shown: tuple[int, ...]
-    widths: tuple[int, ...]
-    abbreviated: bool
-
-    def total(self) -> int:
-        """The rendered width of the table in characters."""
-        return sum(self.widths) + GAP * max(0, len(self.widths) - 1)
-
-
-def _pick(cell: Cell, short: bool) -> Text:
-    if isinstance(cell, tuple):
-        return cell[1] if short else cell[0]
-    return cell
-
-
-def _longest_word(text: Text) -> int:
-    return max((len(w) for w in text.plain.split()), default=1)
-
-
-def fit_columns(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: int) -> Layout:
-    """Choose the shown columns and their widths so the table fits ``width`` (module steps).
-
-    Returns the best layout found; when even the last step does not fit (a width far below
-    80), the narrowest layout, whose lines rich then cuts.
-    """
-    stages: list[tuple[bool, tuple[int, ...], bool]] = []  # (abbreviate, dropped, hard)
-    droppable = sorted(
-        (i for i, c in enumerate(columns) if c.drop is not None),
-        key=lambda i: columns[i].drop or 0,
-    )
-    early = [i for i in droppable if not columns[i].drop_last]
-    late = [i for i in droppable if columns[i].drop_last]
-    stages.append((False, (), False))
-    stages.append((True, (), False))
-    for n in range(1, len(early) + 1):
-        stages.append((True, tuple(early[:n]), False))
-    for n in range(len(late) + 1):
-        stages.append((True, tuple(early + late[:n]), True))
-    layout = None
-    for short, dropped, hard in stages:
-        layout = _layout(columns, rows, width, short, set(dropped), hard)
-        if layout.total() <= width:
-            return layout
-    assert layout is not None
-    return layout
-
-
-def _layout(
-    columns: Sequence[Column],
-    rows: Sequence[Sequence[Cell]],
-    width: int,
-    short: bool,
-    dropped: set[int],
-    hard: bool,
-) -> Layout:
-    shown = tuple(i for i in range(len(columns)) if i not in dropped)
-    natural: list[int] = []
-    floors: list[int] = []
-    for i in shown:
-        col = columns[i]
-        header = col.short_header if short and col.short_header else col.header
-        cells = [_pick(row[i], short) for row in rows]
-        nat = max([len(header), *(c.cell_len for c in cells)])
-        if col.wrap:
-            longest = max((_longest_word(c) for c in cells), default=1)
-            if col.soft_min is not None:  # a longer word (a URL) ends with "…" instead
-                longest = min(longest, col.soft_min)
-            floor = max(len(header), longest)
-        elif col.soft_min is not None:
-            minimum = col.hard_min if hard and col.hard_min is not None else col.soft_min
-            floor = max(len(header), minimum)
-        else:
-            floor = nat
-        natural.append(nat)
-        floors.append(min(floor, nat))
-    widths = list(natural)
-    excess = sum(widths) + GAP * max(0, len(widths) - 1) - width
-    for k in sorted(range(len(shown)), key=lambda k: (columns[shown[k]].shrink, k)):
-        if excess <= 0:
-            break
-        give = min(excess, widths[k] - floors[k])
-        widths[k] -= give
-        excess -= give
-    return Layout(shown, tuple(widths), short)
-
-
-def fit_table(
-    columns: Sequence[Column],
-    rows: Sequence[Sequence[Cell]],
-    width: int,
-    *,
-    title: str | None = None,
-) -> tuple[Table, list[str]]:
-    """Build the rich ``Table`` that fits ``width`` and the legend entries of its shown columns.
-
-    Args:
-        columns: the column specifications, in display order.
-        rows: one sequence of cells per row, in the same order as ``columns``.
-        width: the console width in characters.
-        title: a line above the table (escaped by the caller), left-aligned.
-    """
-    layout = fit_columns(columns, rows, width)
-    table = Table(
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-        padding=(0, 1, 0, 0),
-        header_style="bold",
-        title=title,
-        title_justify="left",
-        title_style="bold",
-    )
-    for i, w in zip(layout.shown, layout.widths, strict=True):
-        col = columns[i]
-        header = col.short_header if layout.abbreviated and col.short_header else col.header
-        table.add_column(
-            header,
-            width=w,
-            justify=col.justify,
-            no_wrap=not col.wrap,
-            overflow="ellipsis",
-            style=col.style,
-        )
-    for row in rows:
-        table.add_row(*(_pick(row[i], layout.abbreviated) for i in layout.shown))
-    legend = [columns[i].legend for i in layout.shown if columns[i].legend]
-    return table, [entry for entry in legend if entry]
-
-
-def legend_line(entries: Sequence[str], width: int) -> Text | None:
-    """The legend as one dim line no wider than ``width`` (entries that do not fit are left
-    out, last first); None when there is nothing to explain."""
-    shown = list(entries)
-    while shown:
-        line = "; ".join(shown)
-        if len(line) <= width:
-            return Text(line, style="dim")
-        shown.pop()
-    return None
-
-
-def render(parts: Sequence[RenderableType], *, width: int, color: bool) -> str:
-    """Print ``parts`` on a :func:`make_console` of ``width`` and return the text."""
-    out = StringIO()
-    console = make_console(out, width=width, color=color)
-    for part in parts:
-        console.print(part)
-    return out.getvalue()
 
 
 # --- the report table ----------------------------------------------------------------------
@@ -405,32 +183,37 @@ def _status_text(row: ComponentReport) -> Text:
 
 REPORT_COLUMNS: tuple[Column, ...] = (
     Column("severity", short_header="sev"),
-    Column("component", soft_min=14, hard_min=10, style="bold", shrink=3),
-    Column("role", drop=6, drop_last=True),
-    Column("where", drop=8, drop_last=True, soft_min=24, hard_min=12, shrink=1),
-    Column("inst.", justify="right", drop=2),
-    Column("status", drop=4),
-    Column("current", soft_min=12, hard_min=8),
-    Column("latest", soft_min=12, hard_min=8),
-    Column("patch", drop=1, soft_min=10, legend="patch: newest release of the running minor"),
-    Column("behind", drop=5),
+    Column("component", breaks=WORDS, soft_min=16, hard_min=10),
+    Column("role", give_up=7),
+    Column("where", give_up=6, fold="component", breaks=NAME, soft_min=32, hard_min=12),
+    Column("inst.", justify="right", give_up=2),
+    Column("status", give_up=4),
+    Column("current", breaks=VERSION, soft_min=12, hard_min=8),
+    Column("latest", breaks=VERSION, soft_min=12, hard_min=8),
+    Column(
+        "patch",
+        give_up=1,
+        breaks=VERSION,
+        soft_min=10,
+        legend="patch: newest release of the running minor",
+    ),
+    Column("behind", give_up=5),
     Column(
         "releases",
         short_header="rel",
         justify="right",
-        drop=3,
+        give_up=3,
         legend="releases: newer releases",
     ),
     Column(
         "days",
         justify="right",
-        drop=7,
-        drop_last=True,
+        give_up=8,
         legend="days: days since the first newer release",
     ),
-    Column("flags", wrap=True, shrink=2),
+    Column("flags", breaks=WORDS),
 )
-"""The report and ``query`` table; ``drop`` gives the drop order (see the module docstring)."""
+"""The report and ``query`` table; ``give_up`` is the order of the module docstring."""
 
 
 def _flag_text(row: ComponentReport, flag: Flag) -> str:
@@ -446,7 +229,7 @@ def _row_cells(row: ComponentReport) -> list[Cell]:
     flags = ", ".join(_flag_text(row, f) for f in row.flags) or "-"
     return [
         severity_cell(row),
-        safe(component_label(c)),
+        safe(component_label(c), "bold"),
         (Text(role), Text(role.split("-")[0])),
         (safe(place), safe(short_kinds(place))),
         Text(str(c.instances)),
@@ -492,7 +275,7 @@ def _cluster_header(name: str, summary: ClusterSummary | None, rows: list[Compon
     return text
 
 
-def _unidentified(report: Report, name: str) -> Text | None:
+def _unidentified(report: Report, name: str, width: int) -> Text | None:
     items = [u.item for u in report.unidentified if u.cluster == name]
     if not items:
         return None
@@ -500,15 +283,17 @@ def _unidentified(report: Report, name: str) -> Text | None:
     shown = sorted(items, key=lambda i: (i.image, i.namespace, i.workload))
     for item in shown[:MAX_UNIDENTIFIED_LINES]:
         line = f"{item.image}  {item.namespace}/{item.workload}  ({item.reason})"
-        text.append(f"\n  {for_terminal(line)}")
+        text.append("\n")
+        text.append_text(hanging(Text(for_terminal(line)), width))
     if len(items) > MAX_UNIDENTIFIED_LINES:
         text.append(f"\n  and {len(items) - MAX_UNIDENTIFIED_LINES} more")
     return text
 
 
-def _critical(rows: list[ComponentReport]) -> Text | None:
+def _critical(rows: list[ComponentReport], width: int) -> Text | None:
     """What must be done, per critical finding no waiver accepts: the finding's own message
-    says what, by when, why and what to move to (the table shows only its kind)."""
+    says what, by when, why and what to move to (the table shows only its kind). Each is
+    one paragraph with a hanging indent, wrapped at spaces, never cut."""
     found = [
         (r, f)
         for r in rows
@@ -521,7 +306,8 @@ def _critical(rows: list[ComponentReport]) -> Text | None:
     for row, finding in found:
         where = "/".join(p for p in (row.component.namespace, row.component.workload) if p)
         line = f"{finding.kind.value}: {finding.message}" + (f" [{where}]" if where else "")
-        text.append(f"\n  {for_terminal(line)}")
+        text.append("\n")
+        text.append_text(hanging(Text(for_terminal(line)), width))
     return text
 
 
@@ -559,10 +345,10 @@ class TableFormatter:
             parts.append(Text(""))
             parts.append(_cluster_header(name, summaries.get(name), rows))
             parts += rows_table(rows, self.width) if rows else [Text("No components identified.")]
-            critical = _critical(rows)
+            critical = _critical(rows, self.width)
             if critical is not None:
                 parts.append(critical)
-            unidentified = _unidentified(report, name)
+            unidentified = _unidentified(report, name, self.width)
             if unidentified is not None:
                 parts.append(unidentified)
         return render(parts, width=self.width, color=self.color)
