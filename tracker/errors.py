@@ -116,7 +116,8 @@ class UpstreamUnreachableError(UpstreamError):
     ) -> None:
         super().__init__(
             f"cannot connect to the {api} at {host}: {reason}",
-            f"check {setting} or the network, or run `tracker run` with --no-sync",
+            f"check {setting} or the network; offline, import files instead "
+            "(`tracker releases import`) and run `tracker run --no-sync`",
         )
         self.host = host
         self.reason = reason

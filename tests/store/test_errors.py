@@ -64,7 +64,7 @@ def test_missing_psycopg_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg -> ImportError
     with pytest.raises(StoreError) as info:
         Store.open(f"postgresql://u:{SECRET}@127.0.0.1:{_free_port()}/tracker")
-    assert "pip install 'tracker[postgres]'" in info.value.hint
+    assert "pip install 'psycopg[binary]'" in info.value.hint
     _assert_clean(info.value)
 
 

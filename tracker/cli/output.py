@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from tracker.errors import ReportError, TrackerError
-from tracker.evaluate.policy import FAIL_ON, fail_on_hit
+from tracker.evaluate.policy import FAIL_ON, fail_on_counts
 from tracker.report import FORMATTERS, get_formatter
 
 LIST_FORMATS: tuple[str, ...] = ("table", "json", "markdown")
@@ -142,8 +142,13 @@ def formatter(name: str, output: Path | None) -> Formatter:
 
 
 def exit_on_fail(report: Report, kinds: Iterable[str] | None) -> None:
-    """Exit with :data:`EXIT_FAIL_ON` when ``report`` holds a finding of one of ``kinds``."""
-    if kinds and fail_on_hit(report, [str(k) for k in kinds]):
+    """Exit with :data:`EXIT_FAIL_ON` when ``report`` holds a finding of one of ``kinds``,
+    saying on stderr which kinds hit and how many rows (``--fail-on hit: critical (3 rows),
+    vulnerable (1 row); exit code 3``), so a CI log shows why the job failed."""
+    hits = fail_on_counts(report, [str(k) for k in kinds]) if kinds else {}
+    if hits:
+        said = ", ".join(f"{kind} ({count(n, 'row')})" for kind, n in hits.items())
+        _err_console().print(f"--fail-on hit: {said}; exit code {EXIT_FAIL_ON}", markup=False)
         raise typer.Exit(EXIT_FAIL_ON)
 
 

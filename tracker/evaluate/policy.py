@@ -38,6 +38,7 @@ __all__ = [
     "Rule",
     "advisory_severity",
     "control_plane_skew_severity",
+    "fail_on_counts",
     "fail_on_hit",
     "istio_kubernetes_severity",
     "istio_skew_severity",
@@ -384,6 +385,16 @@ def fail_on_hit(report: Report, kinds: Iterable[str]) -> bool:
     Raises:
         ReportError: for a kind not in :data:`FAIL_ON` (names it, lists the valid ones).
     """
+    return bool(fail_on_counts(report, kinds))
+
+
+def fail_on_counts(report: Report, kinds: Iterable[str]) -> dict[str, int]:
+    """How many rows of ``report`` each of ``kinds`` matches, for the kinds that match
+    (in the order given): what ``--fail-on`` says on stderr when it exits with code 3.
+
+    Raises:
+        ReportError: for a kind not in :data:`FAIL_ON`, as :func:`fail_on_hit`.
+    """
     wanted = list(dict.fromkeys(kinds))
     bad = [k for k in wanted if k not in FAIL_ON]
     if bad:
@@ -391,8 +402,8 @@ def fail_on_hit(report: Report, kinds: Iterable[str]) -> bool:
             f"--fail-on: unknown kind {bad[0]!r}",
             f"use one or more of {', '.join(FAIL_ON_KINDS)}",
         )
-    predicates = [FAIL_ON[k] for k in wanted]
-    return any(hits(row) for row in report.components for hits in predicates)
+    counts = {k: sum(1 for row in report.components if FAIL_ON[k](row)) for k in wanted}
+    return {k: n for k, n in counts.items() if n}
 
 
 RETIRED_CRITICAL_AFTER_DAYS = 365

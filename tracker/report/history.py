@@ -113,7 +113,8 @@ def _run_parts(run: RunChanges, kept: set[str] | None, width: int) -> list[Rende
     if not run.namespaces.everything:
         stamp += f" ({for_terminal(run.namespaces.describe(limit=5))})"
     if run.changes is None:
-        return [Text(f"  {stamp}  first run kept: {len(run.open_rows)} rows with findings")]
+        n = len(run.open_rows)
+        return [Text(f"  {stamp}  first run kept: {n} row{'' if n == 1 else 's'} with findings")]
     count, unread, groups = _change_lines(run, kept, width)
     summary = "no change" if not count else f"{count} change{'' if count == 1 else 's'}"
     if unread:

@@ -49,7 +49,10 @@ POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 BEGIN_OPTION = "tracker_sqlite_begin"
 """Connection execution option naming the SQLite BEGIN mode (``DEFERRED``/``IMMEDIATE``)."""
 
-POSTGRES_HINT = "install the PostgreSQL driver: pip install 'tracker[postgres]'"
+POSTGRES_HINT = (
+    "install the PostgreSQL driver: pip install 'psycopg[binary]' (from a checkout of tracker: "
+    "pip install '.[postgres]')"
+)
 UPGRADE_HINT = "run `tracker db upgrade` (with write access to the database) first"
 _URL_HINT = "set database.url (or TRACKER_DATABASE_URL) to a sqlite:/// or postgresql:// URL"
 

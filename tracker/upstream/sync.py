@@ -181,7 +181,8 @@ class SyncSummary:
         failed = sum(1 for r in self.results if r.status is ProjectStatus.FAILED)
         skipped = sum(1 for r in self.results if r.status is ProjectStatus.SKIPPED)
         text = (
-            f"synced {self.projects} projects in {self.seconds:.1f} s: {self.requests} requests, "
+            f"synced {self.projects} project{'' if self.projects == 1 else 's'} in "
+            f"{self.seconds:.1f} s: {self.requests} requests, "
             f"{self.not_modified} not modified, {self.new_releases} new releases, {failed} failed"
         )
         if skipped:
