@@ -123,7 +123,8 @@ def load_advisory_files(paths: Sequence[Path]) -> AdvisoryFile:
             try:
                 advisory = parse_osv(item, source=where)
             except AdvisoryFormatError as exc:
-                raise AdvisoryFileError(f"advisory file {where}: {exc.message}", _HINT) from None
+                said = exc.message.removeprefix(f"{where}: ")  # parse_osv may name it too
+                raise AdvisoryFileError(f"advisory file {where}: {said}", _HINT) from None
             by_id[advisory.id] = (advisory, item)
     return AdvisoryFile(tuple(by_id.values()), len(files))
 

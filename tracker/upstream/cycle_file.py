@@ -39,7 +39,10 @@ def read_cycle_file(path: Path) -> dict[str, dict[str, Any]]:
     """
     from tracker.untrusted_json import parse_json
 
-    hint = "export one with `tracker lifecycle export FILE`"
+    hint = (
+        'the file is one object {"product": endoflife.date API answer, ...}, as `tracker '
+        "lifecycle export FILE` writes it (a single API answer must go under its product id)"
+    )
     try:
         with path.open("rb") as handle:
             body = handle.read(MAX_BYTES + 1)
