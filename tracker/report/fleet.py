@@ -147,7 +147,7 @@ def totals_text(fleet: Fleet) -> str:
     ]
     never = len(fleet.clusters) - len(counted)
     if never:
-        parts.append(f"{never} never evaluated")
+        parts.append(f"{never} never evaluated (`tracker report` or `tracker run` evaluates)")
     noun = "cluster" if len(fleet.clusters) == 1 else "clusters"
     return f"{len(fleet.clusters)} {noun}: " + ", ".join(parts)
 
