@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 from tracker.fleet import SHOWN_SEVERITIES
 from tracker.models import (
     ClusterSummary,
+    ClusterUnidentified,
     ComponentReport,
     Identification,
     Inventory,
@@ -147,6 +148,11 @@ class Store:
         """Rows of the latest evaluated scan of each cluster
         (:func:`tracker.store.scans.latest_report_rows`)."""
         return scans.latest_report_rows(self._db, cluster, component)
+
+    def latest_unidentified(self) -> list[ClusterUnidentified]:
+        """Unidentified images of each cluster's latest evaluated scan
+        (:func:`tracker.store.scans.latest_unidentified`)."""
+        return scans.latest_unidentified(self._db)
 
     def fleet_data(
         self,

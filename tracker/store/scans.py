@@ -19,6 +19,7 @@ from tracker.errors import StoreError
 from tracker.fleet import count_rows
 from tracker.models import (
     ClusterSummary,
+    ClusterUnidentified,
     Component,
     ComponentReport,
     Identification,
@@ -440,6 +441,21 @@ def latest_report_rows(
         query = query.where(t.report_rows.c.component == component)
     with db.tx("reading the latest report rows") as conn:
         return [report_from(row) for row in conn.execute(query)]
+
+
+def latest_unidentified(db: Database) -> list[ClusterUnidentified]:
+    """The unidentified images of each cluster's latest *evaluated* scan (the scan whose rows
+    :func:`latest_report_rows` reads), sorted by cluster name, then saved order."""
+    latest = latest_per_cluster(evaluated=True)
+    query = (
+        sa.select(latest.c.name, t.scan_unidentified)
+        .join(latest, latest.c.scan_id == t.scan_unidentified.c.scan_id)
+        .order_by(latest.c.name, t.scan_unidentified.c.position)
+    )
+    with db.tx("reading the latest unidentified images") as conn:
+        return [
+            ClusterUnidentified(row.name, unidentified_from(row)) for row in conn.execute(query)
+        ]
 
 
 # -- nightly job baseline ----------------------------------------------------------------

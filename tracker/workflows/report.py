@@ -274,9 +274,10 @@ def fleet_report(store: Store, clusters: Sequence[str] | None = None) -> Report:
     """The fleet view's full data: each cluster's latest *evaluated* rows, read back as stored.
 
     Read-only, no re-evaluation: it shows what each cluster's last ``tracker run`` /
-    ``tracker report`` decided. Clusters scanned but never evaluated appear with no rows.
-    Every row is read (the JSON and HTML views, ``--fail-on`` and metrics need them); the
-    table and Markdown need only :func:`fleet_view`.
+    ``tracker report`` decided, with the unidentified images of those same scans. Clusters
+    scanned but never evaluated appear with no rows. Every row is read (the JSON and HTML
+    views, ``--fail-on`` and metrics need them); the table and Markdown need only
+    :func:`fleet_view`.
 
     Raises:
         StoreError: the store cannot be read.
@@ -284,7 +285,8 @@ def fleet_report(store: Store, clusters: Sequence[str] | None = None) -> Report:
     wanted = set(clusters or ())
     rows = [r for r in store.latest_report_rows() if not wanted or r.cluster in wanted]
     summaries = tuple(s for s in store.latest_summaries() if not wanted or s.name in wanted)
-    return Report(datetime.now(UTC), summaries, tuple(rows), ())
+    unidentified = [u for u in store.latest_unidentified() if not wanted or u.cluster in wanted]
+    return Report(datetime.now(UTC), summaries, tuple(rows), tuple(unidentified))
 
 
 def fleet_view(store: Store, clusters: Sequence[str] | None = None) -> Fleet:
