@@ -165,3 +165,38 @@ def test_bad_file_is_one_line_and_stores_nothing(
 def test_missing_path(db: str, tmp_path: Path) -> None:
     result = _invoke(db, "advisories", "import", str(tmp_path / "nope.json"))
     assert result.exit_code == 1 and "nope.json" in result.output
+
+
+def test_advisory_id_waivers_and_their_warnings_in_report_json(
+    tmp_path: Path, db: str, dump: Path, realdata: Path
+) -> None:
+    """The README's waiver (one IngressNightmare GHSA id) plus one naming no advisory here:
+    the first accepts CVE-2025-1974's records, not the finding; the second is stale policy,
+    shown by the table and carried by the JSON."""
+    assert _scan_and_import(db, dump, realdata).exit_code == 0
+    config = tmp_path / "tracker.toml"
+    config.write_text(
+        "".join(
+            f'[[waivers]]\ncomponent = "ingress-nginx"\nkind = "{kind}"\nreason = "WAF rule"\n'
+            f'owner = "team-edge@example.com"\nexpires = 2099-03-31\n'
+            for kind in ("GHSA-mgvx-rpfc-9mpv", "GHSA-0000-0000-0000")
+        )
+    )
+    result = _invoke(db, "--config", str(config), "report", "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    (nginx,) = [c for c in doc["components"] if c["component"] == "ingress-nginx"]
+    (finding,) = [f for f in nginx["findings"] if f["kind"] == "vulnerable"]
+    assert not finding["waived"]
+    assert "; CVE-2025-1974 waived by team-edge@example.com until 2099-03-31" in finding["message"]
+    waived = {a["id"] for a in nginx["advisories"] if a["waived"]}
+    assert "GHSA-mgvx-rpfc-9mpv" in waived and "GO-2025-3567" in waived
+    assert "GHSA-823x-fv5p-h7hw" not in waived
+    stale = [w for w in doc["warnings"] if "matches no finding" in w]
+    assert stale == [
+        "waivers[1] (ingress-nginx) matches no finding (owner team-edge@example.com): "
+        "remove it or correct its fields"
+    ]
+    table = _invoke(db, "--config", str(config), "report", "--format", "table")
+    assert "waivers[1] (ingress-nginx) matches no finding" in table.output
+    assert "waivers[0]" not in table.output

@@ -333,6 +333,8 @@ class AdvisoryRef:
     component: ``nearest_fix_eol`` True when ``nearest_fix``'s line is past end of life,
     False when supported (None: not known), and ``supported_fix`` the lowest version above
     what runs, on a supported line, that the advisory does not affect (None: none known).
+    ``waived`` is True when a live waiver accepts this advisory (the ``vulnerable`` finding
+    is waived only when every advisory of it is).
     """
 
     id: str
@@ -347,6 +349,7 @@ class AdvisoryRef:
     severity_alias: str | None = None
     nearest_fix_eol: bool | None = None
     supported_fix: str | None = None
+    waived: bool = False
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from tracker.errors import ReportError
 from tracker.report.json import JsonFormatter, report_to_dict
 
 RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-TOP_KEYS = ["schema_version", "generated_at", "clusters", "components", "unidentified"]
+TOP_KEYS = ["schema_version", "generated_at", "clusters", "components", "unidentified", "warnings"]
 CLUSTER_KEYS = ["name", "scanned_at", "kubernetes_version", "distribution", "source", "warnings"]
 COMPONENT_KEYS = [
     "cluster", "component", "role", "revision", "namespace", "workload", "image", "current",

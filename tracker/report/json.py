@@ -1,8 +1,10 @@
 r"""The JSON report, schema version 1, exactly as design.md §3 "Report JSON" draws it.
 
 Top-level keys, in order: ``schema_version``, ``generated_at``, ``clusters``, ``components``,
-``unidentified``. Times are RFC 3339 UTC with ``Z``. Components are listed per cluster
-(report order), worst first. A change of keys or meanings is a new ``schema_version``.
+``unidentified``, ``warnings`` (the report's warnings, e.g. stale waivers, as the table,
+Markdown and HTML show them; each cluster's own are in ``clusters[].warnings``). Times are
+RFC 3339 UTC with ``Z``. Components are listed per cluster (report order), worst first.
+A change of keys or meanings is a new ``schema_version``.
 
 Values are raw (JSON keeps what the cluster or upstream said), but written through
 :func:`tracker.text.json_text`: control characters and bidirectional overrides inside strings
@@ -25,7 +27,8 @@ SCHEMA_VERSION = 2
 """2: components gained revision, mirrored, support, advisories, waiver, and findings
 source/waived; clusters gained distribution and warnings (additive: readers of 1 keep working).
 Still 2, additive: ``advisories[]`` gained ``severity_source``, ``severity_alias``,
-``nearest_fix_eol`` and ``supported_fix``."""
+``nearest_fix_eol`` and ``supported_fix``; then ``waived`` (a live waiver accepts the
+advisory), and the top level ``warnings``."""
 
 
 def component_to_dict(row: ComponentReport) -> dict[str, Any]:
@@ -74,6 +77,7 @@ def component_to_dict(row: ComponentReport) -> dict[str, Any]:
                 "severity_alias": a.severity_alias,
                 "nearest_fix_eol": a.nearest_fix_eol,
                 "supported_fix": a.supported_fix,
+                "waived": a.waived,
             }
             for a in row.advisories
         ],
@@ -157,6 +161,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             }
             for u in report.unidentified
         ],
+        "warnings": list(report.warnings),
     }
 
 

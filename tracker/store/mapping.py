@@ -379,6 +379,7 @@ def _details(r: ComponentReport) -> dict[str, Any] | None:
                 "severity_alias": a.severity_alias,
                 "nearest_fix_eol": a.nearest_fix_eol,
                 "supported_fix": a.supported_fix,
+                **({"waived": True} if a.waived else {}),
             }
             for a in r.advisories
         ]
@@ -425,6 +426,7 @@ def _details_from(details: Any) -> dict[str, Any]:
                 severity_alias=a.get("severity_alias"),
                 nearest_fix_eol=a.get("nearest_fix_eol"),
                 supported_fix=a.get("supported_fix"),
+                waived=bool(a.get("waived", False)),
             )
             for a in advisories
         )
