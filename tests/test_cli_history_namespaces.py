@@ -144,3 +144,46 @@ def test_the_nightly_job_with_namespaces(database_url: str, realdata: Path) -> N
         runs = cluster_history(store, "gke")
         assert [r.namespaces for r in runs] == [s.summary.namespaces for s in scans]
         assert runs[0].changes is not None and not runs[0].changes.changed
+
+
+def test_demo_namespace_scan_invents_no_kube_proxy(tmp_path: Path) -> None:
+    """The new-user trial: the bundled demo scanned whole, then with ``-n istio-system -n
+    ingress-nginx``. The demo's kube-proxy pods (kube-system) are not read by the second scan
+    and its nodes' ``kubeProxyVersion`` is only the kubelet's version (one node on 1.27.9): no
+    kube-proxy is made up from it, nothing is new, the kube-proxy DaemonSet's findings are
+    not scanned and the kubelets' (nodes: always read) still open."""
+    demo = Path(__file__).resolve().parents[1] / "tracker" / "demo"
+    db = f"sqlite:///{tmp_path / 'tracker.db'}"
+    for args in (
+        ("releases", "import", str(demo / "releases.json")),
+        ("lifecycle", "import", str(demo / "eol.json")),
+        ("advisories", "import", str(demo / "advisories")),
+    ):
+        assert invoke(db, *args).exit_code == 0
+    dump = ("--from-dump", str(demo / "cluster.json"), "--cluster", "demo")
+    for scan in ((*dump, "--from-dump", str(demo / "version.json")), (*dump, *NS_DEMO)):
+        assert invoke(db, "scan", *scan).exit_code == 0
+        assert invoke(db, "report").exit_code == 0
+    result = invoke(db, "history", "--cluster", "demo", "--format", "json")
+    latest, _ = json.loads(result.stdout)["clusters"][0]["runs"]
+    assert latest["namespaces"] == {"only": ["ingress-nginx", "istio-system"]}
+    assert latest["new"] == [] and latest["resolved"] == []
+    proxy = [f for f in latest["not_scanned"] if f["component"] == "kube-proxy"]
+    assert {(f["namespace"], f["workload"], f["kind"]) for f in proxy} == {
+        ("kube-system", "DaemonSet/kube-proxy", "eol"),
+        ("kube-system", "DaemonSet/kube-proxy", "outdated"),
+    }
+    table = invoke(db, "history", "--cluster", "demo").stdout
+    assert "(only ingress-nginx, istio-system)  no change, " in table
+    assert not [line for line in table.splitlines() if line.lstrip().startswith("+ ")]
+    assert "kube-proxy 1.27.9" not in table
+    report = json.loads(invoke(db, "report", "--format", "json").stdout)
+    rows = [c for c in report["components"] if c["component"] in ("kube-proxy", "kubernetes")]
+    assert sorted((c["component"], c["role"], c["current"]) for c in rows) == [
+        ("kubernetes", "control-plane", "1.32.9"),
+        ("kubernetes", "kubelet", "1.27.9"),
+        ("kubernetes", "kubelet", "1.32.9"),
+    ]
+
+
+NS_DEMO = ("-n", "istio-system", "-n", "ingress-nginx")

@@ -174,9 +174,7 @@ def test_two_runs_on_changed_dumps_history_and_one_message(
         ("kubernetes", "control-plane", "1.29.3"),
         ("kubernetes", "kubelet", "1.29.3"),
         ("kubernetes", "kubelet", "1.23.17"),
-        ("kube-proxy", "addon", "1.29.3"),  # from nodeInfo, per node group like kubelets
-        ("kube-proxy", "addon", "1.23.17"),
-    }
+    }  # no kube-proxy: nodeInfo.kubeProxyVersion is only the kubelet's version (KEP-4004)
 
     # what the second run changed, from the store
     with Store.open(db) as store:
@@ -189,17 +187,11 @@ def test_two_runs_on_changed_dumps_history_and_one_message(
     # 1.23.17 and 1.24.0 are older than the oldest of the 20 real releases (1.26.12), so
     # each also carries the info finding that its counts are lower bounds
     assert sorted((r.key.role, r.row.current, r.key.kind) for r in ch.new) == [
-        # kube-proxy from the new node's nodeInfo, judged like its kubelet
-        ("addon", "1.23.17", "outdated"),
-        ("addon", "1.23.17", "partial-catalogue"),
-        ("addon", "1.23.17", "skew"),
         ("kubelet", "1.23.17", "outdated"),
         ("kubelet", "1.23.17", "partial-catalogue"),
         ("kubelet", "1.23.17", "skew"),  # 6 minors behind the 1.29 API server
     ]
     assert sorted((r.key.role, r.row.current, r.key.kind) for r in ch.resolved) == [
-        ("addon", "1.24.0", "outdated"),  # the old node's kube-proxy (nodeInfo)
-        ("addon", "1.24.0", "partial-catalogue"),
         ("control-plane", "1.24.0", "outdated"),
         ("control-plane", "1.24.0", "partial-catalogue"),
         ("kubelet", "1.24.0", "outdated"),
@@ -215,7 +207,7 @@ def test_two_runs_on_changed_dumps_history_and_one_message(
 
     # the Slack digest of the second run says the same
     assert "1.23.17" in message and "1.12.1" in message and "1.13.9" in message
-    assert "Resolved since the last run (6)" in message  # outdated + partial-catalogue, x3
+    assert "Resolved since the last run (4)" in message  # outdated + partial-catalogue, x2
 
     # and so does `tracker history`
     history = invoke(db, "history", "--cluster", CLUSTER)

@@ -186,3 +186,42 @@ def test_sidecars_upgraded_in_the_namespace_read_are_not_the_whole_mesh(
     assert [(v.previous.current, v.current.current) for v in whole.upgraded] == [
         ("1.12.1", "1.13.9")
     ]
+
+
+def test_kube_proxy_from_the_node_field_needs_every_namespace(
+    realdata: Path, tmp_path: Path
+) -> None:
+    """kube-proxy from ``nodeInfo`` (real EKS node list, the field set apart from the kubelet
+    version, no kube-proxy pod) stands for pods not found: a ``-n`` scan cannot say that, so
+    it makes no such row and the full scan's findings on it are not scanned, then still open
+    when a full scan sees them again, never resolved or new."""
+    nodes = json.loads((realdata / "nodes/eks-v1.16.13-eks-ec92d4.nodelist.json").read_text())
+    for node in nodes["items"]:
+        node["status"]["nodeInfo"]["kubeProxyVersion"] = "v1.15.12"
+    dump = tmp_path / "nodes.json"
+    dump.write_text(json.dumps(nodes), encoding="utf-8")
+    pods = realdata / "pods/gke-v1.18.19-kubevious-samples.podlist.json"  # pods in sock-shop
+    proxy_free = tmp_path / "pods.json"
+    podlist = json.loads(pods.read_text())
+    podlist["items"] = [p for p in podlist["items"] if "kube-proxy" not in json.dumps(p)]
+    proxy_free.write_text(json.dumps(podlist), encoding="utf-8")
+    files = (str(proxy_free), str(dump))
+    full, part = _scan(realdata, files), _scan(realdata, files, ("sock-shop",))
+    [proxy] = [r for r in full.rows if r.component.component == "kube-proxy"]
+    assert proxy.component.workload == "Node/ip-192-0-2-10.us-east-2.compute.internal"
+    assert proxy.current == "1.15.12" and proxy.findings
+    assert not [r for r in part.rows if r.component.component == "kube-proxy"]
+    assert not row_covered(proxy, part.namespaces) and row_covered(proxy, full.namespaces)
+
+    changes = diff_findings(full.rows, part.rows, part.namespaces)
+    assert changes.new == () and changes.resolved == ()
+    assert {ref.row.component.component for ref in changes.not_scanned} >= {"kube-proxy"}
+    # the kubelet rows (nodes: read by every scan) keep their findings open, keyed the same
+    kubelets = [r for r in part.rows if r.component.role is Role.KUBELET]
+    open_kubelet = [ref for ref in changes.still_open if ref.key.role == "kubelet"]
+    assert len(open_kubelet) == _findings(kubelets) > 0
+
+    baseline = carry_unscanned(part, full, [part, full])  # night 3: every namespace again
+    again = diff_findings(baseline, full.rows, full.namespaces)
+    assert again.new == () and again.resolved == () and again.not_scanned == ()
+    assert len(again.still_open) == _findings(full.rows)

@@ -85,16 +85,9 @@ EKS_KUBERNETES = [
         "Node/ip-192-0-2-10.us-east-2.compute.internal",
         "1.16.13",
     ),
-    # kube-proxy from nodeInfo.kubeProxyVersion (no kube-proxy pod in this dump)
-    (
-        "eks",
-        "kube-proxy",
-        "addon",
-        None,
-        "Node/ip-192-0-2-10.us-east-2.compute.internal",
-        "1.16.13",
-    ),
 ]
+# no kube-proxy row for eks: no kube-proxy pod in this dump, and the node's deprecated
+# nodeInfo.kubeProxyVersion is only the kubelet's own version (KEP-4004)
 
 
 def test_component(db: str) -> None:
@@ -147,11 +140,10 @@ def test_cluster_namespace_status(db: str) -> None:
 def test_behind(db: str) -> None:
     assert query(db, "--behind", "major") == [*GKE_CERT_MANAGER, *GKE_PROMETHEUS]
     minor = query(db, "--behind", "minor")  # minor or major
-    assert len(minor) == 12
+    assert len(minor) == 11
     assert {(r[0], r[1]) for r in minor} == {
         ("docker-desktop", "istio"),
         ("eks", "kubernetes"),
-        ("eks", "kube-proxy"),
         ("gke", "kubernetes"),
         ("gke", "kube-proxy"),
         ("gke", "cert-manager"),

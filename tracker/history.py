@@ -37,7 +37,9 @@ upgraded nor gone. Two reasons:
   every one, only those given with ``scan -n``, or every one but those RBAC forbade). A row
   in a namespace this run did not read, or a row grouped across namespaces (Istio sidecars
   of several namespaces, no namespace) when this run did not read every namespace, was not
-  scanned (:func:`row_covered`). Cluster-scoped rows (nodes, ``/version``) are always covered.
+  scanned (:func:`row_covered`). Cluster-scoped rows (nodes, ``/version``) are always covered,
+  but for kube-proxy from ``nodeInfo``: identification reports it only when no kube-proxy pod
+  was found in a scan of every namespace, so, like a grouped row, it needs every namespace.
 
 When a later run reads that source or namespace again, it is compared with the newest
 earlier run that read it (:func:`carry_unscanned`), so a finding seen again is still open,
@@ -267,13 +269,20 @@ def unscanned_sources(
 def row_covered(row: ComponentReport, namespaces: NamespaceScope) -> bool:
     """True when a scan that read ``namespaces`` would have seen ``row`` (sources aside,
     :func:`unscanned_sources`): a row in a namespace when that namespace was read; a row
-    grouped across namespaces (Istio sidecars of several namespaces: no namespace) only when
-    every namespace was; cluster-scoped rows (:func:`row_source`: nodes, control plane)
-    always."""
+    grouped across namespaces (Istio sidecars of several namespaces: no namespace) or
+    kube-proxy from ``nodeInfo`` only when every namespace was; other cluster-scoped rows
+    (:func:`row_source`: kubelets, control plane) always."""
     namespace = row.component.namespace
     if namespace is not None:
         return namespaces.covers(namespace)
-    return row_source(row) is not None or namespaces.everything
+    return (row_source(row) is not None and not _pods_absent(row)) or namespaces.everything
+
+
+def _pods_absent(row: ComponentReport) -> bool:
+    """True for kube-proxy from ``nodeInfo`` (a ``Node/...`` row that is not a kubelet): it
+    stands for kube-proxy pods not found, which only a scan of every namespace can say."""
+    c = row.component
+    return c.role is not Role.KUBELET and (c.workload or "").startswith("Node/")
 
 
 @dataclass(frozen=True)
@@ -325,7 +334,7 @@ def carry_unscanned(
             elif namespace is not None:
                 take = read.covers(namespace)
             else:  # cluster-scoped (its source was not missing), or grouped across namespaces
-                take = source is None and whole
+                take = (source is None or _pods_absent(row)) and whole
             if take and (key := (EntryKey.of(row), row.current)) not in have:
                 have.add(key)
                 out.append(row)

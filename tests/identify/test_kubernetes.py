@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tracker.identify.kubernetes import highest_version
 from tracker.identify.registry import identify
 from tracker.inventory.parse import parse_pod
-from tracker.models import Node, Pod, Role
+from tracker.models import NamespaceScope, Node, Pod, Role
 
-from .conftest import load_objects, make_inventory
+from .conftest import load_objects, make_inventory, to_node
 
 
 @pytest.mark.parametrize(
@@ -38,11 +40,48 @@ def test_kind_control_plane_node_is_counted(real_inventory, catalogue):
     result = identify(real_inventory(nodes=("nodes/kind-v1.24.0.node.yaml",)), catalogue)
     [kubelet] = [c for c in result.components if c.role is Role.KUBELET]
     assert kubelet.detail == "1 node (1 control-plane); container runtime containerd://1.6.4"
-    # no kube-proxy pod in this inventory: kube-proxy comes from nodeInfo, per node group
+
+
+@pytest.mark.parametrize(
+    "nodes",
+    [
+        "nodes/eks-v1.16.13-eks-ec92d4.nodelist.json",
+        "nodes/doks-v1.18.10.nodelist.json",
+        "nodes/gke-v1.18.19-gke.1701.nodelist.json",
+        "nodes/kind-v1.24.0.node.yaml",
+    ],
+)
+def test_kube_proxy_version_equal_to_the_kubelet_is_no_kube_proxy(real_inventory, catalogue, nodes):
+    """In every real node list the deprecated nodeInfo.kubeProxyVersion is the kubelet's own
+    version (the kubelet writes both, KEP-4004): no kube-proxy row is made from it."""
+    inv = real_inventory(nodes=(nodes,))
+    assert all(n.kube_proxy_version == n.kubelet_version for n in inv.nodes)
+    assert not [c for c in identify(inv, catalogue).components if c.component == "kube-proxy"]
+
+
+def _kind_node(name: str, kubelet: str, proxy: str, realdata) -> Node:
+    [obj] = load_objects(realdata / "nodes" / "kind-v1.24.0.node.yaml")
+    obj["metadata"]["name"] = name
+    obj["status"]["nodeInfo"]["kubeletVersion"] = kubelet
+    obj["status"]["nodeInfo"]["kubeProxyVersion"] = proxy
+    return to_node(obj)
+
+
+def test_kube_proxy_from_node_field_only_when_it_is_not_the_kubelet(realdata, catalogue):
+    """A value something other than the kubelet wrote is used, per node group, when no
+    kube-proxy pod was found in a scan of every namespace."""
+    nodes = (
+        _kind_node("a", "v1.24.0", "v1.24.0", realdata),  # the kubelet's own: ignored
+        _kind_node("b", "v1.24.0", "v1.23.17", realdata),
+    )
+    result = identify(make_inventory(nodes=nodes), catalogue)
     [proxy] = [c for c in result.components if c.component == "kube-proxy"]
-    assert (proxy.role, proxy.raw_version, proxy.instances) == (Role.ADDON, "v1.24.0", 1)
-    assert proxy.workload == "Node/kind-control-plane"
+    assert (proxy.role, proxy.raw_version, proxy.instances) == (Role.ADDON, "v1.23.17", 1)
+    assert proxy.workload == "Node/b"
     assert proxy.detail == "from node.status.nodeInfo.kubeProxyVersion of 1 node"
+    # a scan limited with -n cannot know no kube-proxy pod runs: nothing from the field
+    limited = replace(make_inventory(nodes=nodes), namespaces=NamespaceScope.listed(["app"]))
+    assert not [c for c in identify(limited, catalogue).components if c.component == "kube-proxy"]
 
 
 def test_server_version_wins(real_inventory, catalogue):

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +25,12 @@ from tracker.notify import should_notify
 from tracker.notify.slack import (
     MAX_BLOCKS,
     MAX_HEADER_CHARS,
+    MAX_LINE_CHARS,
     MAX_LINES,
     MAX_SECTION_CHARS,
     build_payload,
 )
+from tracker.workflows.demo import run_demo
 
 DATA = Path(__file__).parent / "data"
 ISTIO_URL = "https://github.com/istio/istio/releases/tag/1.30.3"
@@ -198,3 +202,59 @@ def test_should_notify() -> None:
     assert should_notify("changes", something.for_cluster(DD))  # istiod upgraded
     with pytest.raises(NotifyError, match=r"notify\.when"):
         should_notify("sometimes", something)
+
+
+_LINK = re.compile(r"<https?://[^<>|\s]+\|[^<>|]*>")
+"""A whole Slack link as the digest writes it: ``<url|label>`` (label escaped)."""
+_BARE_AMP = re.compile(r"&(?!amp;|lt;|gt;)")
+
+
+def mrkdwn_lines(payload: dict[str, Any]) -> list[str]:
+    """Every line of every mrkdwn text of the payload (sections and contexts)."""
+    texts = [b["text"]["text"] for b in payload["blocks"] if b["type"] == "section"]
+    texts += [e["text"] for b in payload["blocks"] if b["type"] == "context" for e in b["elements"]]
+    return [line for text in texts for line in text.splitlines()]
+
+
+def broken_markup(line: str) -> list[str]:
+    """What in ``line`` is not whole: a ``<`` or ``>`` outside a whole link (a link cut in
+    two), an ``&`` that opens no entity (an entity cut in two)."""
+    outside = _LINK.sub("", line)
+    return [c for c in ("<", ">") if c in outside] + _BARE_AMP.findall(outside)
+
+
+def test_demo_digest_never_cuts_a_link_in_two() -> None:
+    """The bundled demo (new-user trial): the worst-findings lines of the Istio 1.12 rows and
+    ingress-nginx are longer than a line may be; the cut drops the release-notes link whole
+    and says so, keeping the advisory link."""
+    report = run_demo(today=date(2026, 12, 3), now=datetime(2026, 12, 3, 18, tzinfo=UTC))
+    payload = build_payload(report, None, cluster="demo")
+    check_limits(payload)
+    lines = mrkdwn_lines(payload)
+    assert [(line, broken_markup(line)) for line in lines if broken_markup(line)] == []
+    assert all(len(line) <= MAX_LINE_CHARS for line in lines)
+    cut = [line for line in lines if line.endswith("…") or "left out)" in line]
+    assert len(cut) == 4  # the three Istio 1.12 rows and ingress-nginx
+    [nginx] = [line for line in cut if "*ingress-nginx*" in line]
+    assert nginx.endswith(
+        " · <https://github.com/advisories/GHSA-mgvx-rpfc-9mpv|advisory>… (1 link left out)"
+    )
+    ends = sorted(line[line.rindex("…") :] for line in cut)  # one Istio line keeps no link
+    assert ends == ["… (1 link left out)"] * 3 + ["… (2 links left out)"]
+
+
+def test_a_cut_never_splits_an_entity_nor_a_link() -> None:
+    """Untrusted text full of ``&``, ``<`` and ``>`` (escaped to 4- and 5-character entities)
+    cut at every offset the line limit can fall on: never a bare ``&``, never half a link."""
+    base = current_report()
+    row = next(r for r in base.components if r.latest_url and r.cluster == GKE)
+    for pad in range(6):
+        message = "x" * pad + "<&>" * 200
+        odd = replace(row, findings=(Finding(Flag.OUTDATED, Severity.CRITICAL, message),))
+        wide = replace(odd, component=replace(odd.component, workload="w" * (300 + pad)))
+        report = replace(base, components=(odd, wide))
+        payload = build_payload(report, diff_findings([], [odd, wide]), cluster=GKE)
+        lines = mrkdwn_lines(payload)
+        assert [line for line in lines if broken_markup(line)] == []
+        assert all(len(line) <= MAX_LINE_CHARS for line in lines)
+        assert any(line.endswith("… (1 link left out)") for line in lines)  # the wide row's

@@ -15,7 +15,8 @@
   per distinct version, ``instances`` = node count, ``workload`` = ``Node/a,b`` (capped).
 
 kube-proxy is NOT handled here: it is its own catalogue id ``kube-proxy`` (project
-kubernetes/kubernetes, role ``addon``), so a report shows it as a separate row that the
+kubernetes/kubernetes, role ``addon``; the deprecated ``nodeInfo.kubeProxyVersion`` is used
+only as :func:`kube_proxy_components` says), so a report shows it as a separate row that the
 Kubernetes release stream is compared with. ``raw_version`` is always the string as found
 (``v1.18.19-gke.1701``); normalizing is :mod:`tracker.versions`' job.
 """
@@ -187,13 +188,20 @@ def _runtimes(nodes: Iterable[Node]) -> str:
 def kube_proxy_components(nodes: Iterable[Node], project: str | None) -> list[Component]:
     """kube-proxy per node group from ``node.status.nodeInfo.kubeProxyVersion`` (component
     ``kube-proxy``, role ``addon``, like kubelets: one row per version, highest first,
-    ``workload`` = ``Node/a,b``). Nodes without the field (deprecated, often empty since
-    Kubernetes 1.31) are left out; an empty list when none report it.
+    ``workload`` = ``Node/a,b``), only from nodes where the field differs from the node's
+    ``kubeletVersion``; an empty list when none does.
+
+    The field is deprecated (KEP-4004, Kubernetes 1.29; empty by default since 1.33): the
+    kubelet writes its own version there and knows neither the kube-proxy version nor whether
+    kube-proxy runs at all (kubernetes/kubernetes#117756). A value equal to the kubelet
+    version is therefore no evidence about kube-proxy (it would only repeat the kubelet's
+    findings under another name); only a value something else wrote is used. The caller
+    uses this only when no kube-proxy pod was found in a scan of every namespace.
     """
     by_version: dict[str, list[Node]] = {}
     for node in nodes:
         version = (node.kube_proxy_version or "").strip()
-        if version:
+        if version and version != node.kubelet_version.strip():
             by_version.setdefault(version, []).append(node)
     out: list[Component] = []
     while by_version:

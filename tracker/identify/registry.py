@@ -17,7 +17,10 @@ Cluster-level rows: the Kubernetes control plane and kubelets
 (:class:`~tracker.identify.kubernetes.KubernetesDetector`), one ``helm-release`` row per Helm
 release (:class:`~tracker.identify.helm.HelmDetector`; the image rows a release runs name it
 in their ``detail``, :func:`~tracker.identify.helm.link_helm_images`), and kube-proxy per node
-group from ``nodeInfo.kubeProxyVersion`` when no kube-proxy pod was identified.
+group from ``nodeInfo.kubeProxyVersion`` when the scan read every namespace, no kube-proxy pod
+was identified and the field is not just the kubelet's version
+(:func:`~tracker.identify.kubernetes.kube_proxy_components`): a scan limited with ``-n``
+cannot know that no kube-proxy pod runs, so it never reports kube-proxy from the node field.
 
 The first :class:`~tracker.identify.base.Claim` or
 :class:`~tracker.identify.base.Absorbed` wins. A container nobody claims becomes an
@@ -111,7 +114,8 @@ def identify(
     ]
     found = run_detectors(inventory, detectors, [kube, HelmDetector(catalogue)], index)
     components = found.components
-    if not any(c.component == "kube-proxy" for c in components):
+    proxy_pods = any(c.component == "kube-proxy" for c in components)
+    if inventory.namespaces.everything and not proxy_pods:
         proxy = catalogue.get("kube-proxy")
         nodes = kube_proxy_components(inventory.nodes, proxy.project if proxy else None)
         components = (*components, *nodes)

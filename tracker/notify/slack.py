@@ -14,7 +14,9 @@ One message per run and cluster::
 Slack's limits (docs.slack.dev, Block Kit reference): at most 50 blocks per message, section
 text at most 3000 characters, header text (plain_text) at most 150 characters, context
 at most 10 elements. Lists are cut at :data:`MAX_LINES` lines or the text limit, with
-"and N more". The top-level ``text`` is the notification fallback.
+"and N more"; a line longer than :data:`MAX_LINE_CHARS` is cut before a link or entity, never
+inside one, and says how many links it left out (``… (1 link left out)``). The top-level
+``text`` is the notification fallback.
 
 Every value from a cluster or upstream (cluster, component, namespace, workload, versions,
 finding messages) goes through :func:`tracker.text.for_slack`: control characters shown as
@@ -68,7 +70,38 @@ def _link(url: str | None, label: str) -> str:
 
 
 def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """``text`` (mrkdwn built here) in at most ``limit`` characters: whole when it fits, else
+    its longest prefix that splits no link and no entity, then ``…`` and, when links were
+    left out, how many: ``… (2 links left out)``.
+
+    Untrusted text reaches ``text`` only through :func:`escape`, so every ``<`` in it opens a
+    link :func:`_link` wrote (``<url|label>``, Slack's link syntax: cut inside, Slack would
+    show the rest raw) and every ``&`` outside a link opens an entity (``&amp;``, ``&lt;``,
+    ``&gt;``: cut inside, a bare ``&`` would be left).
+
+    >>> _cut("a · <https://x.example/1|one> · <https://x.example/2|two>", 50)
+    'a · <https://x.example/1|one>… (1 link left out)'
+    >>> _cut("x &amp; y", 7)
+    'x…'
+    """
+    if len(text) <= limit:
+        return text
+    links = text.count("<")
+    reserve = len(_left_out(links)) if links else 0
+    keep = text[: max(0, limit - 1 - reserve)]
+    lt = keep.rfind("<")
+    if lt > keep.rfind(">"):
+        keep = keep[:lt]
+    amp = keep.rfind("&")
+    if amp > max(keep.rfind(";"), keep.rfind(">")):
+        keep = keep[:amp]
+    left = text[len(keep) :].count("<")
+    keep = keep.rstrip(" ·")
+    return keep + "…" + (_left_out(left) if left else "")
+
+
+def _left_out(links: int) -> str:
+    return f" ({links} link{'s' if links != 1 else ''} left out)"
 
 
 def _who(row: ComponentReport) -> str:
