@@ -456,9 +456,23 @@ def make_console(out: StringIO, *, width: int, color: bool) -> Console:
 
 
 def render(parts: Sequence[RenderableType], *, width: int, color: bool) -> str:
-    """Print ``parts`` on a :func:`make_console` of ``width`` and return the text."""
+    """Print ``parts`` on a :func:`make_console` of ``width`` and return the text.
+
+    Without colours, a ``Text`` whose lines all fit ``width`` (and hold no tab) is written as
+    its plain text, which is what the console prints for it: the console re-wraps every line
+    it is given, and that was half the time of a 555-row ``tracker query`` across 333
+    clusters. Everything else goes through the console.
+    """
     out = StringIO()
     console = make_console(out, width=width, color=color)
     for part in parts:
-        console.print(part)
+        if not color and isinstance(part, Text) and _fits(part.plain, width):
+            out.write(part.plain + part.end)
+        else:
+            console.print(part)
     return out.getvalue()
+
+
+def _fits(plain: str, width: int) -> bool:
+    """True when every line of ``plain`` is at most ``width`` cells and none holds a tab."""
+    return "\t" not in plain and all(cell_len(line) <= width for line in plain.split("\n"))
