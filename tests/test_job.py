@@ -90,6 +90,8 @@ def v2(realdata: Path, out: Path) -> KubectlDump:
     worker = copy.deepcopy(node)
     worker["metadata"]["name"] = "kind-worker"
     worker["status"]["nodeInfo"]["kubeletVersion"] = "v1.23.17"
+    # a kubelet writes its own version here too (the field is deprecated: KEP-4004)
+    worker["status"]["nodeInfo"]["kubeProxyVersion"] = "v1.23.17"
     nodes = out / "nodes-v2.json"
     nodes.write_text(json.dumps({"kind": "List", "items": [node, worker]}), encoding="utf-8")
     return KubectlDump([pod, nodes], cluster=CLUSTER)
