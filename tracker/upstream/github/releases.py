@@ -27,7 +27,8 @@ from tracker.errors import UpstreamError
 from tracker.http import origin
 from tracker.models import Release
 from tracker.upstream.base import DataKind, FetchResult, StopCondition
-from tracker.upstream.forge import REDIRECTS, Listing, PageParser, Run
+from tracker.upstream.forge import REDIRECTS, PageParser, Run
+from tracker.upstream.forge_releases import ForgeReleases
 from tracker.upstream.github.client import ANONYMOUS_WARNING, DEFAULT_API_URL, GitHubClient
 from tracker.upstream.github.schema import (
     PROJECT_RE,
@@ -77,7 +78,7 @@ def join_validator(
     return releases
 
 
-class GitHubReleaseSource:
+class GitHubReleaseSource(ForgeReleases):
     """Releases of a GitHub repository (``owner/repo``), newest first.
 
     Args:
@@ -87,6 +88,8 @@ class GitHubReleaseSource:
         timeout: seconds one request may take in all; None: ``client``'s read timeout.
         Other keywords: see :class:`~tracker.upstream.github.client.GitHubClient`.
     """
+
+    client: GitHubClient
 
     name = "github"
     kind = DataKind.RELEASES
@@ -230,40 +233,10 @@ class GitHubReleaseSource:
             renamed_to=renamed_to,
         )
 
-    def _resume(
-        self,
-        run: Run,
-        releases_etag: str | None,
-        tags_etag: str | None,
-        resume: tuple[str, str],
-        stop: StopCondition | None,
-        max_pages: int | None,
-    ) -> FetchResult | None:
-        """Read on from where a rate limit cut the last listing; None: read from the top."""
-        listing_name, url = resume
-        client = self.client
-        if origin(url) != client.origin:
-            run.warnings.append("the stored resume point is on another host; read from the top")
-            return None
-        response = client.get(run, url)
-        if response.status_code != 200:
-            run.warnings.append(
-                f"the interrupted listing could not be resumed (HTTP {response.status_code}); "
-                "read from the top"
-            )
-            return None
-        tags = listing_name == "tags"
-        listing = client.pages(run, response, self._parser(tags=tags), stop, max_pages)
-        return self._result(
-            run,
-            join_validator(releases_etag, tags_etag, self._resume_at(run, listing_name)),
-            listing=listing,
-            from_tags=tags,
-        )
-
-    @staticmethod
-    def _resume_at(run: Run, listing: str) -> tuple[str, str] | None:
-        return (listing, str(httpx.URL(run.resume_url))) if run.resume_url else None
+    def _validator(
+        self, releases: str | None, tags: str | None, resume: tuple[str, str] | None
+    ) -> str | None:
+        return join_validator(releases, tags, resume)
 
     def _parser(self, *, tags: bool) -> PageParser:
         def parse(run: Run, items: list[Any], page: int) -> list[Release]:
@@ -319,34 +292,4 @@ class GitHubReleaseSource:
             f"{run.project}: GitHub redirected (HTTP {response.status_code}) "
             "without a usable Location",
             "check the project name",
-        )
-
-    def _result(
-        self,
-        run: Run,
-        validator: str | None,
-        *,
-        listing: Listing | None = None,
-        not_modified: bool = False,
-        renamed_to: str | None = None,
-        from_tags: bool = False,
-    ) -> FetchResult:
-        return FetchResult(
-            project=run.project,
-            kind=DataKind.RELEASES,
-            releases=listing.items if listing else (),
-            validator=validator,
-            not_modified=not_modified,
-            complete=listing.complete if listing else False,
-            interrupted=run.interrupted,
-            requests=run.requests,
-            pages=listing.pages if listing else 0,
-            renamed_to=renamed_to,
-            from_tags=from_tags,
-            drafts=run.drafts,
-            malformed=tuple(run.malformed),
-            warnings=tuple(run.warnings),
-            rate_limit_remaining=run.remaining,
-            rate_limit_reset=run.reset,
-            rate_limited=run.rate_limited,
         )

@@ -23,10 +23,10 @@ from typing import Any
 import httpx
 
 from tracker.errors import UpstreamError
-from tracker.http import origin
 from tracker.models import Release
 from tracker.upstream.base import DataKind, FetchResult, StopCondition
-from tracker.upstream.forge import Listing, PageParser, Run
+from tracker.upstream.forge import PageParser, Run
+from tracker.upstream.forge_releases import ForgeReleases
 from tracker.upstream.gitlab.client import DEFAULT_API_URL, GitLabClient
 from tracker.upstream.gitlab.schema import PROJECT_RE, parse_release, parse_tag, project_id
 
@@ -72,7 +72,7 @@ def join_validator(
     return releases
 
 
-class GitLabReleaseSource:
+class GitLabReleaseSource(ForgeReleases):
     """Releases of a GitLab project (full path ``group/subgroup/project``), newest first.
 
     Args:
@@ -82,6 +82,8 @@ class GitLabReleaseSource:
             origin only; None for anonymous access (public projects need none).
         Other keywords: see :class:`~tracker.upstream.gitlab.client.GitLabClient`.
     """
+
+    client: GitLabClient
 
     name = "gitlab"
     kind = DataKind.RELEASES
@@ -205,40 +207,10 @@ class GitLabReleaseSource:
             run, join_validator(response.headers.get("etag"), None, resume), listing=listing
         )
 
-    def _resume(
-        self,
-        run: Run,
-        releases_etag: str | None,
-        tags_etag: str | None,
-        resume: tuple[str, str],
-        stop: StopCondition | None,
-        max_pages: int | None,
-    ) -> FetchResult | None:
-        """Read on from where a rate limit cut the last listing; None: read from the top."""
-        listing_name, url = resume
-        client = self.client
-        if origin(url) != client.origin:
-            run.warnings.append("the stored resume point is on another host; read from the top")
-            return None
-        response = client.get(run, url)
-        if response.status_code != 200:
-            run.warnings.append(
-                f"the interrupted listing could not be resumed (HTTP {response.status_code}); "
-                "read from the top"
-            )
-            return None
-        tags = listing_name == "tags"
-        listing = client.pages(run, response, self._parser(tags=tags), stop, max_pages)
-        return self._result(
-            run,
-            join_validator(releases_etag, tags_etag, self._resume_at(run, listing_name)),
-            listing=listing,
-            from_tags=tags,
-        )
-
-    @staticmethod
-    def _resume_at(run: Run, listing: str) -> tuple[str, str] | None:
-        return (listing, str(httpx.URL(run.resume_url))) if run.resume_url else None
+    def _validator(
+        self, releases: str | None, tags: str | None, resume: tuple[str, str] | None
+    ) -> str | None:
+        return join_validator(releases, tags, resume)
 
     def _parser(self, *, tags: bool) -> PageParser:
         web_url = self.client.web_url
@@ -262,31 +234,3 @@ class GitLabReleaseSource:
             return out
 
         return parse
-
-    def _result(
-        self,
-        run: Run,
-        validator: str | None,
-        *,
-        listing: Listing | None = None,
-        not_modified: bool = False,
-        from_tags: bool = False,
-    ) -> FetchResult:
-        return FetchResult(
-            project=run.project,
-            kind=DataKind.RELEASES,
-            releases=listing.items if listing else (),
-            validator=validator,
-            not_modified=not_modified,
-            complete=listing.complete if listing else False,
-            interrupted=run.interrupted,
-            requests=run.requests,
-            pages=listing.pages if listing else 0,
-            from_tags=from_tags,
-            drafts=run.drafts,
-            malformed=tuple(run.malformed),
-            warnings=tuple(run.warnings),
-            rate_limit_remaining=run.remaining,
-            rate_limit_reset=run.reset,
-            rate_limited=run.rate_limited,
-        )
